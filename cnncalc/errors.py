@@ -1,0 +1,70 @@
+"""Errors that carry where they come from: file, line, column and layer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Mark:
+    """A place in a spec file; line and column count from 1, like editors do."""
+
+    file: str
+    line: int
+    column: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+class SpecError(Exception):
+    """A spec (or a command-line value standing in for one) that cannot be analysed.
+
+    Rendered as `file:line:col: layer 'name' (type): problem; hint`, the form
+    the spec format promises. The CLI prints it and exits with status 2.
+    """
+
+    def __init__(
+        self,
+        problem: str,
+        *,
+        mark: Mark | None = None,
+        layer: tuple[str, str] | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(problem)
+        self.problem = problem
+        self.mark = mark
+        self.layer = layer
+        self.hint = hint
+
+    def __str__(self) -> str:
+        parts = []
+        if self.mark is not None:
+            parts.append(f"{self.mark}: ")
+        if self.layer is not None:
+            name, type_name = self.layer
+            parts.append(f"layer '{name}' ({type_name}): ")
+        parts.append(self.problem)
+        if self.hint:
+            parts.append(f"; {self.hint}")
+        return "".join(parts)
+
+
+class FieldError(Exception):
+    """A bad value in one field of a layer; the walker adds the mark and layer."""
+
+    def __init__(self, field: str | None, problem: str, hint: str | None = None) -> None:
+        super().__init__(problem)
+        self.field = field
+        self.problem = problem
+        self.hint = hint
+
+
+class ShapeError(Exception):
+    """A layer that cannot take the shapes it is given; the walker adds the mark."""
+
+    def __init__(self, problem: str, hint: str | None = None) -> None:
+        super().__init__(problem)
+        self.problem = problem
+        self.hint = hint

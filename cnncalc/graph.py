@@ -1,0 +1,50 @@
+"""The records a walk of a spec yields: frozen, per sample, convention-free."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import Mark
+from .layers import Cost, Shape
+
+# Per spatial axis: (size, jump, start) in input positions; None where undefined.
+Field = tuple[tuple[int, int, float], ...] | None
+
+
+@dataclass(frozen=True)
+class Tensor:
+    """A value flowing along the graph: its shape, who made it, and its receptive field."""
+
+    shape: Shape
+    producer: str  # a layer's full name, or an input's name
+    field: Field
+
+
+@dataclass(frozen=True)
+class LayerRecord:
+    """One primitive layer as walked: name, type, inputs and its per-sample cost."""
+
+    name: str
+    type: str
+    inputs: tuple[str, ...]
+    cost: Cost
+    field: Field
+    path: tuple[str, ...]  # the block or chain instances it sits in, outermost first
+    block_types: tuple[str, ...]  # the type of each of those instances
+    mark: Mark
+
+
+@dataclass(frozen=True)
+class Graph:
+    """A spec walked: what `report.summarize` turns into totals under a convention."""
+
+    name: str
+    source: str
+    inputs: dict[str, Shape]
+    batch: int
+    dtype: str
+    layers: tuple[LayerRecord, ...]
+    outputs: dict[str, Tensor]
+    budgets: Any
+    budget_marks: Any

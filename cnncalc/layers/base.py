@@ -1,0 +1,188 @@
+"""The layer registry and what every layer type shares.
+
+A layer type is a frozen dataclass of its validated fields, registered under its
+YAML names, with one pure method: `infer(inputs) -> Cost`, from the per-sample
+input shapes to the output shape and every count. Shapes are per sample and
+channels first; costs are per sample (the report multiplies by the batch).
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import MISSING, dataclass, field, fields
+from typing import Any, Callable, ClassVar
+
+from ..errors import FieldError, ShapeError
+
+Shape = tuple[int, ...]
+Parser = Callable[[str, Any], Any]
+
+# Fields PyTorch has that change no count: accepted on every layer, ignored.
+IGNORED_FIELDS = frozenset(
+    {"eps", "momentum", "inplace", "p", "padding_mode", "approximate", "align_corners"}
+)
+# Fields every entry accepts; the walker reads them, layers never see them.
+ENTRY_FIELDS = frozenset({"type", "name", "from", "repeat", "when"})
+
+
+@dataclass(frozen=True)
+class Window:
+    """How a layer maps positions along each spatial axis: the receptive-field step."""
+
+    kernel: tuple[int, ...]
+    stride: tuple[int, ...]
+    dilation: tuple[int, ...]
+    pad_begin: tuple[int, ...]
+
+
+POINTWISE = "pointwise"  # each output position sees its own input position
+NO_FIELD = "none"  # the output has no receptive field: it upsamples or has no spatial axes
+
+
+@dataclass(frozen=True)
+class Cost:
+    """What one layer does to one sample."""
+
+    shape: Shape
+    params: int = 0
+    buffers: int = 0
+    macs: int = 0
+    full_flops: int = 0  # every multiply, add, compare and function, see each type's full_rule
+    field: Window | str = POINTWISE
+    view: bool = False  # a PyTorch view: allocates nothing, aliases its input
+
+
+def option(default: Any = MISSING, *, parse: Parser, doc: str) -> Any:
+    """A layer field: its default (none when required), its parser and its help."""
+    return field(default=default, metadata={"parse": parse, "doc": doc})
+
+
+@dataclass(frozen=True, kw_only=True)
+class Layer:
+    """Base of every layer type. `kind` is the YAML type name it was built from."""
+
+    kind: str
+    arity: ClassVar[str] = "one"  # "one" input, or "many" (merges, upsample to a reference)
+    full_rule: ClassVar[str] = "0"  # the `full` convention's cost, in words, for `explain`
+
+    def infer(self, inputs: tuple[Shape, ...]) -> Cost:
+        raise NotImplementedError
+
+    @classmethod
+    def options(cls) -> list[Any]:
+        return [spec for spec in fields(cls) if "parse" in spec.metadata]
+
+
+REGISTRY: dict[str, type[Layer]] = {}
+
+
+def register(*names: str) -> Callable[[type[Layer]], type[Layer]]:
+    """Register a layer class under its YAML type names; a name taken twice is a bug."""
+
+    def add(cls: type[Layer]) -> type[Layer]:
+        for name in names:
+            if name in REGISTRY:
+                raise RuntimeError(f"layer type '{name}' registered twice")
+            REGISTRY[name] = cls
+        return cls
+
+    return add
+
+
+def build(kind: str, values: dict[str, Any]) -> Layer:
+    """A validated layer of type `kind` from its YAML fields (entry keys removed)."""
+    cls = REGISTRY[kind]
+    specs = {spec.name: spec for spec in cls.options()}
+    arguments: dict[str, Any] = {"kind": kind}
+    for key, value in values.items():
+        if key in specs:
+            arguments[key] = specs[key].metadata["parse"](key, value)
+        elif key not in IGNORED_FIELDS and key not in ENTRY_FIELDS:
+            raise FieldError(key, f"unknown field '{key}'", _field_hint(key, sorted(specs)))
+    for name, spec in specs.items():
+        if name not in arguments and spec.default is MISSING:
+            raise FieldError(None, f"missing required field '{name}'", f"{kind} needs {_required(cls)}")
+    return cls(**arguments)
+
+
+def _required(cls: type[Layer]) -> str:
+    return ", ".join(spec.name for spec in cls.options() if spec.default is MISSING)
+
+
+def _field_hint(key: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(key, known + sorted(IGNORED_FIELDS), n=1)
+    listing = ", ".join(known) if known else "none besides name, from, repeat, when"
+    prefix = f"did you mean '{close[0]}'? " if close else ""
+    return f"{prefix}fields: {listing}"
+
+
+def spatial_rank(kind: str, shape: Shape, family: str) -> int:
+    """The number of spatial axes: from the type's suffix (conv2d: 2) or the input (conv)."""
+    rank = int(kind[-2]) if kind[-1] == "d" and kind[-2] in "123" else len(shape) - 1
+    if len(shape) != rank + 1 or rank < 1:
+        axes = {1: "[C, L]", 2: "[C, H, W]", 3: "[C, D, H, W]"}.get(rank, "[C, spatial...]")
+        raise ShapeError(
+            f"{family} expects input {axes}; got {list(shape)}",
+            "check the layers before it, or use the type of the right rank",
+        )
+    return rank
+
+
+def per_axis(name: str, value: int | tuple[int, ...], rank: int) -> tuple[int, ...]:
+    """An int for every axis, or one entry per axis."""
+    if isinstance(value, int):
+        return (value,) * rank
+    if len(value) != rank:
+        raise ShapeError(f"{name} has {len(value)} entries for {rank} spatial axes")
+    return value
+
+
+def window_output(
+    size: int, kernel: int, stride: int, pad: tuple[int, int], dilation: int, ceil_mode: bool = False
+) -> int:
+    """The output length of a sliding window along one axis, in integers only.
+
+    floor((in + p_begin + p_end - d*(k-1) - 1) / s) + 1; with ceil_mode the last
+    window is kept when it starts inside the input or the left padding, as PyTorch does.
+    """
+    span = dilation * (kernel - 1) + 1
+    room = size + pad[0] + pad[1] - span
+    if room < 0:
+        raise ShapeError(
+            f"kernel {kernel} (dilation {dilation}) is larger than the padded input "
+            f"{size + pad[0] + pad[1]}"
+        )
+    if not ceil_mode:
+        return room // stride + 1
+    out = -(-room // stride) + 1
+    if (out - 1) * stride >= size + pad[0]:
+        out -= 1
+    return out
+
+
+def resolve_padding(
+    padding: Any, sizes: Shape, kernel: tuple[int, ...], stride: tuple[int, ...], dilation: tuple[int, ...]
+) -> tuple[tuple[int, int], ...]:
+    """(begin, end) per axis from an int, a list, [begin, end] pairs, `valid` or `same`."""
+    rank = len(sizes)
+    if padding == "valid":
+        return ((0, 0),) * rank
+    if padding == "same":
+        pads = []
+        for size, k, s, d in zip(sizes, kernel, stride, dilation):
+            out = -(-size // s)
+            total = max((out - 1) * s + d * (k - 1) + 1 - size, 0)
+            pads.append((total // 2, total - total // 2))  # the odd one at the end
+        return tuple(pads)
+    if isinstance(padding, int):
+        return ((padding, padding),) * rank
+    if len(padding) != rank:
+        raise ShapeError(f"padding has {len(padding)} entries for {rank} spatial axes")
+    return tuple(p if isinstance(p, tuple) else (p, p) for p in padding)
+
+
+def product(values: Shape) -> int:
+    result = 1
+    for value in values:
+        result *= value
+    return result

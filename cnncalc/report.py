@@ -1,0 +1,187 @@
+"""From a walked Graph to a Report: FLOPs under a convention, memory, peak
+activations by liveness, the training estimate and totals. Pure functions over
+frozen records; renderers only read what this module returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .graph import Field, Graph, LayerRecord
+from .layers import Shape
+from .spec import DTYPE_BYTES
+
+CONVENTIONS = {
+    "2mac": "FLOPs = 2 x MACs (PyTorch FlopCounterMode, Darknet, chip TOPS ratings)",
+    "mac": "FLOPs = MACs (fvcore, the '4.1 GFLOPs' of the ResNet-50 paper)",
+    "full": "FLOPs = every multiply, add, comparison and function (`cnncalc explain TYPE` per layer)",
+}
+# Copies of the weights kept while training: the weights, their gradients, optimizer state.
+OPTIMIZER_COPIES = {"sgd": 2, "momentum": 3, "adam": 4}
+
+
+@dataclass(frozen=True)
+class Assumptions:
+    """What every figure of a report assumes; printed under every table."""
+
+    convention: str
+    dtype: str
+    bytes_per_element: int
+    batch: int
+    optimizer: str
+
+    @property
+    def convention_text(self) -> str:
+        return CONVENTIONS[self.convention]
+
+
+@dataclass(frozen=True)
+class LayerRow:
+    """One primitive layer's figures for the whole batch."""
+
+    name: str
+    type: str
+    inputs: tuple[str, ...]
+    output_shape: Shape  # batch first
+    params: int
+    buffers: int
+    macs: int
+    flops: int
+    activation_bytes: int
+    receptive_field: Field
+    path: tuple[str, ...]
+    block_types: tuple[str, ...]
+    view: bool
+
+
+@dataclass(frozen=True)
+class Totals:
+    params: int
+    buffers: int
+    macs: int
+    flops: int
+    weights_bytes: int
+    activation_bytes: int
+    peak_activation_bytes: int
+    peak_layer: str
+    training_bytes: int
+
+
+@dataclass(frozen=True)
+class Report:
+    name: str
+    source: str
+    assumptions: Assumptions
+    inputs: dict[str, Shape]  # batch first
+    layers: tuple[LayerRow, ...]
+    totals: Totals
+    outputs: dict[str, Shape]  # batch first
+    graph: Graph
+
+
+def flops(convention: str, macs: int, full_flops: int) -> int:
+    if convention == "2mac":
+        return 2 * macs
+    if convention == "mac":
+        return macs
+    return full_flops
+
+
+def summarize(graph: Graph, convention: str = "2mac", optimizer: str = "adam") -> Report:
+    """Every figure of the report, for the whole batch."""
+    if convention not in CONVENTIONS:
+        raise ValueError(f"convention {convention!r}; conventions: {', '.join(CONVENTIONS)}")
+    if optimizer not in OPTIMIZER_COPIES:
+        raise ValueError(f"optimizer {optimizer!r}; optimizers: {', '.join(OPTIMIZER_COPIES)}")
+    batch, width = graph.batch, DTYPE_BYTES[graph.dtype]
+    rows = tuple(_row(record, batch, width, convention) for record in graph.layers)
+    params = sum(row.params for row in rows)
+    buffers = sum(row.buffers for row in rows)
+    activations = sum(row.activation_bytes for row in rows)
+    peak, peak_layer = peak_activations(graph, rows, width)
+    kept = sum(row.activation_bytes for row in rows if not row.view)
+    kept += sum(_size(shape) for shape in graph.inputs.values()) * batch * width
+    totals = Totals(
+        params=params,
+        buffers=buffers,
+        macs=sum(row.macs for row in rows),
+        flops=sum(row.flops for row in rows),
+        weights_bytes=params * width,
+        activation_bytes=activations,
+        peak_activation_bytes=peak,
+        peak_layer=peak_layer,
+        training_bytes=(params * OPTIMIZER_COPIES[optimizer] + buffers) * width + kept,
+    )
+    return Report(
+        name=graph.name,
+        source=graph.source,
+        assumptions=Assumptions(convention, graph.dtype, width, batch, optimizer),
+        inputs={name: (batch, *shape) for name, shape in graph.inputs.items()},
+        layers=rows,
+        totals=totals,
+        outputs={name: (batch, *tensor.shape) for name, tensor in graph.outputs.items()},
+        graph=graph,
+    )
+
+
+def _row(record: LayerRecord, batch: int, width: int, convention: str) -> LayerRow:
+    cost = record.cost
+    return LayerRow(
+        name=record.name,
+        type=record.type,
+        inputs=record.inputs,
+        output_shape=(batch, *cost.shape),
+        params=cost.params,
+        buffers=cost.buffers,
+        macs=batch * cost.macs,
+        flops=batch * flops(convention, cost.macs, cost.full_flops),
+        activation_bytes=batch * _size(cost.shape) * width,
+        receptive_field=record.field,
+        path=record.path,
+        block_types=record.block_types,
+        view=cost.view,
+    )
+
+
+def peak_activations(graph: Graph, rows: tuple[LayerRow, ...], width: int) -> tuple[int, str]:
+    """The largest sum of live tensors while running the layers in order, and where.
+
+    A tensor lives from the layer that makes it until its last consumer has run; the
+    inputs live from the start, the outputs to the end. Views (flatten, reshape,
+    identity, dropout) allocate nothing and keep the tensor they view alive.
+    """
+    owner: dict[str, str] = {}  # tensor name -> the tensor whose memory it uses
+    size: dict[str, int] = {}
+    for name, shape in graph.inputs.items():
+        owner[name], size[name] = name, graph.batch * _size(shape) * width
+    last_use: dict[str, int] = {}
+    for step, row in enumerate(rows):
+        for source in row.inputs:
+            last_use[owner[source]] = step
+        if row.view:
+            owner[row.name] = owner[row.inputs[0]]
+        else:
+            owner[row.name], size[row.name] = row.name, row.activation_bytes
+    end = len(rows)
+    for tensor in graph.outputs.values():
+        last_use[owner[tensor.producer]] = end
+    frees: dict[int, int] = {}
+    for name, step in last_use.items():
+        frees[step] = frees.get(step, 0) + size[name]
+    live = sum(size[name] for name in graph.inputs)
+    peak, peak_layer = live, next(iter(graph.inputs))
+    for step, row in enumerate(rows):
+        if not row.view:
+            live += size[row.name]
+            if live > peak:
+                peak, peak_layer = live, row.name
+            if row.name not in last_use:  # read by nothing: freed as soon as it is made
+                live -= size[row.name]
+        live -= frees.get(step, 0)
+    return peak, peak_layer
+
+
+def _size(shape: Shape) -> int:
+    result = 1
+    for value in shape:
+        result *= value
+    return result

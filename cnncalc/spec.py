@@ -1,0 +1,230 @@
+"""A spec file's top level: format version, name, params, inputs, dtype, blocks,
+layers, outputs and budgets, with the command line's overrides applied, walked
+into a Graph."""
+
+from __future__ import annotations
+
+import difflib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import expr
+from .errors import Mark, SpecError
+from .graph import Graph, Tensor
+from .layers import REGISTRY, Shape
+from .walk import Context, Names, Walker, input_field
+from .yamlread import Map, Seq, decode, load, position
+
+DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "int8": 1}
+TOP_LEVEL_KEYS = ("cnncalc", "name", "description", "params", "input", "inputs", "dtype", "blocks", "layers",
+                  "outputs", "budgets")
+BLOCK_KEYS = ("params", "inputs", "layers", "description")
+INPUT_KEYS = ("shape", "batch")
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """What the command line changes: `--set`, `--input`, `--batch`, `--dtype`."""
+
+    params: dict[str, Any] = field(default_factory=dict)
+    inputs: dict[str, Shape] = field(default_factory=dict)  # "" for the only input
+    batch: int | None = None
+    dtype: str | None = None
+
+
+def read_source(source: str | os.PathLike[str]) -> tuple[str, str]:
+    """(text, file name) from a path, or from spec text given directly (it holds a newline)."""
+    if isinstance(source, str) and "\n" in source:
+        return source, "<spec>"
+    path = Path(source)
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise SpecError(f"cannot read {path}: {error.strerror or error}", hint="give the path of a YAML spec") from None
+    return decode(data, str(path)), str(path)
+
+
+def parse(source: str | os.PathLike[str], overrides: Overrides | None = None) -> Graph:
+    """Read, validate and walk a spec; every problem is a SpecError with its location."""
+    text, filename = read_source(source)
+    root = load(text, filename)
+    return _Reader(filename, overrides or Overrides()).graph(root)
+
+
+class _Reader:
+    def __init__(self, filename: str, overrides: Overrides) -> None:
+        self.filename = filename
+        self.overrides = overrides
+
+    def fail(self, problem: str, raw: Any, hint: str | None = None) -> SpecError:
+        line, column = position(raw)
+        return SpecError(problem, mark=Mark(self.filename, line, column), hint=hint)
+
+    def graph(self, root: Any) -> Graph:
+        if not isinstance(root, Map):
+            raise self.fail("a spec is a mapping with 'input' and 'layers'", getattr(root, "mark", None),
+                            "see the spec format: name, input: {shape: [3, 224, 224]}, layers: [...]")
+        self.check_keys(root, TOP_LEVEL_KEYS, "the spec")
+        version = root.get("cnncalc", 1)
+        if version != 1:
+            raise self.fail(f"spec format {version!r} is not known", root.value_marks["cnncalc"],
+                            "this cnncalc reads format 1")
+        if "layers" not in root:
+            raise self.fail("the spec has no 'layers'", root.mark, "add layers: [{type: conv2d, ...}, ...]")
+        params = self.params(root)
+        blocks = self.blocks(root)
+        batch, inputs = self.inputs(root, params)
+        dtype = self.dtype(root)
+        walker = Walker(self.filename, blocks, params)
+        names = Names()
+        for input_name, shape in inputs.items():
+            names.local[input_name] = Tensor(shape, input_name, input_field(shape))
+        if len(inputs) == 1:
+            names.bound["input"] = next(iter(names.local.values()))
+        first = names.bound.get("input")
+        context = Context(params, "", (), (), ())
+        last = walker.chain(root["layers"], root.value_marks["layers"], context, names, first)
+        outputs = self.outputs(root, walker, names, last)
+        name = root.get("name", Path(self.filename).stem)
+        return Graph(str(name), self.filename, inputs, batch, dtype, tuple(walker.records), outputs,
+                     root.get("budgets"), root)
+
+    def check_keys(self, mapping: Map, allowed: tuple[str, ...], what: str) -> None:
+        for key in mapping:
+            if key not in allowed:
+                close = difflib.get_close_matches(str(key), allowed, n=1)
+                guess = f"did you mean '{close[0]}'? " if close else ""
+                raise self.fail(f"unknown key '{key}' in {what}", mapping.key_marks[key],
+                                f"{guess}keys: {', '.join(allowed)}")
+
+    def params(self, root: Map) -> dict[str, Any]:
+        raw = root.get("params", Map(None))
+        if not isinstance(raw, Map):
+            raise self.fail("params must be a mapping of names to values", root.value_marks["params"],
+                            "write params: {width: 1.0}")
+        for key in self.overrides.params:
+            if key not in raw:
+                close = difflib.get_close_matches(key, [str(name) for name in raw], n=1)
+                guess = f"did you mean '{close[0]}'? " if close else ""
+                raise SpecError(f"--set {key}: the spec has no parameter '{key}'",
+                                hint=f"{guess}parameters: {', '.join(map(str, raw)) or 'none'}")
+        scope: dict[str, Any] = {}
+        for key, value in raw.items():
+            if key in self.overrides.params:
+                scope[key] = self.overrides.params[key]
+                continue
+            try:
+                scope[key] = expr.resolve(value, scope)
+            except expr.ExpressionError as error:
+                raise self.fail(f"parameter '{key}': {error}", raw.value_marks[key]) from None
+        return scope
+
+    def blocks(self, root: Map) -> dict[str, Map]:
+        raw = root.get("blocks", Map(None))
+        if not isinstance(raw, Map):
+            raise self.fail("blocks must be a mapping of block names to blocks", root.value_marks["blocks"])
+        for name, block in raw.items():
+            at = raw.key_marks[name]
+            if not isinstance(name, str) or not name.isidentifier():
+                raise self.fail(f"block name {name!r} is not a plain name", at, "use letters, digits and _")
+            if name in REGISTRY:
+                raise self.fail(f"block '{name}' has the name of a built-in layer type", at, "rename the block")
+            if not isinstance(block, Map) or "layers" not in block:
+                raise self.fail(f"block '{name}' must be a mapping with 'layers'", raw.value_marks[name],
+                                "write name: {params: {...}, layers: [...]}")
+            self.check_keys(block, BLOCK_KEYS, f"block '{name}'")
+            if "params" in block and not isinstance(block["params"], Map):
+                raise self.fail(f"params of block '{name}' must be a mapping", block.value_marks["params"])
+            inputs = block.get("inputs")
+            if inputs is not None and (not isinstance(inputs, Seq) or not inputs
+                                       or not all(isinstance(item, str) for item in inputs)):
+                raise self.fail(f"inputs of block '{name}' must be a list of names", block.value_marks["inputs"],
+                                "write inputs: [x, skip]")
+        return dict(raw)
+
+    def inputs(self, root: Map, params: dict[str, Any]) -> tuple[int, dict[str, Shape]]:
+        if ("input" in root) == ("inputs" in root):
+            raise self.fail("the spec needs exactly one of 'input' and 'inputs'", root.mark,
+                            "write input: {shape: [3, 224, 224]}")
+        if "input" in root:
+            entries = {"input": (root["input"], root.value_marks["input"])}
+        else:
+            raw = root["inputs"]
+            if not isinstance(raw, Map) or not raw:
+                raise self.fail("inputs must map names to {shape: [...]}", root.value_marks["inputs"])
+            entries = {str(name): (value, raw.value_marks[name]) for name, value in raw.items()}
+        batches, shapes = set(), {}
+        for name, (value, at) in entries.items():
+            if not isinstance(value, Map) or "shape" not in value:
+                raise self.fail(f"input '{name}' needs a shape", at, "write {shape: [3, 224, 224]}")
+            self.check_keys(value, INPUT_KEYS, f"input '{name}'")
+            shapes[name] = self.shape(value, params, name)
+            batches.add(self.batch(value.get("batch", 1), value.value_marks.get("batch", at), params))
+        shapes = self.override_inputs(shapes)
+        if self.overrides.batch is not None:
+            batches = {self.overrides.batch}
+        if len(batches) > 1:
+            raise self.fail(f"inputs give different batch sizes {sorted(batches)}", root.mark,
+                            "every input shares one batch")
+        return batches.pop(), shapes
+
+    def shape(self, value: Map, params: dict[str, Any], name: str) -> Shape:
+        raw, at = value["shape"], value.value_marks["shape"]
+        try:
+            sizes = expr.resolve(raw, params) if isinstance(raw, str) else [expr.resolve(item, params) for item in raw]
+        except (expr.ExpressionError, TypeError) as error:
+            raise self.fail(f"input '{name}' shape: {error}", at) from None
+        if (not isinstance(sizes, list) or not 1 <= len(sizes) <= 4
+                or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 1 for s in sizes)):
+            raise self.fail(f"input '{name}' shape {sizes!r} is not a list of 1 to 4 sizes >= 1", at,
+                            "one sample, channels first: [C, L], [C, H, W], [C, D, H, W] or [F]")
+        return tuple(sizes)
+
+    def batch(self, raw: Any, at: Any, params: dict[str, Any]) -> int:
+        try:
+            value = expr.resolve(raw, params)
+        except expr.ExpressionError as error:
+            raise self.fail(f"batch: {error}", at) from None
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise self.fail(f"batch is {value!r}", at, "batch takes a whole number >= 1")
+        return value
+
+    def override_inputs(self, shapes: dict[str, Shape]) -> dict[str, Shape]:
+        result = dict(shapes)
+        for name, shape in self.overrides.inputs.items():
+            if name == "":
+                if len(shapes) != 1:
+                    raise SpecError(f"--input {'x'.join(map(str, shape))}: the spec has inputs "
+                                    f"{', '.join(shapes)}", hint="name one: --input image=3x512x512")
+                name = next(iter(shapes))
+            if name not in shapes:
+                raise SpecError(f"--input {name}=...: the spec has no input '{name}'",
+                                hint=f"inputs: {', '.join(shapes)}")
+            result[name] = shape
+        return result
+
+    def dtype(self, root: Map) -> str:
+        dtype = self.overrides.dtype or root.get("dtype", "float32")
+        if dtype not in DTYPE_BYTES:
+            at = root.value_marks.get("dtype") if not self.overrides.dtype else None
+            raise self.fail(f"dtype {dtype!r} is not known", at, f"dtypes: {', '.join(DTYPE_BYTES)}")
+        return str(dtype)
+
+    def outputs(self, root: Map, walker: Walker, names: Names, last: Tensor) -> dict[str, Tensor]:
+        if "outputs" not in root:
+            return {last.producer: last}
+        raw = root["outputs"]
+        if not isinstance(raw, Seq) or not raw or not all(isinstance(item, str) for item in raw):
+            raise self.fail("outputs must be a list of layer names", root.value_marks["outputs"],
+                            "write outputs: [head13, head26]")
+        result = {}
+        for item, at in zip(raw, raw.item_marks):
+            found = names.find(item) or walker.everything.get(item)
+            if found is None:
+                close = difflib.get_close_matches(item, list(walker.everything), n=1)
+                guess = f"did you mean '{close[0]}'? " if close else ""
+                raise self.fail(f"output '{item}' names no layer", at, f"{guess}name a layer of the spec")
+            result[item] = found
+        return result

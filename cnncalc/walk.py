@@ -1,0 +1,411 @@
+"""The graph walk: a spec's entries, blocks, repeats and branches, in execution order,
+each primitive layer inferred from the shapes reaching it.
+
+Expansion and shape inference happen in one pass because fields may depend on the
+shapes (`in_channels`, `in_shape`). Every problem becomes a SpecError naming the
+file, line, column and layer; the walk yields frozen LayerRecords.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import expr
+from .errors import FieldError, Mark, ShapeError, SpecError
+from .graph import Field, LayerRecord, Tensor
+from .layers import NO_FIELD, POINTWISE, REGISTRY, Cost, Layer, Window, build
+from .layers.base import ENTRY_FIELDS
+from .yamlread import Map, Seq, position
+
+LAYER_LIMIT = 1_000_000  # expanded entries; a spec past it is almost surely a mistake
+BLOCK_DEPTH_LIMIT = 50
+
+
+@dataclass
+class Names:
+    """What `from:` can name inside one chain; inline chains also see their parent's."""
+
+    local: dict[str, Tensor] = field(default_factory=dict)
+    bound: dict[str, Tensor] = field(default_factory=dict)  # `input`, a block's named inputs
+    parent: Names | None = None
+
+    def find(self, name: str) -> Tensor | None:
+        names: Names | None = self
+        while names is not None:
+            found = names.local.get(name) or names.bound.get(name)
+            if found is not None:
+                return found
+            names = names.parent
+        return None
+
+    def known(self) -> list[str]:
+        result: list[str] = []
+        names: Names | None = self
+        while names is not None:
+            result += list(names.local) + list(names.bound)
+            names = names.parent
+        return result
+
+
+@dataclass(frozen=True)
+class Context:
+    """Where a chain runs: its scope of parameters, name prefix and enclosing instances."""
+
+    scope: dict[str, Any]
+    prefix: str
+    path: tuple[str, ...]
+    block_types: tuple[str, ...]
+    active_blocks: tuple[str, ...]
+
+
+class Walker:
+    def __init__(self, filename: str, blocks: dict[str, Map], global_params: dict[str, Any]) -> None:
+        self.filename = filename
+        self.blocks = blocks
+        self.globals_scope = global_params
+        self.records: list[LayerRecord] = []
+        self.everything: dict[str, Tensor] = {}  # full dotted names, for `from: layer3.1`
+        self.expanded = 0
+        self._sizes: dict[str, int] = {}
+        self._layers: dict[Any, Layer] = {}
+        self._costs: dict[tuple[Layer, tuple[Any, ...]], Cost] = {}
+
+    def mark(self, raw: Any) -> Mark:
+        line, column = position(raw)
+        return Mark(self.filename, line, column)
+
+    def fail(self, problem: str, raw: Any, layer: tuple[str, str] | None = None, hint: str | None = None) -> SpecError:
+        return SpecError(problem, mark=self.mark(raw), layer=layer, hint=hint)
+
+    # -- chains and entries ---------------------------------------------------------
+
+    def chain(self, entries: Any, raw_mark: Any, context: Context, names: Names, first: Tensor | None) -> Tensor:
+        """Run a list of entries; returns the last entry's output."""
+        if not isinstance(entries, Seq) or not entries:
+            raise self.fail("'layers' must be a non-empty list of layers", raw_mark,
+                            hint="write layers: [{type: conv2d, ...}, ...]")
+        outputs: list[Tensor | None] = [first]
+        counters: dict[str, int] = {}
+        for index, entry in enumerate(entries):
+            if not isinstance(entry, Map):
+                raise self.fail("a layer must be a mapping with 'type' (or 'layers')", entries.item_marks[index],
+                                hint="write {type: relu}")
+            outputs.append(self.entry(entry, context, names, outputs, counters))
+        last = outputs[-1]
+        assert last is not None  # the loop ran at least once and entries always yield a tensor
+        return last
+
+    def entry(self, entry: Map, context: Context, names: Names, outputs: list[Tensor | None],
+              counters: dict[str, int]) -> Tensor:
+        kind = self.entry_kind(entry, context)
+        name = self.entry_name(entry, kind, counters, names)
+        layer_id = (context.prefix + name, kind)
+        sources = self.sources(entry, names, outputs, layer_id)
+        repeat = self.repeat_count(entry, context, sources, layer_id)
+        tensor = sources[0] if sources else None
+        for index in range(repeat):
+            instance = f"{name}.{index}" if "repeat" in entry else name
+            scope = {**context.scope, "i": index} if "repeat" in entry else context.scope
+            inputs = sources if index == 0 else [tensor]
+            tensor = self.instance(entry, kind, instance, Context(scope, *_rest(context)), names, inputs)
+            if "repeat" in entry:
+                names.local[instance] = tensor
+                self.everything[context.prefix + instance] = tensor
+        assert tensor is not None
+        names.local[name] = tensor
+        self.everything[context.prefix + name] = tensor
+        return tensor
+
+    def entry_kind(self, entry: Map, context: Context) -> str:
+        if "layers" in entry:
+            if "type" in entry:
+                raise self.fail("an entry has either 'type' or 'layers', not both", entry.key_marks["layers"])
+            return "chain"
+        if "type" not in entry:
+            raise self.fail("layer has no 'type'", entry.mark, hint=f"add type: one of {_some_types()}")
+        kind = self.value(entry, "type", context.scope, None, ("?", "?"))
+        if not isinstance(kind, str):
+            raise self.fail(f"type is {kind!r}, not a name", entry.value_marks["type"], hint=_some_types())
+        if kind not in REGISTRY and kind not in self.blocks:
+            close = difflib.get_close_matches(kind, list(REGISTRY) + list(self.blocks), n=1)
+            guess = f"did you mean '{close[0]}'? " if close else ""
+            raise self.fail(f"unknown layer type '{kind}'", entry.value_marks["type"],
+                            hint=f"{guess}see `cnncalc explain` for every type")
+        return kind
+
+    def entry_name(self, entry: Map, kind: str, counters: dict[str, int], names: Names) -> str:
+        if "name" in entry:
+            name = entry["name"]
+            if not isinstance(name, str) or not name or "$" in name:
+                raise self.fail(f"name {name!r} is not a plain name", entry.value_marks["name"],
+                                hint="names are text such as conv1 or layer2")
+            at = entry.value_marks["name"]
+        else:
+            counters[kind] = counters.get(kind, 0) + 1
+            name, at = f"{kind}_{counters[kind]}", entry.mark
+        if name in names.local or name in names.bound:
+            raise self.fail(f"name '{name}' is used twice", at, (name, kind), "every layer name must be unique")
+        return name
+
+    def sources(self, entry: Map, names: Names, outputs: list[Tensor | None], layer: tuple[str, str]) -> list[Tensor]:
+        """The tensors `from:` names (default: the previous entry's output)."""
+        if "from" not in entry:
+            previous = outputs[-1]
+            if previous is None:
+                raise self.fail("this first layer must say 'from'", entry.mark, layer,
+                                "with several inputs, name the one it consumes: from: image")
+            return [previous]
+        raw = entry["from"]
+        items = list(raw) if isinstance(raw, Seq) else [raw]
+        marks = raw.item_marks if isinstance(raw, Seq) else [entry.value_marks["from"]]
+        if not items:
+            raise self.fail("'from' is an empty list", entry.value_marks["from"], layer)
+        return [self.source(item, mark, names, outputs, layer) for item, mark in zip(items, marks)]
+
+    def source(self, item: Any, mark: Any, names: Names, outputs: list[Tensor | None],
+               layer: tuple[str, str]) -> Tensor:
+        if isinstance(item, int) and not isinstance(item, bool):
+            if item >= 0 or -item >= len(outputs) or outputs[item] is None:
+                raise self.fail(f"from {item} reaches before the first entry", mark, layer,
+                                "a negative offset counts entries back: -1 is the previous one")
+            found = outputs[item]
+            assert found is not None
+            return found
+        if not isinstance(item, str):
+            raise self.fail(f"from is {item!r}", mark, layer, "from takes a name or a negative offset")
+        found = names.find(item) or self.everything.get(item)
+        if found is None:
+            known = names.known()
+            close = difflib.get_close_matches(item, known, n=1)
+            guess = f"did you mean '{close[0]}'? " if close else ""
+            raise self.fail(f"from '{item}' names nothing before this layer", mark, layer,
+                            f"{guess}names so far: {', '.join(known[-12:]) or 'none'}")
+        return found
+
+    def repeat_count(self, entry: Map, context: Context, sources: list[Tensor], layer: tuple[str, str]) -> int:
+        if "repeat" not in entry:
+            count = 1
+        else:
+            count = self.value(entry, "repeat", context.scope, sources[0], layer)
+            if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+                raise self.fail(f"repeat is {count!r}", entry.value_marks["repeat"], layer,
+                                "repeat takes a whole number >= 1")
+        size = self.static_size(entry)
+        if self.expanded + count * size > LAYER_LIMIT:
+            raise self.fail(f"the spec expands to more than {LAYER_LIMIT:,} layers here",
+                            entry.value_marks.get("repeat", entry.mark), layer,
+                            f"this entry alone is {count:,} x {size:,}; check repeat and nesting")
+        return count
+
+    def instance(self, entry: Map, kind: str, name: str, context: Context, names: Names,
+                 inputs: list[Tensor]) -> Tensor:
+        self.expanded += 1
+        layer_id = (context.prefix + name, kind)
+        if "when" in entry:
+            condition = self.value(entry, "when", context.scope, inputs[0], layer_id)
+            if not isinstance(condition, bool):
+                raise self.fail(f"when is {condition!r}", entry.value_marks["when"], layer_id,
+                                "when takes true or false, usually an expression like ${stride != 1}")
+            if not condition:
+                return inputs[0]
+        if kind == "chain":
+            inner = Context(context.scope, f"{context.prefix}{name}.", context.path + (context.prefix + name,),
+                            context.block_types + ("chain",), context.active_blocks)
+            bound = {"input": inputs[0]}
+            return self.chain(entry["layers"], entry.value_marks["layers"], inner, Names(bound=bound, parent=names),
+                              inputs[0])
+        if kind in self.blocks:
+            return self.block(entry, kind, name, context, inputs)
+        return self.primitive(entry, kind, name, context, inputs)
+
+    # -- primitive layers and blocks ------------------------------------------------
+
+    def primitive(self, entry: Map, kind: str, name: str, context: Context, inputs: list[Tensor]) -> Tensor:
+        full_name = context.prefix + name
+        layer_id = (full_name, kind)
+        values = {key: self.value(entry, key, context.scope, inputs[0], layer_id)
+                  for key in entry if key not in ENTRY_FIELDS}
+        layer = self.layer(kind, values, entry, layer_id)
+        if layer.arity == "one" and len(inputs) != 1:
+            raise self.fail(f"{kind} takes one input; from names {len(inputs)}", entry.value_marks["from"],
+                            layer_id)
+        shapes = tuple(tensor.shape for tensor in inputs)
+        cost = self._costs.get((layer, shapes))
+        if cost is None:
+            try:
+                cost = self._costs[(layer, shapes)] = layer.infer(shapes)
+            except ShapeError as error:
+                described = " and ".join("x".join(map(str, shape)) for shape in shapes)
+                raise self.fail(f"{error.problem} (input {described})", entry.mark, layer_id, error.hint) from None
+            if any(size < 1 for size in cost.shape):
+                raise self.fail(f"output size {list(cost.shape)} is below 1", entry.mark, layer_id)
+        receptive = receptive_field(cost.field, inputs, layer.arity)
+        self.records.append(LayerRecord(full_name, kind, tuple(tensor.producer for tensor in inputs), cost,
+                                        receptive, context.path, context.block_types, self.mark(entry.mark)))
+        return Tensor(cost.shape, full_name, receptive)
+
+    def layer(self, kind: str, values: dict[str, Any], entry: Map, layer_id: tuple[str, str]) -> Layer:
+        key = (kind, _hashable(values))
+        cached = self._layers.get(key)
+        if cached is not None:
+            return cached
+        try:
+            layer = build(kind, values)
+        except FieldError as error:
+            if error.field is None:
+                at = entry.mark
+            elif error.field in values and error.problem.startswith("unknown field"):
+                at = entry.key_marks[error.field]
+            else:
+                at = entry.value_marks.get(error.field, entry.mark)
+            raise self.fail(error.problem, at, layer_id, error.hint) from None
+        self._layers[key] = layer
+        return layer
+
+    def block(self, entry: Map, kind: str, name: str, context: Context, inputs: list[Tensor]) -> Tensor:
+        full_name = context.prefix + name
+        layer_id = (full_name, kind)
+        if kind in context.active_blocks:
+            cycle = " -> ".join(context.active_blocks[context.active_blocks.index(kind):] + (kind,))
+            raise self.fail(f"block '{kind}' uses itself ({cycle})", entry.value_marks["type"], layer_id)
+        if len(context.active_blocks) >= BLOCK_DEPTH_LIMIT:
+            raise self.fail(f"blocks nest deeper than {BLOCK_DEPTH_LIMIT}", entry.value_marks["type"], layer_id)
+        block = self.blocks[kind]
+        input_names = block.get("inputs")
+        declared = block.get("params") or {}
+        passed = {key: self.value(entry, key, context.scope, inputs[0], layer_id)
+                  for key in entry if key not in ENTRY_FIELDS}
+        for key in passed:
+            if key not in declared:
+                close = difflib.get_close_matches(key, list(declared), n=1)
+                guess = f"did you mean '{close[0]}'? " if close else ""
+                raise self.fail(f"block '{kind}' has no parameter '{key}'", entry.key_marks[key], layer_id,
+                                f"{guess}parameters: {', '.join(declared) or 'none'}")
+        if input_names is None:
+            if len(inputs) != 1:
+                raise self.fail(f"block '{kind}' takes one input; from names {len(inputs)}",
+                                entry.value_marks.get("from", entry.mark), layer_id,
+                                "a block with several inputs lists them: inputs: [x, skip]")
+            bound = {"input": inputs[0]}
+        else:
+            if len(inputs) != len(input_names):
+                raise self.fail(f"block '{kind}' takes {len(input_names)} inputs ({', '.join(input_names)}); "
+                                f"from names {len(inputs)}", entry.value_marks.get("from", entry.mark), layer_id)
+            bound = dict(zip(input_names, inputs))
+        scope = {**self.globals_scope, "i": context.scope["i"]} if "i" in context.scope else dict(self.globals_scope)
+        _shape_scope(scope, inputs[0])
+        for key, default in declared.items():
+            if key in passed:
+                scope[key] = passed[key]
+            else:
+                scope[key] = self.resolve(default, scope, declared.value_marks[key], layer_id)
+        inner = Context(scope, f"{full_name}.", context.path + (full_name,), context.block_types + (kind,),
+                        context.active_blocks + (kind,))
+        first = inputs[0] if input_names is None else None
+        return self.chain(block["layers"], block.value_marks["layers"], inner, Names(bound=bound), first)
+
+    # -- values and expressions -------------------------------------------------------
+
+    def value(self, entry: Map, key: str, scope: dict[str, Any], first: Tensor | None,
+              layer: tuple[str, str]) -> Any:
+        """A field's value, with `$name` and `${...}` evaluated in scope."""
+        raw = entry[key]
+        if not _has_dollar(raw):
+            return raw
+        full = dict(scope)
+        if first is not None:
+            _shape_scope(full, first)
+        return self.resolve(raw, full, entry.value_marks[key], layer)
+
+    def resolve(self, raw: Any, scope: dict[str, Any], mark: Any, layer: tuple[str, str] | None) -> Any:
+        try:
+            if isinstance(raw, list):
+                return [self.resolve(item, scope, mark, layer) for item in raw]
+            return expr.resolve(raw, scope)
+        except expr.ExpressionError as error:
+            raise self.fail(str(error), mark, layer) from None
+
+    def static_size(self, entry: Map) -> int:
+        """Entries one instance of `entry` expands to, literal repeats counted (for the limit)."""
+        kind = entry.get("type")
+        if "layers" in entry:
+            return self._chain_size(entry["layers"])
+        if not isinstance(kind, str) or kind not in self.blocks:
+            return 1
+        if kind not in self._sizes:
+            self._sizes[kind] = 1  # a block that reaches itself is reported when it is used
+            self._sizes[kind] = self._chain_size(self.blocks[kind].get("layers"))
+        return self._sizes[kind]
+
+    def _chain_size(self, entries: Any) -> int:
+        if not isinstance(entries, Seq):
+            return 1
+        total = 1
+        for entry in entries:
+            if isinstance(entry, Map):
+                repeat = entry.get("repeat", 1)
+                times = repeat if isinstance(repeat, int) and not isinstance(repeat, bool) and repeat > 0 else 1
+                total += times * self.static_size(entry)
+        return min(total, LAYER_LIMIT + 1)
+
+
+def receptive_field(kind: Window | str, inputs: list[Tensor], arity: str) -> Field:
+    """Per spatial axis (size, jump, start) after a layer, from its input's.
+
+    jump_out = jump_in * s; size_out = size_in + d*(k-1)*jump_in;
+    start_out = start_in + (d*(k-1)/2 - p_begin) * jump_in. A merge takes the largest field.
+    """
+    if kind == NO_FIELD:
+        return None
+    if kind == POINTWISE:
+        if arity == "many" and len(inputs) > 1:
+            fields = [tensor.field for tensor in inputs]
+            if any(item is None for item in fields):
+                return None
+            return max(fields, key=lambda item: [axis[0] for axis in item])  # type: ignore[union-attr]
+        return inputs[0].field
+    assert isinstance(kind, Window)
+    previous = inputs[0].field
+    if previous is None or len(previous) != len(kind.kernel):
+        return None
+    return tuple(
+        (size + d * (k - 1) * jump, jump * s, start + (d * (k - 1) / 2 - p) * jump)
+        for (size, jump, start), k, s, d, p in zip(previous, kind.kernel, kind.stride, kind.dilation, kind.pad_begin)
+    )
+
+
+def input_field(shape: tuple[int, ...]) -> Field:
+    """An input position sees itself: size 1, jump 1, centred on pixel 0."""
+    return tuple((1, 1, 0.0) for _ in shape[1:]) or None
+
+
+def _shape_scope(scope: dict[str, Any], tensor: Tensor) -> None:
+    scope["in_channels"] = tensor.shape[0]
+    scope["in_shape"] = list(tensor.shape)
+
+
+def _has_dollar(value: Any) -> bool:
+    if isinstance(value, str):
+        return "$" in value
+    if isinstance(value, list):
+        return any(_has_dollar(item) for item in value)
+    return False
+
+
+def _hashable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return tuple((key, _hashable(item)) for key, item in value.items())
+    if isinstance(value, list):
+        return tuple(_hashable(item) for item in value)
+    return (type(value).__name__, value)  # keeps 1, 1.0 and true apart
+
+
+def _rest(context: Context) -> tuple[str, tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    return context.prefix, context.path, context.block_types, context.active_blocks
+
+
+def _some_types() -> str:
+    return "conv2d, batchnorm2d, relu, maxpool2d, linear, add, concat, ... (`cnncalc explain` lists all)"
+
