@@ -185,3 +185,49 @@ def _size(shape: Shape) -> int:
     for value in shape:
         result *= value
     return result
+
+
+def fold(rows: tuple[LayerRow, ...], depth: int | None) -> tuple[LayerRow, ...]:
+    """Rows with block instances nested deeper than `depth` folded into one row each.
+
+    Depth 1 shows the top-level entries (each block instance one row), depth 2 one
+    level inside, like torchinfo's depth; None keeps every primitive layer. Totals
+    are unchanged: a folded row sums its layers and shows the last one's output.
+    """
+    if depth is None:
+        return rows
+    result: list[LayerRow] = []
+    group: list[LayerRow] = []
+    for row in rows:
+        key = row.path[depth - 1] if len(row.path) >= depth else None
+        if group and key != group[0].path[depth - 1]:
+            result.append(_folded(group, depth))
+            group = []
+        if key is None:
+            result.append(row)
+        else:
+            group.append(row)
+    if group:
+        result.append(_folded(group, depth))
+    return tuple(result)
+
+
+def _folded(group: list[LayerRow], depth: int) -> LayerRow:
+    first, last = group[0], group[-1]
+    inside = {row.name for row in group}
+    external = tuple(dict.fromkeys(source for row in group for source in row.inputs if source not in inside))
+    return LayerRow(
+        name=first.path[depth - 1],
+        type=first.block_types[depth - 1],
+        inputs=external,
+        output_shape=last.output_shape,
+        params=sum(row.params for row in group),
+        buffers=sum(row.buffers for row in group),
+        macs=sum(row.macs for row in group),
+        flops=sum(row.flops for row in group),
+        activation_bytes=sum(row.activation_bytes for row in group),
+        receptive_field=last.receptive_field,
+        path=first.path[: depth - 1],
+        block_types=first.block_types[: depth - 1],
+        view=False,
+    )

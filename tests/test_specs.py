@@ -245,9 +245,3 @@ def test_table_ids_are_unique() -> None:
     ids = [known.id for known in KNOWN]
     assert len(ids) == len(set(ids))
 
-
-@pytest.mark.parametrize("depth", [depth for depth, *_ in RESNET3D])
-def test_resnet3d_head_is_a_bias_free_two_class_linear(depth: int) -> None:
-    """The tutorial table's count minus the backbone's is exactly 2 * final channels."""
-    channels, backbone = next((c, b) for d, c, b, _ in RESNET3D if d == depth)
-    assert RESNET3D_WITH_HEAD[depth] - backbone == 2 * channels

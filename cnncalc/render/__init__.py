@@ -1,0 +1,1 @@
+"""Renderers: they read a Report and return text; nothing here computes a figure."""

@@ -1,0 +1,61 @@
+"""The table columns a user can choose with --columns, shared by table and markdown."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from ..graph import Field
+from ..report import LayerRow
+from ..units import format_shape, human_bytes, human_count
+
+COLUMN_TITLES = {
+    "name": "Layer",
+    "type": "Type",
+    "from": "From",
+    "output": "Output",
+    "params": "Params",
+    "buffers": "Buffers",
+    "macs": "MACs",
+    "flops": "FLOPs",
+    "memory": "Act. mem",
+    "rf": "RF",
+    "jump": "Jump",
+}
+DEFAULT_COLUMNS = ("name", "type", "output", "params", "macs", "memory", "rf")
+# Under 2mac and mac FLOPs are MACs times a constant, so the default table shows them in the totals only.
+FULL_CONVENTION_COLUMNS = ("name", "type", "output", "params", "macs", "flops", "memory", "rf")
+NUMERIC = {"params", "buffers", "macs", "flops", "memory", "rf", "jump"}
+NO_WRAP = NUMERIC | {"type", "output"}
+
+
+def format_field(field: Field, item: int) -> str:
+    """One part of a receptive field per axis, '224' when all axes agree, '-' when none."""
+    if field is None:
+        return "-"
+    values = [axis[item] for axis in field]
+    text = [str(int(value)) if float(value).is_integer() else f"{value:g}" for value in values]
+    return text[0] if len(set(text)) == 1 else "x".join(text)
+
+
+CELLS: dict[str, Callable[[LayerRow], str]] = {
+    "name": lambda row: row.name,
+    "type": lambda row: row.type,
+    "from": lambda row: ", ".join(row.inputs),
+    "output": lambda row: format_shape(row.output_shape[1:]),
+    "params": lambda row: human_count(row.params) if row.params else "-",
+    "buffers": lambda row: human_count(row.buffers) if row.buffers else "-",
+    "macs": lambda row: human_count(row.macs) if row.macs else "-",
+    "flops": lambda row: human_count(row.flops) if row.flops else "-",
+    "memory": lambda row: "view" if row.view else human_bytes(row.activation_bytes),
+    "rf": lambda row: format_field(row.receptive_field, 0),
+    "jump": lambda row: format_field(row.receptive_field, 1),
+}
+
+
+def parse_columns(text: str) -> tuple[str, ...]:
+    """`name,output,macs` -> the column keys; an unknown key raises ValueError."""
+    keys = tuple(key.strip() for key in text.split(",") if key.strip())
+    unknown = [key for key in keys if key not in CELLS]
+    if unknown or not keys:
+        raise ValueError(f"unknown column '{unknown[0] if unknown else text}'; columns: {', '.join(CELLS)}")
+    return keys
