@@ -23,7 +23,7 @@ COLUMN_TITLES = {
 }
 DEFAULT_COLUMNS = ("name", "type", "output", "params", "macs", "memory", "rf")
 # Under 2mac and mac FLOPs are MACs times a constant, so the default table shows them in the totals only.
-FULL_CONVENTION_COLUMNS = ("name", "type", "output", "params", "macs", "flops", "memory", "rf")
+FULL_CONVENTION_COLUMNS = ("name", "type", "output", "params", "flops", "memory", "rf")
 NUMERIC = {"params", "buffers", "macs", "flops", "memory", "rf", "jump"}
 NO_WRAP = NUMERIC | {"type", "output"}
 

@@ -16,7 +16,8 @@ from .summary import assumption_lines, totals_lines
 def render_table(report: Report, rows: tuple[LayerRow, ...], columns: tuple[str, ...], width: int | None,
                  color: bool) -> str:
     """The per-layer table, then totals and assumptions, at `width` columns (None: the terminal's)."""
-    table = Table(title=f"{report.name}", box=box.SIMPLE_HEAD, pad_edge=False, title_justify="left",
+    table = Table(title=f"{report.name}", box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False,
+                  collapse_padding=True, title_justify="left",
                   show_footer=False)
     cells = [[CELLS[key](row) for key in columns] for row in rows]
     for index, key in enumerate(columns):
