@@ -37,8 +37,8 @@ def _elementwise(kind: str, shape: Shape) -> Cost:
 class Activation(Layer):
     """An elementwise activation without parameters; shape unchanged."""
 
-    full_rule = "per element, by function: " + "; ".join(
-        f"{name} {cost} ({why})" for name, (cost, why) in OPS_PER_ELEMENT.items()
+    full_rule = "per element, by function:" + "".join(
+        f"\n        {name} {cost}: {why}" for name, (cost, why) in OPS_PER_ELEMENT.items()
         if name not in ("leaky_relu", "prelu", "elu"))
 
     def infer(self, inputs: tuple[Shape, ...]) -> Cost:

@@ -1,0 +1,156 @@
+"""The command line through click's runner and a real subprocess: outputs, formats, files."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from cnncalc.cli import main
+
+RESNET18 = "specs/resnet18.yaml"
+
+
+def run(*arguments: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(arguments))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_table_has_totals_and_assumptions():
+    code, out, _ = run("analyze", RESNET18, "--width", "80")
+    assert code == 0
+    assert "11.69 M (11,689,512)" in out
+    assert "convention 2mac" in out and "FLOPs = 2 x MACs" in out
+    assert "float32, 4 bytes per element" in out
+    assert "decimal units" in out and "binary" in out
+    assert "Peak activations" in out and "at bn1" in out
+    assert max(len(line) for line in out.splitlines()) <= 80
+
+
+def test_json_is_exact_and_complete():
+    code, out, _ = run("analyze", RESNET18, "--format", "json")
+    assert code == 0
+    data = json.loads(out)
+    assert set(data) >= {"cnncalc", "name", "convention", "inputs", "layers", "totals", "outputs"}
+    assert data["convention"] == {"flops": "2mac", "dtype": "float32", "bytes_per_element": 4, "batch": 1,
+                                  "optimizer": "adam"}
+    assert data["inputs"] == {"input": [1, 3, 224, 224]}
+    assert data["totals"]["params"] == 11_689_512
+    assert data["outputs"] == {"fc": [1, 1000]}
+    first = data["layers"][0]
+    assert first == {"name": "conv1", "type": "conv2d", "from": ["input"], "output_shape": [1, 64, 112, 112],
+                     "params": 9408, "buffers": 0, "macs": 118_013_952, "flops": 236_027_904,
+                     "activation_bytes": 3_211_264, "view": False,
+                     "receptive_field": {"size": [7, 7], "jump": [2, 2], "start": [0, 0]}}
+    assert sum(layer["params"] for layer in data["layers"]) == data["totals"]["params"]
+
+
+def test_json_keeps_every_layer_whatever_the_depth():
+    full = json.loads(run("analyze", RESNET18, "--format", "json")[1])
+    folded = json.loads(run("analyze", RESNET18, "--format", "json", "--depth", "1")[1])
+    assert full == folded
+
+
+def test_depth_folds_block_instances_and_keeps_totals():
+    rows = list(csv.DictReader(io.StringIO(run("analyze", RESNET18, "--format", "csv", "--depth", "1")[1])))
+    names = [row["name"] for row in rows]
+    assert names[:6] == ["conv1", "bn1", "relu", "maxpool", "layer1.0", "layer1.1"]
+    assert rows[4]["type"] == "basic"
+    assert sum(int(row["params"]) for row in rows) == 11_689_512
+    assert sum(int(row["macs"]) for row in rows) == 1_814_073_344
+
+
+@pytest.mark.parametrize("convention,flops", [("2mac", 3_628_146_688), ("mac", 1_814_073_344)])
+def test_conventions(convention, flops):
+    data = json.loads(run("analyze", RESNET18, "--format", "json", "--convention", convention)[1])
+    assert data["totals"]["flops"] == flops
+    assert data["convention"]["flops"] == convention
+
+
+def test_overrides_change_the_numbers():
+    data = json.loads(run("analyze", "specs/mobilenet_v2.yaml", "--format", "json", "--set", "width=0.5",
+                          "--input", "3x160x160", "--batch", "4", "--dtype", "int8")[1])
+    assert data["inputs"] == {"input": [4, 3, 160, 160]}
+    assert data["convention"]["bytes_per_element"] == 1
+    assert data["totals"]["params"] == 1_968_680  # torchvision mobilenet_v2(width_mult=0.5)
+
+
+def test_markdown_table():
+    code, out, _ = run("analyze", RESNET18, "--format", "markdown", "--depth", "1")
+    assert code == 0
+    assert out.startswith("### resnet18\n")
+    assert "| layer1.0 | basic | 64x56x56 |" in out
+    assert "- **Convention**: 2mac" in out
+
+
+def test_output_file_is_never_clobbered(tmp_path):
+    target = tmp_path / "report.json"
+    target.write_text("keep me")
+    code, out, err = run("analyze", RESNET18, "--format", "json", "-o", str(target))
+    assert code == 2 and "exists" in err and "--force" in err
+    assert target.read_text() == "keep me"
+    code, _, _ = run("analyze", RESNET18, "--format", "json", "-o", str(target), "--force")
+    assert code == 0 and json.loads(target.read_text())["totals"]["params"] == 11_689_512
+
+
+def test_layer_calculator():
+    code, out, _ = run("layer", "conv2d", "--input", "16x50x100", "--out-channels", "33", "--kernel-size", "3x5",
+                       "--stride", "2x1", "--padding", "4x2", "--dilation", "3x1")
+    assert code == 0
+    assert out.splitlines()[0] == "conv2d: 16x50x100 -> 33x26x100"
+    assert "params   7,953" in out
+    assert "MACs     20,592,000" in out
+    assert "FLOPs    41,184,000" in out
+
+
+def test_layer_calculator_merges_and_json():
+    code, out, _ = run("layer", "concat", "--input", "16x8x8", "--input", "32x8x8", "--format", "json")
+    assert code == 0
+    assert json.loads(out)["outputs"] == {"concat": [1, 48, 8, 8]}
+
+
+@pytest.mark.parametrize("arguments,message", [
+    (["layer", "conv2d", "--input", "16x50x100", "--out-channels", "33", "--kernel-size", "3", "--strid", "2"],
+     "unknown field 'strid'; did you mean 'stride'?"),
+    (["layer", "conv2e", "--input", "3x8x8"], "unknown layer type 'conv2e'; did you mean 'conv2d'?"),
+    (["layer", "conv2d", "--input", "3x8x8"], "missing required field"),
+    (["analyze", RESNET18, "--set", "widht=0.5"], "--set widht: the spec has no parameter 'widht'"),
+    (["analyze", RESNET18, "--columns", "name,bogus"], "unknown column 'bogus'"),
+    (["analyze", "no-such-file.yaml"], "cannot read no-such-file.yaml"),
+], ids=["misspelled-field", "unknown-type", "missing-field", "unknown-param", "unknown-column", "missing-file"])
+def test_usage_errors_exit_2(arguments, message):
+    code, out, err = run(*arguments)
+    assert code == 2
+    assert out == ""
+    assert message in err
+
+
+def test_explain_every_type_has_help():
+    from cnncalc.layers import REGISTRY
+
+    code, out, _ = run("explain")
+    assert code == 0
+    for kind in REGISTRY:
+        assert kind in out
+        code, text, _ = run("explain", kind)
+        assert code == 0 and "full:" in text
+
+
+def test_every_command_and_option_has_help():
+    for name, command in main.commands.items():
+        assert command.help, name
+        for parameter in command.params:
+            if parameter.param_type_name == "option":
+                assert parameter.help, f"{name} {parameter.name}"
+
+
+def test_real_subprocess():
+    result = subprocess.run([sys.executable, "-m", "cnncalc", "analyze", RESNET18, "--format", "json"],
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 0
+    assert json.loads(result.stdout)["totals"]["macs"] == 1_814_073_344
