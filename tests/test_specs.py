@@ -14,9 +14,12 @@ cnncalc, and none is re-derived here:
   "GFLOPS" column counts multiply-accumulates, so it is listed here as MACs.
 - ``macs``: exact MACs by counting.md's rule (conv, transposed conv, linear),
   measured with forward hooks on a hand-written PyTorch model of the network.
-- ``shapes``: output shapes of named layers, batch first, where the source
-  gives them (e.g. the ResNet paper's Table 1: conv5_x is 7x7).
+- ``shapes``: output shapes of named layers, batch first, as the source gives
+  them (e.g. the ResNet paper's Table 1: conv5_x is 7x7), or else as the
+  PyTorch model of the network produces them (U-Net, 3D ResNets).
 - ``layer_params``: trainable parameters of named layers.
+- ``buffers``: non-trainable count (batch-norm running statistics), where
+  published: Keras's "Non-trainable params".
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ class Known:
     macs: int | None = None
     shapes: Mapping[str, Shape] = field(default_factory=dict)
     layer_params: Mapping[str, int] = field(default_factory=dict)
+    buffers: int | None = None
 
     @property
     def id(self) -> str:
@@ -93,24 +97,24 @@ KNOWN = [
     ),
     Known(
         "mobilenet_v1.yaml", 4_231_976, (1, 1000),
-        source="TF-slim / Keras / pytorchcv params; paper Table 8 mult-adds",
-        published_macs="569M", macs=568_740_352,
+        source="TF-slim / Keras / pytorchcv params; Keras non-trainable; paper Table 8 mult-adds",
+        published_macs="569M", macs=568_740_352, buffers=21_888,
         shapes={"conv1_relu": (1, 32, 112, 112), "block6.pw_relu": (1, 512, 14, 14),
                 "block13.pw_relu": (1, 1024, 7, 7)},
     ),
     Known(
         "mobilenet_v1.yaml", 2_585_560, (1, 1000), overrides={"width": 0.75},
-        source="pytorchcv / Keras params; paper Table 6 mult-adds",
+        source="pytorchcv/imgclsmob params; paper Table 6 mult-adds",
         published_macs="325M", macs=325_400_448,
     ),
     Known(
         "mobilenet_v1.yaml", 1_331_592, (1, 1000), overrides={"width": 0.5},
-        source="pytorchcv / Keras params; paper Table 6 mult-adds",
+        source="pytorchcv/imgclsmob params; paper Table 6 mult-adds",
         published_macs="149M", macs=149_497_088,
     ),
     Known(
         "mobilenet_v1.yaml", 470_072, (1, 1000), overrides={"width": 0.25},
-        source="pytorchcv / Keras params; paper Table 6 mult-adds",
+        source="pytorchcv/imgclsmob params; paper Table 6 mult-adds",
         published_macs="41M", macs=41_030_272,
     ),
     Known(
@@ -234,6 +238,11 @@ def test_layer_params(known: Known) -> None:
     layers = layers_by_name(analyze(known))
     got = {name: layers[name].params if name in layers else None for name in known.layer_params}
     assert got == dict(known.layer_params)
+
+
+@pytest.mark.parametrize("known", rows("buffers"))
+def test_buffers(known: Known) -> None:
+    assert analyze(known).totals.buffers == known.buffers
 
 
 def test_every_spec_is_in_the_table() -> None:
