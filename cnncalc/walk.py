@@ -9,7 +9,7 @@ file, line, column and layer; the walk yields frozen LayerRecords.
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from . import expr
@@ -17,10 +17,12 @@ from .errors import FieldError, Mark, ShapeError, SpecError
 from .graph import Field, LayerRecord, Tensor
 from .layers import NO_FIELD, POINTWISE, REGISTRY, Cost, Layer, Window, build
 from .layers.base import ENTRY_FIELDS
+from .layers.fields import describe
 from .yamlread import Map, Seq, position
 
+_UNSET = object()
 LAYER_LIMIT = 1_000_000  # expanded entries; a spec past it is almost surely a mistake
-BLOCK_DEPTH_LIMIT = 50
+NESTING_LIMIT = 50  # blocks and inline chains inside each other; also keeps the walk's recursion shallow
 
 
 @dataclass
@@ -46,7 +48,7 @@ class Names:
         while names is not None:
             result += list(names.local) + list(names.bound)
             names = names.parent
-        return result
+        return list(dict.fromkeys(result))  # the only input is both 'input' and a local name
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,7 @@ class Context:
     path: tuple[str, ...]
     block_types: tuple[str, ...]
     active_blocks: tuple[str, ...]
+    fanout: int = 1  # how often this chain may still run: the repeats around it, multiplied
 
 
 class Walker:
@@ -71,6 +74,7 @@ class Walker:
         self._sizes: dict[str, int] = {}
         self._layers: dict[Any, Layer] = {}
         self._costs: dict[tuple[Layer, tuple[Any, ...]], Cost] = {}
+        self._fields: dict[tuple[Any, Field], Any] = {}
 
     def mark(self, raw: Any) -> Mark:
         line, column = position(raw)
@@ -91,7 +95,7 @@ class Walker:
         for index, entry in enumerate(entries):
             if not isinstance(entry, Map):
                 raise self.fail("a layer must be a mapping with 'type' (or 'layers')", entries.item_marks[index],
-                                hint="write {type: relu}")
+                                (f"{context.prefix}layers[{index}]", "?"), "write {type: relu}")
             outputs.append(self.entry(entry, context, names, outputs, counters))
         last = outputs[-1]
         assert last is not None  # the loop ran at least once and entries always yield a tensor
@@ -99,7 +103,7 @@ class Walker:
 
     def entry(self, entry: Map, context: Context, names: Names, outputs: list[Tensor | None],
               counters: dict[str, int]) -> Tensor:
-        kind = self.entry_kind(entry, context)
+        kind = self.entry_kind(entry, context, counters, len(outputs) - 1)
         name = self.entry_name(entry, kind, counters, names)
         layer_id = (context.prefix + name, kind)
         sources = self.sources(entry, names, outputs, layer_id)
@@ -109,7 +113,8 @@ class Walker:
             instance = f"{name}.{index}" if "repeat" in entry else name
             scope = {**context.scope, "i": index} if "repeat" in entry else context.scope
             inputs = sources if index == 0 else [tensor]
-            tensor = self.instance(entry, kind, instance, Context(scope, *_rest(context)), names, inputs)
+            inner = replace(context, scope=scope, fanout=context.fanout * (repeat - index))
+            tensor = self.instance(entry, kind, instance, inner, names, inputs)
             if "repeat" in entry:
                 names.local[instance] = tensor
                 self.everything[context.prefix + instance] = tensor
@@ -118,29 +123,35 @@ class Walker:
         self.everything[context.prefix + name] = tensor
         return tensor
 
-    def entry_kind(self, entry: Map, context: Context) -> str:
+    def entry_kind(self, entry: Map, context: Context, counters: dict[str, int], index: int) -> str:
+        written = entry.get("type")
         if "layers" in entry:
             if "type" in entry:
-                raise self.fail("an entry has either 'type' or 'layers', not both", entry.key_marks["layers"])
+                raise self.fail("an entry has either 'type' or 'layers', not both", entry.key_marks["layers"],
+                                _early_id(entry, written, counters, context, index),
+                                "a type for one layer, layers for an inline chain")
             return "chain"
         if "type" not in entry:
-            raise self.fail("layer has no 'type'", entry.mark, hint=f"add type: one of {_some_types()}")
-        kind = self.value(entry, "type", context.scope, None, ("?", "?"))
+            raise self.fail("layer has no 'type'", entry.mark, _early_id(entry, "?", counters, context, index),
+                            f"add type: one of {_some_types()}")
+        kind = self.value(entry, "type", context.scope, None, _early_id(entry, written, counters, context, index))
         if not isinstance(kind, str):
-            raise self.fail(f"type is {kind!r}, not a name", entry.value_marks["type"], hint=_some_types())
+            raise self.fail(f"type is {describe(kind)}, not a name", entry.value_marks["type"],
+                            _early_id(entry, written, counters, context, index), _some_types())
         if kind not in REGISTRY and kind not in self.blocks:
             close = difflib.get_close_matches(kind, list(REGISTRY) + list(self.blocks), n=1)
             guess = f"did you mean '{close[0]}'? " if close else ""
             raise self.fail(f"unknown layer type '{kind}'", entry.value_marks["type"],
-                            hint=f"{guess}see `cnncalc explain` for every type")
+                            _early_id(entry, kind, counters, context, index),
+                            f"{guess}see `cnncalc explain` for every type")
         return kind
 
     def entry_name(self, entry: Map, kind: str, counters: dict[str, int], names: Names) -> str:
         if "name" in entry:
             name = entry["name"]
             if not isinstance(name, str) or not name or "$" in name:
-                raise self.fail(f"name {name!r} is not a plain name", entry.value_marks["name"],
-                                hint="names are text such as conv1 or layer2")
+                raise self.fail(f"name {describe(name)} is not a plain name", entry.value_marks["name"],
+                                (str(name), kind), "names are text such as conv1 or layer2, without $")
             at = entry.value_marks["name"]
         else:
             counters[kind] = counters.get(kind, 0) + 1
@@ -167,14 +178,17 @@ class Walker:
     def source(self, item: Any, mark: Any, names: Names, outputs: list[Tensor | None],
                layer: tuple[str, str]) -> Tensor:
         if isinstance(item, int) and not isinstance(item, bool):
-            if item >= 0 or -item >= len(outputs) or outputs[item] is None:
+            if item >= 0:  # a layer can only consume what comes before it
+                raise self.fail(f"from {item} is not a negative offset", mark, layer,
+                                "from takes a layer name or a negative offset: -1 is the previous entry")
+            if -item >= len(outputs) or outputs[item] is None:
                 raise self.fail(f"from {item} reaches before the first entry", mark, layer,
                                 "a negative offset counts entries back: -1 is the previous one")
             found = outputs[item]
             assert found is not None
             return found
         if not isinstance(item, str):
-            raise self.fail(f"from is {item!r}", mark, layer, "from takes a name or a negative offset")
+            raise self.fail(f"from is {describe(item)}", mark, layer, "from takes a name or a negative offset")
         found = names.find(item) or self.everything.get(item)
         if found is None:
             known = names.known()
@@ -190,13 +204,18 @@ class Walker:
         else:
             count = self.value(entry, "repeat", context.scope, sources[0], layer)
             if not isinstance(count, int) or isinstance(count, bool) or count < 1:
-                raise self.fail(f"repeat is {count!r}", entry.value_marks["repeat"], layer,
+                raise self.fail(f"repeat is {describe(count)}", entry.value_marks["repeat"], layer,
                                 "repeat takes a whole number >= 1")
         size = self.static_size(entry)
-        if self.expanded + count * size > LAYER_LIMIT:
+        # The repeats around this entry will run it again (fanout), so a repeat computed
+        # by an expression deep inside blocks fails here, not a million layers later.
+        if self.expanded + count * size * context.fanout > LAYER_LIMIT:
+            sized = f"over {LAYER_LIMIT:,}" if size > LAYER_LIMIT else f"{size:,}"
+            around = f", {context.fanout:,} times over by the repeats around it" if context.fanout > 1 else ""
             raise self.fail(f"the spec expands to more than {LAYER_LIMIT:,} layers here",
                             entry.value_marks.get("repeat", entry.mark), layer,
-                            f"this entry alone is {count:,} x {size:,}; check repeat and nesting")
+                            f"this entry is {count:,} x {sized} layers{around}; "
+                            f"check repeat and nesting")
         return count
 
     def instance(self, entry: Map, kind: str, name: str, context: Context, names: Names,
@@ -206,13 +225,17 @@ class Walker:
         if "when" in entry:
             condition = self.value(entry, "when", context.scope, inputs[0], layer_id)
             if not isinstance(condition, bool):
-                raise self.fail(f"when is {condition!r}", entry.value_marks["when"], layer_id,
+                raise self.fail(f"when is {describe(condition)}", entry.value_marks["when"], layer_id,
                                 "when takes true or false, usually an expression like ${stride != 1}")
             if not condition:
                 return inputs[0]
+        if (kind == "chain" or kind in self.blocks) and len(context.path) >= NESTING_LIMIT:
+            raise self.fail(f"blocks and inline chains nest deeper than {NESTING_LIMIT} levels",
+                            entry.value_marks.get("type", entry.mark), layer_id,
+                            "real networks nest a few levels; check which block uses which")
         if kind == "chain":
-            inner = Context(context.scope, f"{context.prefix}{name}.", context.path + (context.prefix + name,),
-                            context.block_types + ("chain",), context.active_blocks)
+            inner = replace(context, prefix=f"{context.prefix}{name}.", path=context.path + (context.prefix + name,),
+                            block_types=context.block_types + ("chain",))
             bound = {"input": inputs[0]}
             return self.chain(entry["layers"], entry.value_marks["layers"], inner, Names(bound=bound, parent=names),
                               inputs[0])
@@ -241,7 +264,13 @@ class Walker:
                 raise self.fail(f"{error.problem} (input {described})", entry.mark, layer_id, error.hint) from None
             if any(size < 1 for size in cost.shape):
                 raise self.fail(f"output size {list(cost.shape)} is below 1", entry.mark, layer_id)
-        receptive = receptive_field(cost.field, inputs, layer.arity)
+        if len(inputs) == 1:  # chains repeat the same step thousands of times
+            key = (cost.field, inputs[0].field)
+            receptive = self._fields.get(key, _UNSET)
+            if receptive is _UNSET:
+                receptive = self._fields[key] = receptive_field(cost.field, inputs, layer.arity)
+        else:
+            receptive = receptive_field(cost.field, inputs, layer.arity)
         self.records.append(LayerRecord(full_name, kind, tuple(tensor.producer for tensor in inputs), cost,
                                         receptive, context.path, context.block_types, self.mark(entry.mark)))
         return Tensor(cost.shape, full_name, receptive)
@@ -254,10 +283,10 @@ class Walker:
         try:
             layer = build(kind, values)
         except FieldError as error:
-            if error.field is None:
+            if error.problem.startswith("unknown field") and error.field in entry.key_marks:
+                at = entry.key_marks[error.field]  # first: a YAML key may itself be null
+            elif error.field is None:
                 at = entry.mark
-            elif error.field in values and error.problem.startswith("unknown field"):
-                at = entry.key_marks[error.field]
             else:
                 at = entry.value_marks.get(error.field, entry.mark)
             raise self.fail(error.problem, at, layer_id, error.hint) from None
@@ -270,8 +299,6 @@ class Walker:
         if kind in context.active_blocks:
             cycle = " -> ".join(context.active_blocks[context.active_blocks.index(kind):] + (kind,))
             raise self.fail(f"block '{kind}' uses itself ({cycle})", entry.value_marks["type"], layer_id)
-        if len(context.active_blocks) >= BLOCK_DEPTH_LIMIT:
-            raise self.fail(f"blocks nest deeper than {BLOCK_DEPTH_LIMIT}", entry.value_marks["type"], layer_id)
         block = self.blocks[kind]
         input_names = block.get("inputs")
         declared = block.get("params") or {}
@@ -279,7 +306,7 @@ class Walker:
                   for key in entry if key not in ENTRY_FIELDS}
         for key in passed:
             if key not in declared:
-                close = difflib.get_close_matches(key, list(declared), n=1)
+                close = difflib.get_close_matches(str(key), list(declared), n=1)  # YAML keys may be numbers
                 guess = f"did you mean '{close[0]}'? " if close else ""
                 raise self.fail(f"block '{kind}' has no parameter '{key}'", entry.key_marks[key], layer_id,
                                 f"{guess}parameters: {', '.join(declared) or 'none'}")
@@ -301,8 +328,8 @@ class Walker:
                 scope[key] = passed[key]
             else:
                 scope[key] = self.resolve(default, scope, declared.value_marks[key], layer_id)
-        inner = Context(scope, f"{full_name}.", context.path + (full_name,), context.block_types + (kind,),
-                        context.active_blocks + (kind,))
+        inner = replace(context, scope=scope, prefix=f"{full_name}.", path=context.path + (full_name,),
+                        block_types=context.block_types + (kind,), active_blocks=context.active_blocks + (kind,))
         first = inputs[0] if input_names is None else None
         return self.chain(block["layers"], block.value_marks["layers"], inner, Names(bound=bound), first)
 
@@ -327,19 +354,21 @@ class Walker:
         except expr.ExpressionError as error:
             raise self.fail(str(error), mark, layer) from None
 
-    def static_size(self, entry: Map) -> int:
+    def static_size(self, entry: Map, depth: int = 0) -> int:
         """Entries one instance of `entry` expands to, literal repeats counted (for the limit)."""
         kind = entry.get("type")
+        if depth >= NESTING_LIMIT:  # an estimate: the walk reports nesting this deep where it is used
+            return 1
         if "layers" in entry:
-            return self._chain_size(entry["layers"])
+            return self._chain_size(entry["layers"], depth + 1)
         if not isinstance(kind, str) or kind not in self.blocks:
             return 1
         if kind not in self._sizes:
             self._sizes[kind] = 1  # a block that reaches itself is reported when it is used
-            self._sizes[kind] = self._chain_size(self.blocks[kind].get("layers"))
+            self._sizes[kind] = self._chain_size(self.blocks[kind].get("layers"), depth + 1)
         return self._sizes[kind]
 
-    def _chain_size(self, entries: Any) -> int:
+    def _chain_size(self, entries: Any, depth: int) -> int:
         if not isinstance(entries, Seq):
             return 1
         total = 1
@@ -347,7 +376,7 @@ class Walker:
             if isinstance(entry, Map):
                 repeat = entry.get("repeat", 1)
                 times = repeat if isinstance(repeat, int) and not isinstance(repeat, bool) and repeat > 0 else 1
-                total += times * self.static_size(entry)
+                total += times * self.static_size(entry, depth)
         return min(total, LAYER_LIMIT + 1)
 
 
@@ -395,15 +424,21 @@ def _has_dollar(value: Any) -> bool:
 
 
 def _hashable(value: Any) -> Any:
+    """A cache key for field values; the types keep 1, 1.0 and true apart."""
     if isinstance(value, dict):
-        return tuple((key, _hashable(item)) for key, item in value.items())
-    if isinstance(value, list):
-        return tuple(_hashable(item) for item in value)
-    return (type(value).__name__, value)  # keeps 1, 1.0 and true apart
+        return tuple((key, type(item), _hashable(item) if type(item) is list else item)
+                     for key, item in value.items())
+    return tuple((type(item), _hashable(item) if type(item) is list else item) for item in value)
 
 
-def _rest(context: Context) -> tuple[str, tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
-    return context.prefix, context.path, context.block_types, context.active_blocks
+def _early_id(entry: Map, written: Any, counters: dict[str, int], context: Context, index: int) -> tuple[str, str]:
+    """The (name, type) an entry's errors show before its type is known: its name, the
+    default name the written type would give it, or its place in the list."""
+    name = entry.get("name")
+    if not isinstance(name, str) or not name:
+        plain = isinstance(written, str) and written.isidentifier()
+        name = f"{written}_{counters.get(written, 0) + 1}" if plain else f"layers[{index}]"
+    return (context.prefix + name, str(written))
 
 
 def _some_types() -> str:

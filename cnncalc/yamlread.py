@@ -80,7 +80,8 @@ def load(text: str, filename: str) -> Any:
     except yaml.MarkedYAMLError as error:
         place = error.problem_mark or error.context_mark
         mark = Mark(filename, place.line + 1, place.column + 1) if place else Mark(filename, 1, 1)
-        raise SpecError(f"YAML syntax error: {error.problem or error.context}", mark=mark) from None
+        raise SpecError(f"YAML syntax error: {error.problem or error.context}", mark=mark,
+                        hint=_syntax_hint(error)) from None
     except yaml.YAMLError as error:
         raise SpecError(f"YAML error: {error}", mark=Mark(filename, 1, 1)) from None
     finally:
@@ -138,7 +139,8 @@ class _Builder:
         while True:
             event = get()
             kind = type(event)
-            at = event.start_mark
+            start = event.start_mark
+            at = (start.line << 20) | start.column  # packed: LibYAML's Mark objects cost ~300 bytes each
             size = 1
             if kind is scalar_event:
                 text = event.value
@@ -155,7 +157,8 @@ class _Builder:
             elif kind is mapping_start or kind is sequence_start:
                 self.check_tag(event)
                 if len(stack) >= MAX_DEPTH:
-                    raise self.error(f"nesting deeper than {MAX_DEPTH} levels", at)
+                    raise self.error(f"nesting deeper than {MAX_DEPTH} levels", at,
+                                     "blocks and repeat replace deep nesting")
                 stack.append(_Frame(Map(at) if kind is mapping_start else Seq(at), event.anchor))
                 continue
             else:  # the end of a mapping or a sequence
@@ -230,16 +233,27 @@ class _Builder:
         if tag is None or tag == "!" or tag in _ALLOWED_TAGS:
             return
         raise self.error(
-            f"YAML tag '{tag}' is not allowed",
+            f"YAML tag '{tag.replace(_CORE, '!!', 1)}' is not allowed",  # as written: !!python/...
             event.start_mark,
             "a spec is plain data: mappings, lists, numbers, strings, true/false",
         )
 
 
+def _syntax_hint(error: yaml.MarkedYAMLError) -> str:
+    """Where the construct that broke began ("while parsing a flow mapping" at 1:8), else a general hint."""
+    context, where = error.context, error.context_mark
+    problem = error.problem_mark
+    if context and where is not None and (problem is None or (where.line, where.column) != (problem.line, problem.column)):
+        return f"{context} that starts at line {where.line + 1}, column {where.column + 1}"
+    return "check the indentation (spaces, not tabs), colons, quotes and brackets"
+
+
 def position(mark: Any) -> tuple[int, int]:
-    """(line, column) from 1 of a mark kept by Map and Seq; (1, 1) when unknown."""
+    """(line, column) from 1 of a mark kept by Map and Seq (packed int) or a YAML mark; (1, 1) when unknown."""
     if mark is None:
         return (1, 1)
+    if isinstance(mark, int):
+        return ((mark >> 20) + 1, (mark & 0xFFFFF) + 1)
     return (mark.line + 1, mark.column + 1)
 
 

@@ -25,7 +25,6 @@ DEFAULT_COLUMNS = ("name", "type", "output", "params", "macs", "memory", "rf")
 # Under 2mac and mac FLOPs are MACs times a constant, so the default table shows them in the totals only.
 FULL_CONVENTION_COLUMNS = ("name", "type", "output", "params", "flops", "memory", "rf")
 NUMERIC = {"params", "buffers", "macs", "flops", "memory", "rf", "jump"}
-NO_WRAP = NUMERIC | {"type", "output"}
 
 
 def format_field(field: Field, item: int) -> str:

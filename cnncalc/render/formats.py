@@ -71,7 +71,17 @@ def report_json(report: Report) -> dict[str, Any]:
 
 
 def render_json(report: Report) -> str:
-    return json.dumps(report_json(report), indent=1) + "\n"
+    """Indented at the top, one compact line per layer: readable, and fast for 100,000 layers
+    (json's indenting encoder is pure Python, its compact one is C)."""
+    data = report_json(report)
+    parts = []
+    for key, value in data.items():
+        text = json.dumps(value)
+        if key == "layers" and value:
+            # each layer object starts with "name"; a quote inside a string is escaped, so this split is safe
+            text = "[\n  " + text[1:-1].replace('}, {"name": ', '},\n  {"name": ') + "\n ]"
+        parts.append(f" {json.dumps(key)}: {text}")
+    return "{\n" + ",\n".join(parts) + "\n}\n"
 
 
 CSV_COLUMNS = ("name", "type", "from", "output_shape", "params", "buffers", "macs", "flops",

@@ -1,40 +1,89 @@
-"""The terminal table: the only module that knows rich."""
+"""The terminal table, laid out here and styled by rich on a colour terminal.
+
+The layout is computed directly (rich's own table measures every cell several times
+and takes 0.1 s for ResNet-50's 170 rows): figures and shapes never shrink or wrap, a
+cropped "524.29 k" would lie; only layer names fold when the table is too wide.
+"""
 
 from __future__ import annotations
 
-import io
-
-from rich import box
-from rich.console import Console
-from rich.table import Table
+import textwrap
 
 from ..report import LayerRow, Report
-from .columns import CELLS, COLUMN_TITLES, NO_WRAP, NUMERIC
+from .columns import CELLS, COLUMN_TITLES, NUMERIC
 from .summary import assumption_lines, totals_lines
 
+GAP = "  "
+MIN_NAME_WIDTH = 8
 
-def render_table(report: Report, rows: tuple[LayerRow, ...], columns: tuple[str, ...], width: int | None,
+
+def render_table(report: Report, rows: tuple[LayerRow, ...], columns: tuple[str, ...], width: int,
                  color: bool) -> str:
-    """The per-layer table, then totals and assumptions, at `width` columns (None: the terminal's)."""
-    table = Table(title=f"{report.name}", box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False,
-                  collapse_padding=True, title_justify="left",
-                  show_footer=False)
-    cells = [[CELLS[key](row) for key in columns] for row in rows]
-    for index, key in enumerate(columns):
-        # Figures and shapes never shrink or wrap (a cropped "524.29 k" would lie); names fold.
-        widest = max([len(COLUMN_TITLES[key])] + [len(line[index]) for line in cells])
-        table.add_column(COLUMN_TITLES[key], justify="right" if key in NUMERIC else "left",
-                         overflow="fold", no_wrap=key in NO_WRAP, min_width=widest if key in NO_WRAP else 6)
+    """The per-layer table, then totals and assumptions, fitted to `width` columns."""
+    lines = layout(columns, [[CELLS[key](row) for key in columns] for row in rows], width)
+    lines.append("")
+    lines += summary_lines(totals_lines(report) + assumption_lines(report), width)
+    title = report.name
+    if not color:
+        return "\n".join([title, *lines]) + "\n"
+    return _styled(title, lines)
+
+
+def layout(columns: tuple[str, ...], cells: list[list[str]], width: int) -> list[str]:
+    widths = [max([len(COLUMN_TITLES[key])] + [len(line[index]) for line in cells])
+              for index, key in enumerate(columns)]
+    if "name" in columns:
+        index = columns.index("name")
+        spare = width - (sum(widths) + len(GAP) * (len(widths) - 1))
+        if spare < 0:
+            widths[index] = max(MIN_NAME_WIDTH, widths[index] + spare)
+    header = _line([COLUMN_TITLES[key] for key in columns], columns, widths)
+    result = [header, "─" * len(header)]
     for line in cells:
-        table.add_row(*line)
+        folded = [_fold(text, widths[index]) for index, text in enumerate(line)]
+        for part in range(max(len(pieces) for pieces in folded)):
+            result.append(_line([pieces[part] if part < len(pieces) else "" for pieces in folded], columns, widths))
+    return result
+
+
+def _fold(text: str, width: int) -> list[str]:
+    """Pieces of at most `width`, broken after a dot where one falls in the piece."""
+    pieces = []
+    while len(text) > width:
+        cut = text.rfind(".", 0, width) + 1 or width
+        pieces.append(text[:cut])
+        text = text[cut:]
+    return pieces + [text]
+
+
+def _line(texts: list[str], columns: tuple[str, ...], widths: list[int]) -> str:
+    parts = [text.rjust(size) if key in NUMERIC else text.ljust(size)
+             for text, key, size in zip(texts, columns, widths)]
+    return GAP.join(parts).rstrip()
+
+
+def summary_lines(items: list[tuple[str, str]], width: int) -> list[str]:
+    """Label, then text wrapped under itself."""
+    label_width = max(len(label) for label, _ in items) + 1
+    lines = []
+    for label, text in items:
+        wrapped = textwrap.wrap(text, max(20, width - label_width)) or [""]
+        lines.append(label.ljust(label_width) + wrapped[0])
+        lines += [" " * label_width + rest for rest in wrapped[1:]]
+    return lines
+
+
+def _styled(title: str, lines: list[str]) -> str:
+    """Bold title and header through rich, only when writing to a colour terminal."""
+    import io
+
+    from rich.console import Console
+    from rich.text import Text
+
     buffer = io.StringIO()
-    console = Console(file=buffer, width=width, force_terminal=color, no_color=not color,
-                      highlight=False, soft_wrap=False)
-    console.print(table)
-    summary = Table.grid(padding=(0, 1))
-    summary.add_column(style="bold", no_wrap=True)
-    summary.add_column(overflow="fold")
-    for label, text in totals_lines(report) + assumption_lines(report):
-        summary.add_row(label, text)
-    console.print(summary)
-    return "".join(line.rstrip() + "\n" for line in buffer.getvalue().splitlines())
+    console = Console(file=buffer, force_terminal=True, highlight=False, soft_wrap=True)
+    console.print(Text(title, style="bold"))
+    console.print(Text(lines[0], style="bold"))
+    for line in lines[1:]:
+        console.print(Text(line))
+    return buffer.getvalue()
