@@ -107,7 +107,7 @@ def analyze(spec: Path, settings: tuple[str, ...], input_shapes: tuple[str, ...]
               help="Per-sample input shape; give it twice or more for add, concat, ...")
 @output_options
 @click.pass_context
-def layer(context: click.Context, layer_type: str, input_shapes: tuple[str, ...], **options: Any) -> None:
+def layer(context: click.Context, /, layer_type: str, input_shapes: tuple[str, ...], **options: Any) -> None:
     """One layer on its own: its output shape, parameters, MACs and FLOPs.
 
     Fields are named as in the spec, with dashes: --out-channels 33 --kernel-size 3x5 --padding same.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from .errors import Mark
 from .layers import Cost, Shape
@@ -12,8 +12,9 @@ from .layers import Cost, Shape
 Field = tuple[tuple[int, int, float], ...] | None
 
 
-@dataclass(frozen=True)
-class Tensor:
+# Tensor and LayerRecord are NamedTuples, not frozen dataclasses: a 100,000-layer spec
+# builds one of each per layer, and a NamedTuple is built three times faster.
+class Tensor(NamedTuple):
     """A value flowing along the graph: its shape, who made it, and its receptive field."""
 
     shape: Shape
@@ -21,8 +22,7 @@ class Tensor:
     field: Field
 
 
-@dataclass(frozen=True)
-class LayerRecord:
+class LayerRecord(NamedTuple):
     """One primitive layer as walked: name, type, inputs and its per-sample cost."""
 
     name: str

@@ -5,6 +5,7 @@ frozen records; renderers only read what this module returns."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from .graph import Field, Graph, LayerRecord
 from .layers import Shape
@@ -34,9 +35,8 @@ class Assumptions:
         return CONVENTIONS[self.convention]
 
 
-@dataclass(frozen=True)
-class LayerRow:
-    """One primitive layer's figures for the whole batch."""
+class LayerRow(NamedTuple):
+    """One primitive layer's figures for the whole batch (a NamedTuple: built once per layer)."""
 
     name: str
     type: str

@@ -154,3 +154,13 @@ def test_real_subprocess():
                             capture_output=True, text=True, check=False)
     assert result.returncode == 0
     assert json.loads(result.stdout)["totals"]["macs"] == 1_814_073_344
+
+
+@pytest.mark.parametrize("spec", ["specs/resnet18.yaml", "specs/googlenet.yaml", "specs/unet_small.yaml"])
+def test_json_text_equals_the_documented_structure(spec):
+    # render_json writes layer lines by hand for speed; they must parse to report_json exactly
+    import cnncalc
+    from cnncalc.render.formats import render_json, report_json
+
+    report = cnncalc.analyze(spec, batch=2)
+    assert json.loads(render_json(report)) == report_json(report)

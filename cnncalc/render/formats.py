@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 from typing import Any
@@ -40,10 +41,10 @@ def layer_json(row: LayerRow) -> dict[str, Any]:
     }
 
 
-def report_json(report: Report) -> dict[str, Any]:
+def report_json(report: Report, with_layers: bool = True) -> dict[str, Any]:
     """The documented JSON (README, "JSON output"); `layers` always lists every primitive layer."""
     assumptions, totals = report.assumptions, report.totals
-    return {
+    data = {
         "cnncalc": __version__,
         "name": report.name,
         "convention": {
@@ -54,7 +55,7 @@ def report_json(report: Report) -> dict[str, Any]:
             "optimizer": assumptions.optimizer,
         },
         "inputs": {name: list(shape) for name, shape in report.inputs.items()},
-        "layers": [layer_json(row) for row in report.layers],
+        "layers": [layer_json(row) for row in report.layers] if with_layers else [],
         "totals": {
             "params": totals.params,
             "buffers": totals.buffers,
@@ -68,20 +69,40 @@ def report_json(report: Report) -> dict[str, Any]:
         },
         "outputs": {name: list(shape) for name, shape in report.outputs.items()},
     }
+    if not with_layers:
+        del data["layers"]
+    return data
 
 
 def render_json(report: Report) -> str:
-    """Indented at the top, one compact line per layer: readable, and fast for 100,000 layers
-    (json's indenting encoder is pure Python, its compact one is C)."""
-    data = report_json(report)
+    """Indented at the top, one compact line per layer: readable, and fast for 100,000
+    layers (json's indenting encoder is pure Python; each layer line here is one format)."""
     parts = []
-    for key, value in data.items():
-        text = json.dumps(value)
-        if key == "layers" and value:
-            # each layer object starts with "name"; a quote inside a string is escaped, so this split is safe
-            text = "[\n  " + text[1:-1].replace('}, {"name": ', '},\n  {"name": ') + "\n ]"
-        parts.append(f" {json.dumps(key)}: {text}")
+    for key, value in report_json(report, with_layers=False).items():
+        parts.append(f" {json.dumps(key)}: {json.dumps(value)}")
+        if key == "inputs":
+            lines = ",\n  ".join(map(_layer_line, report.layers))
+            parts.append(f' "layers": [\n  {lines}\n ]' if report.layers else ' "layers": []')
     return "{\n" + ",\n".join(parts) + "\n}\n"
+
+
+@functools.lru_cache(maxsize=4096)
+def _field_text(field: Field) -> str:
+    return json.dumps(field_json(field))
+
+
+_string = json.encoder.encode_basestring_ascii  # the C function json.dumps uses for strings
+
+
+def _layer_line(row: LayerRow) -> str:
+    """json.dumps(layer_json(row)), written out (tests check they agree)."""
+    sources = ", ".join(map(_string, row.inputs))
+    shape = ", ".join(map(str, row.output_shape))
+    field = _field_text(row.receptive_field)
+    return (f'{{"name": {_string(row.name)}, "type": {_string(row.type)}, "from": [{sources}], '
+            f'"output_shape": [{shape}], "params": {row.params}, "buffers": {row.buffers}, '
+            f'"macs": {row.macs}, "flops": {row.flops}, "activation_bytes": {row.activation_bytes}, '
+            f'"view": {"true" if row.view else "false"}, "receptive_field": {field}}}')
 
 
 CSV_COLUMNS = ("name", "type", "from", "output_shape", "params", "buffers", "macs", "flops",

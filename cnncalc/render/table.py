@@ -14,7 +14,7 @@ from .columns import CELLS, COLUMN_TITLES, NUMERIC
 from .summary import assumption_lines, totals_lines
 
 GAP = "  "
-MIN_NAME_WIDTH = 8
+MIN_NAME_WIDTH = 6
 
 
 def render_table(report: Report, rows: tuple[LayerRow, ...], columns: tuple[str, ...], width: int,
