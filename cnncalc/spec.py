@@ -14,7 +14,7 @@ from . import expr
 from .errors import Mark, SpecError
 from .graph import Graph, Tensor
 from .layers import REGISTRY, Shape
-from .walk import Context, Names, Walker, input_field
+from .walk import Context, Names, Walker, expression_problem, input_field
 from .yamlread import Map, Seq, decode, load, position
 
 DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "int8": 1}
@@ -108,8 +108,10 @@ class _Reader:
             if key not in raw:
                 close = difflib.get_close_matches(key, [str(name) for name in raw], n=1)
                 guess = f"did you mean '{close[0]}'? " if close else ""
-                raise SpecError(f"--set {key}: the spec has no parameter '{key}'",
-                                hint=f"{guess}parameters: {', '.join(map(str, raw)) or 'none'}")
+                hint = f"{guess}parameters: {', '.join(map(str, raw))}" if raw else f"declare it first: params: {{{key}: ...}}"
+                # Point at the params that --set could have changed: that is where a fix goes.
+                raise self.fail(f"--set {key}: the spec has no parameter '{key}'",
+                                root.value_marks.get("params", root.mark), hint)
         scope: dict[str, Any] = {}
         for key, value in raw.items():
             if key in self.overrides.params:
@@ -118,7 +120,8 @@ class _Reader:
             try:
                 scope[key] = expr.resolve(value, scope)
             except expr.ExpressionError as error:
-                raise self.fail(f"parameter '{key}': {error}", raw.value_marks[key]) from None
+                problem, hint = expression_problem(error)
+                raise self.fail(f"parameter '{key}': {problem}", raw.value_marks[key], hint) from None
         return scope
 
     def blocks(self, root: Map) -> dict[str, Map]:
@@ -129,7 +132,7 @@ class _Reader:
             at = raw.key_marks[name]
             if not isinstance(name, str) or not name.isidentifier():
                 raise self.fail(f"block name {name!r} is not a plain name", at, "use letters, digits and _")
-            if name in REGISTRY:
+            if name in REGISTRY or name == "chain":  # the walk's own name for an inline chain
                 raise self.fail(f"block '{name}' has the name of a built-in layer type", at, "rename the block")
             if not isinstance(block, Map) or "layers" not in block:
                 raise self.fail(f"block '{name}' must be a mapping with 'layers'", raw.value_marks[name],
@@ -173,9 +176,10 @@ class _Reader:
     def shape(self, value: Map, params: dict[str, Any], name: str) -> Shape:
         raw, at = value["shape"], value.value_marks["shape"]
         try:
-            sizes = expr.resolve(raw, params) if isinstance(raw, str) else [expr.resolve(item, params) for item in raw]
-        except (expr.ExpressionError, TypeError) as error:
-            raise self.fail(f"input '{name}' shape: {error}", at) from None
+            sizes = [expr.resolve(item, params) for item in raw] if isinstance(raw, list) else expr.resolve(raw, params)
+        except expr.ExpressionError as error:
+            problem, hint = expression_problem(error)
+            raise self.fail(f"input '{name}' shape: {problem}", at, hint) from None
         if (not isinstance(sizes, list) or not 1 <= len(sizes) <= 4
                 or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 1 for s in sizes)):
             raise self.fail(f"input '{name}' shape {sizes!r} is not a list of 1 to 4 sizes >= 1", at,
@@ -186,7 +190,8 @@ class _Reader:
         try:
             value = expr.resolve(raw, params)
         except expr.ExpressionError as error:
-            raise self.fail(f"batch: {error}", at) from None
+            problem, hint = expression_problem(error)
+            raise self.fail(f"batch: {problem}", at, hint) from None
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise self.fail(f"batch is {value!r}", at, "batch takes a whole number >= 1")
         return value

@@ -111,9 +111,10 @@ class Walker:
         tensor = sources[0] if sources else None
         for index in range(repeat):
             instance = f"{name}.{index}" if "repeat" in entry else name
-            scope = {**context.scope, "i": index} if "repeat" in entry else context.scope
             inputs = sources if index == 0 else [tensor]
-            inner = replace(context, scope=scope, fanout=context.fanout * (repeat - index))
+            inner = context
+            if "repeat" in entry:  # `i` in scope; the instances still to come multiply what is inside
+                inner = replace(context, scope={**context.scope, "i": index}, fanout=context.fanout * (repeat - index))
             tensor = self.instance(entry, kind, instance, inner, names, inputs)
             if "repeat" in entry:
                 names.local[instance] = tensor
@@ -210,12 +211,12 @@ class Walker:
         # The repeats around this entry will run it again (fanout), so a repeat computed
         # by an expression deep inside blocks fails here, not a million layers later.
         if self.expanded + count * size * context.fanout > LAYER_LIMIT:
+            times = f"{count:,} x " if count > 1 else ""
             sized = f"over {LAYER_LIMIT:,}" if size > LAYER_LIMIT else f"{size:,}"
             around = f", {context.fanout:,} times over by the repeats around it" if context.fanout > 1 else ""
             raise self.fail(f"the spec expands to more than {LAYER_LIMIT:,} layers here",
                             entry.value_marks.get("repeat", entry.mark), layer,
-                            f"this entry is {count:,} x {sized} layers{around}; "
-                            f"check repeat and nesting")
+                            f"check repeat and nesting: this entry is {times}{sized} layers{around}")
         return count
 
     def instance(self, entry: Map, kind: str, name: str, context: Context, names: Names,
@@ -232,7 +233,7 @@ class Walker:
         if (kind == "chain" or kind in self.blocks) and len(context.path) >= NESTING_LIMIT:
             raise self.fail(f"blocks and inline chains nest deeper than {NESTING_LIMIT} levels",
                             entry.value_marks.get("type", entry.mark), layer_id,
-                            "real networks nest a few levels; check which block uses which")
+                            "real networks nest a few levels: check which block uses which")
         if kind == "chain":
             inner = replace(context, prefix=f"{context.prefix}{name}.", path=context.path + (context.prefix + name,),
                             block_types=context.block_types + ("chain",))
@@ -252,8 +253,8 @@ class Walker:
                   for key in entry if key not in ENTRY_FIELDS}
         layer = self.layer(kind, values, entry, layer_id)
         if layer.arity == "one" and len(inputs) != 1:
-            raise self.fail(f"{kind} takes one input; from names {len(inputs)}", entry.value_marks["from"],
-                            layer_id)
+            raise self.fail(f"from names {len(inputs)} inputs, but {kind} takes one", entry.value_marks["from"],
+                            layer_id, "give from one name or offset (add, sub, mul and concat merge several)")
         shapes = tuple(tensor.shape for tensor in inputs)
         cost = self._costs.get((layer, shapes))
         if cost is None:
@@ -298,7 +299,8 @@ class Walker:
         layer_id = (full_name, kind)
         if kind in context.active_blocks:
             cycle = " -> ".join(context.active_blocks[context.active_blocks.index(kind):] + (kind,))
-            raise self.fail(f"block '{kind}' uses itself ({cycle})", entry.value_marks["type"], layer_id)
+            raise self.fail(f"block '{kind}' uses itself ({cycle})", entry.value_marks["type"], layer_id,
+                            "a block cannot contain itself, directly or through other blocks")
         block = self.blocks[kind]
         input_names = block.get("inputs")
         declared = block.get("params") or {}
@@ -312,7 +314,7 @@ class Walker:
                                 f"{guess}parameters: {', '.join(declared) or 'none'}")
         if input_names is None:
             if len(inputs) != 1:
-                raise self.fail(f"block '{kind}' takes one input; from names {len(inputs)}",
+                raise self.fail(f"from names {len(inputs)} inputs, but block '{kind}' takes one",
                                 entry.value_marks.get("from", entry.mark), layer_id,
                                 "a block with several inputs lists them: inputs: [x, skip]")
             bound = {"input": inputs[0]}
@@ -352,7 +354,8 @@ class Walker:
                 return [self.resolve(item, scope, mark, layer) for item in raw]
             return expr.resolve(raw, scope)
         except expr.ExpressionError as error:
-            raise self.fail(str(error), mark, layer) from None
+            problem, hint = expression_problem(error)
+            raise self.fail(problem, mark, layer, hint) from None
 
     def static_size(self, entry: Map, depth: int = 0) -> int:
         """Entries one instance of `entry` expands to, literal repeats counted (for the limit)."""
@@ -378,6 +381,16 @@ class Walker:
                 times = repeat if isinstance(repeat, int) and not isinstance(repeat, bool) and repeat > 0 else 1
                 total += times * self.static_size(entry, depth)
         return min(total, LAYER_LIMIT + 1)
+
+
+GRAMMAR = ("an expression takes numbers, strings, names in scope, + - * / // % **, comparisons, and/or/not, "
+           "x if c else y, indexing like in_shape[1], and the functions " + " ".join(expr.FUNCTIONS))
+
+
+def expression_problem(error: expr.ExpressionError) -> tuple[str, str]:
+    """(problem, hint) of an expression error: its own hint, else what the grammar accepts."""
+    problem, _, hint = str(error).partition("; ")
+    return problem, hint or GRAMMAR
 
 
 def receptive_field(kind: Window | str, inputs: list[Tensor], arity: str) -> Field:
@@ -425,10 +438,10 @@ def _has_dollar(value: Any) -> bool:
 
 def _hashable(value: Any) -> Any:
     """A cache key for field values; the types keep 1, 1.0 and true apart."""
-    if isinstance(value, dict):
-        return tuple((key, type(item), _hashable(item) if type(item) is list else item)
+    if isinstance(value, dict):  # isinstance: the reader's Seq and Map are list and dict too
+        return tuple((key, type(item), _hashable(item) if isinstance(item, (list, dict)) else item)
                      for key, item in value.items())
-    return tuple((type(item), _hashable(item) if type(item) is list else item) for item in value)
+    return tuple((type(item), _hashable(item) if isinstance(item, (list, dict)) else item) for item in value)
 
 
 def _early_id(entry: Map, written: Any, counters: dict[str, int], context: Context, index: int) -> tuple[str, str]:

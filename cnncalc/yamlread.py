@@ -123,7 +123,8 @@ class _Builder:
         get()  # DocumentEnd
         event = get()
         if not isinstance(event, yaml.StreamEndEvent):
-            raise self.error("a spec holds one YAML document; found a second", event.start_mark)
+            raise self.error("a second YAML document starts here", event.start_mark,
+                             "a spec is one document: remove the '---' or split the file")
         return root
 
     def node(self, get: Any) -> Any:
@@ -186,7 +187,8 @@ class _Builder:
     def set_item(self, frame: _Frame, value: Any, at: Any) -> None:
         key, container = frame.key, frame.value
         if key in container and key != "<<":
-            raise self.error(f"key '{key}' appears twice in this mapping", frame.key_mark)
+            raise self.error(f"key '{key}' appears twice in this mapping", frame.key_mark,
+                             "keep one of the two")
         container[key] = value
         container.key_marks[key] = frame.key_mark
         container.value_marks[key] = at
@@ -194,13 +196,14 @@ class _Builder:
 
     def alias(self, event: Any) -> tuple[Any, int]:
         if event.anchor not in self.anchors:
-            raise self.error(f"alias *{event.anchor} refers to no anchor", event.start_mark)
+            raise self.error(f"alias *{event.anchor} refers to no anchor", event.start_mark,
+                             f"mark the value first with &{event.anchor}, above this alias")
         value, size = self.anchors[event.anchor]
         self.expanded += size
         if self.expanded > MAX_EXPANDED_NODES:
             raise self.error(
                 f"aliases expand to more than {MAX_EXPANDED_NODES:,} nodes", event.start_mark,
-                "aliases that repeat aliases multiply; use blocks and 'repeat' instead")
+                "use blocks and 'repeat' rather than aliases that repeat aliases")
         return value, size
 
     def scalar(self, event: Any) -> Any:

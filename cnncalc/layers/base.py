@@ -13,6 +13,7 @@ from dataclasses import MISSING, dataclass, field, fields
 from typing import Any, Callable, ClassVar
 
 from ..errors import FieldError, ShapeError
+from .fields import describe
 
 Shape = tuple[int, ...]
 Parser = Callable[[str, Any], Any]
@@ -98,7 +99,7 @@ def build(kind: str, values: dict[str, Any]) -> Layer:
         if key in specs:
             arguments[key] = specs[key].metadata["parse"](key, value)
         elif key not in IGNORED_FIELDS and key not in ENTRY_FIELDS:
-            raise FieldError(key, f"unknown field '{key}'", _field_hint(key, sorted(specs)))
+            raise FieldError(key, f"unknown field {describe(key)}", _field_hint(key, sorted(specs)))
     for name, spec in specs.items():
         if name not in arguments and spec.default is MISSING:
             raise FieldError(None, f"missing required field '{name}'", f"{kind} needs {_required(cls)}")
@@ -109,8 +110,8 @@ def _required(cls: type[Layer]) -> str:
     return ", ".join(spec.name for spec in cls.options() if spec.default is MISSING)
 
 
-def _field_hint(key: str, known: list[str]) -> str:
-    close = difflib.get_close_matches(key, known + sorted(IGNORED_FIELDS), n=1)
+def _field_hint(key: Any, known: list[str]) -> str:
+    close = difflib.get_close_matches(str(key), known + sorted(IGNORED_FIELDS), n=1)  # YAML keys may be numbers
     listing = ", ".join(known) if known else "none besides name, from, repeat, when"
     prefix = f"did you mean '{close[0]}'? " if close else ""
     return f"{prefix}fields: {listing}"
@@ -122,7 +123,7 @@ def spatial_rank(kind: str, shape: Shape, family: str) -> int:
     if len(shape) != rank + 1 or rank < 1:
         axes = {1: "[C, L]", 2: "[C, H, W]", 3: "[C, D, H, W]"}.get(rank, "[C, spatial...]")
         raise ShapeError(
-            f"{family} expects input {axes}; got {list(shape)}",
+            f"{family} expects input {axes}, got {list(shape)}",
             "check the layers before it, or use the type of the right rank",
         )
     return rank
@@ -133,8 +134,28 @@ def per_axis(name: str, value: int | tuple[int, ...], rank: int) -> tuple[int, .
     if isinstance(value, int):
         return (value,) * rank
     if len(value) != rank:
-        raise ShapeError(f"{name} has {len(value)} entries for {rank} spatial axes")
+        raise ShapeError(f"{name} has {len(value)} entries for {rank} spatial axes",
+                         f"give one number, or {rank} (one per spatial axis)")
     return value
+
+
+def window_outputs(
+    sizes: Shape, kernel: tuple[int, ...], stride: tuple[int, ...], pads: tuple[tuple[int, int], ...],
+    dilation: tuple[int, ...], ceil_mode: bool = False,
+) -> tuple[int, ...]:
+    """`window_output` on every spatial axis, after checking that the kernel fits on all of them.
+
+    The check names every axis at once (kernel 7x7, input 5x5), as the spec format's example does.
+    """
+    padded = tuple(size + begin + end for size, (begin, end) in zip(sizes, pads))
+    if any(d * (k - 1) + 1 > room for k, d, room in zip(kernel, dilation, padded)):
+        dilations = "x".join(map(str, dilation)) if len(set(dilation)) > 1 else str(dilation[0])
+        raise ShapeError(
+            f"kernel {'x'.join(map(str, kernel))} (dilation {dilations}) is larger than the padded input "
+            f"{'x'.join(map(str, padded))}",
+            "the span dilation*(kernel-1)+1 must fit in the input plus its padding on every axis",
+        )
+    return tuple(map(window_output, sizes, kernel, stride, pads, dilation, (ceil_mode,) * len(sizes)))
 
 
 def window_output(
@@ -144,14 +165,10 @@ def window_output(
 
     floor((in + p_begin + p_end - d*(k-1) - 1) / s) + 1; with ceil_mode the last
     window is kept when it starts inside the input or the left padding, as PyTorch does.
+    The kernel must fit (see `window_outputs`).
     """
     span = dilation * (kernel - 1) + 1
     room = size + pad[0] + pad[1] - span
-    if room < 0:
-        raise ShapeError(
-            f"kernel {kernel} (dilation {dilation}) is larger than the padded input "
-            f"{size + pad[0] + pad[1]}"
-        )
     if not ceil_mode:
         return room // stride + 1
     out = -(-room // stride) + 1
@@ -177,7 +194,8 @@ def resolve_padding(
     if isinstance(padding, int):
         return ((padding, padding),) * rank
     if len(padding) != rank:
-        raise ShapeError(f"padding has {len(padding)} entries for {rank} spatial axes")
+        raise ShapeError(f"padding has {len(padding)} entries for {rank} spatial axes",
+                         f"give one number, {rank} (one per spatial axis) or {rank} [begin, end] pairs")
     return tuple(p if isinstance(p, tuple) else (p, p) for p in padding)
 
 

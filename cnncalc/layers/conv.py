@@ -8,7 +8,7 @@ from typing import Any
 from ..errors import ShapeError
 from . import fields as f
 from .base import NO_FIELD, Cost, Layer, Shape, Window, option, per_axis, product, register
-from .base import resolve_padding, spatial_rank, window_output
+from .base import resolve_padding, spatial_rank, window_outputs
 
 
 def _check_channels(declared: int | None, actual: int, name: str) -> None:
@@ -55,7 +55,7 @@ class Convolution(Layer):
         stride = per_axis("stride", self.stride, rank)
         dilation = per_axis("dilation", self.dilation, rank)
         pads = resolve_padding(self.padding, sizes, kernel, stride, dilation)
-        out_sizes = tuple(map(window_output, sizes, kernel, stride, pads, dilation))
+        out_sizes = window_outputs(sizes, kernel, stride, pads, dilation)
         fan_in = in_channels // self.groups * product(kernel)
         outputs = self.out_channels * product(out_sizes)
         return Cost(

@@ -10,14 +10,19 @@ from ..errors import FieldError
 Parser = Callable[[str, Any], Any]
 
 
-def _describe(value: Any) -> str:
+def describe(value: Any) -> str:
+    """A YAML value as the spec's author wrote it: null, true, 'text', a list."""
     if value is None:
         return "null"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
         return f"'{value}'"
-    return repr(value) if not isinstance(value, (list, dict)) else type(value).__name__
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return repr(value)
 
 
 def _is_int(value: Any) -> bool:
@@ -28,7 +33,7 @@ def _as_int(name: str, value: Any, minimum: int, accepted: str) -> int:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if not _is_int(value) or value < minimum:
-        raise FieldError(name, f"{name} is {_describe(value)}", f"{name} takes {accepted}")
+        raise FieldError(name, f"{name} is {describe(value)}", f"{name} takes {accepted}")
     return int(value)
 
 
@@ -47,20 +52,20 @@ def integer(name: str, value: Any) -> int:
 
 def number(name: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
-        raise FieldError(name, f"{name} is {_describe(value)}", f"{name} takes a number")
+        raise FieldError(name, f"{name} is {describe(value)}", f"{name} takes a number")
     return float(value)
 
 
 def positive_number(name: str, value: Any) -> float:
     result = number(name, value)
     if result <= 0 or result == float("inf"):
-        raise FieldError(name, f"{name} is {_describe(value)}", f"{name} takes a number > 0")
+        raise FieldError(name, f"{name} is {describe(value)}", f"{name} takes a number > 0")
     return result
 
 
 def flag(name: str, value: Any) -> bool:
     if not isinstance(value, bool):
-        raise FieldError(name, f"{name} is {_describe(value)}", f"{name} takes true or false")
+        raise FieldError(name, f"{name} is {describe(value)}", f"{name} takes true or false")
     return value
 
 
@@ -85,7 +90,7 @@ def paddings(name: str, value: Any) -> Any:
     if _is_int(value) or isinstance(value, float):
         return non_negative(name, value)
     raise FieldError(
-        name, f"{name} is {_describe(value)}",
+        name, f"{name} is {describe(value)}",
         f"{name} takes a whole number >= 0, one per axis, [begin, end] pairs, 'same' or 'valid'",
     )
 
@@ -99,7 +104,7 @@ def _pad_pair(name: str, pair: list[Any]) -> tuple[int, int]:
 def choice(*allowed: str) -> Parser:
     def parse(name: str, value: Any) -> str:
         if value not in allowed:
-            raise FieldError(name, f"{name} is {_describe(value)}", f"{name} takes {', '.join(allowed)}")
+            raise FieldError(name, f"{name} is {describe(value)}", f"{name} takes {', '.join(allowed)}")
         return str(value)
 
     return parse
@@ -117,7 +122,7 @@ def optional(parse: Parser) -> Parser:
 def int_list(name: str, value: Any) -> tuple[int, ...]:
     """A list of whole numbers (reshape's shape, permute's dims)."""
     if not isinstance(value, list) or not value:
-        raise FieldError(name, f"{name} is {_describe(value)}", f"{name} takes a list of whole numbers")
+        raise FieldError(name, f"{name} is {describe(value)}", f"{name} takes a list of whole numbers")
     return tuple(integer(name, item) for item in value)
 
 

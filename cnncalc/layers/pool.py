@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ShapeError
 from . import fields as f
 from .base import NO_FIELD, Cost, Layer, Shape, Window, option, per_axis, product, register
-from .base import resolve_padding, spatial_rank, window_output
+from .base import resolve_padding, spatial_rank, window_outputs
 
 
 def _pooled(
@@ -26,8 +27,7 @@ def _pooled(
             if max(begin, end) > k // 2:  # PyTorch's rule
                 raise ShapeError(f"padding {max(begin, end)} is more than half the kernel {k}",
                                  "pooling padding must be at most kernel_size // 2")
-    out = tuple(window_output(size, k, s, pad, d, layer.ceil_mode)
-                for size, k, s, pad, d in zip(sizes, kernel, stride, pads, dilation))
+    out = window_outputs(sizes, kernel, stride, pads, dilation, layer.ceil_mode)
     return (shape[0], *out), kernel, stride, dilation, pads
 
 
@@ -76,8 +76,13 @@ class AvgPool(Layer):
 
 
 def _adaptive_reads(size: int, out: int) -> int:
-    """Input elements all windows of one axis read: windows run floor(i*in/out) to ceil((i+1)*in/out)."""
-    return sum(-(-(i + 1) * size // out) - (i * size // out) for i in range(out))
+    """Input elements all windows of one axis read: windows run floor(i*in/out) to ceil((i+1)*in/out).
+
+    Summed, that is in + out - gcd(in, out): the windows cover the input once, plus one
+    element shared at each inner boundary i*in/out that is not whole (out - gcd of them).
+    A closed form, so that a huge output_size is not a loop of that length.
+    """
+    return size + out - math.gcd(size, out)
 
 
 @register("adaptive_avgpool", "adaptive_avgpool1d", "adaptive_avgpool2d", "adaptive_avgpool3d",
