@@ -219,7 +219,7 @@ class _Reader:
 
     def outputs(self, root: Map, walker: Walker, names: Names, last: Tensor) -> dict[str, Tensor]:
         if "outputs" not in root:
-            return {last.producer: last}
+            return {walker.last_top_level: last}
         raw = root["outputs"]
         if not isinstance(raw, Seq) or not raw or not all(isinstance(item, str) for item in raw):
             raise self.fail("outputs must be a list of layer names", root.value_marks["outputs"],

@@ -71,6 +71,7 @@ class Walker:
         self.records: list[LayerRecord] = []
         self.everything: dict[str, Tensor] = {}  # full dotted names, for `from: layer3.1`
         self.expanded = 0
+        self.last_top_level = ""
         self._sizes: dict[str, int] = {}
         self._layers: dict[Any, Layer] = {}
         self._costs: dict[tuple[Layer, tuple[Any, ...]], Cost] = {}
@@ -104,7 +105,9 @@ class Walker:
     def entry(self, entry: Map, context: Context, names: Names, outputs: list[Tensor | None],
               counters: dict[str, int]) -> Tensor:
         kind = self.entry_kind(entry, context, counters, len(outputs) - 1)
-        name = self.entry_name(entry, kind, counters, names)
+        name = self.entry_name(entry, kind, counters, names, context)
+        if not context.prefix:
+            self.last_top_level = name  # the default output's name
         layer_id = (context.prefix + name, kind)
         sources = self.sources(entry, names, outputs, layer_id)
         repeat = self.repeat_count(entry, context, sources, layer_id)
@@ -147,12 +150,12 @@ class Walker:
                             f"{guess}see `cnncalc explain` for every type")
         return kind
 
-    def entry_name(self, entry: Map, kind: str, counters: dict[str, int], names: Names) -> str:
+    def entry_name(self, entry: Map, kind: str, counters: dict[str, int], names: Names, context: Context) -> str:
         if "name" in entry:
-            name = entry["name"]
+            name = self.value(entry, "name", context.scope, None, (str(entry["name"]), kind))
             if not isinstance(name, str) or not name or "$" in name:
                 raise self.fail(f"name {describe(name)} is not a plain name", entry.value_marks["name"],
-                                (str(name), kind), "names are text such as conv1 or layer2, without $")
+                                (str(name), kind), "names are text such as conv1, layer2 or conv${i}")
             at = entry.value_marks["name"]
         else:
             counters[kind] = counters.get(kind, 0) + 1
