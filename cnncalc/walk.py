@@ -111,10 +111,10 @@ class Walker:
         layer_id = (context.prefix + name, kind)
         sources = self.sources(entry, names, outputs, layer_id)
         repeat = self.repeat_count(entry, context, sources, layer_id)
-        tensor = sources[0] if sources else None
+        tensor = sources[0]
         for index in range(repeat):
             instance = f"{name}.{index}" if "repeat" in entry else name
-            inputs = sources if index == 0 else [tensor]
+            inputs = sources if index == 0 else [tensor]  # instances after the first chain on
             inner = context
             if "repeat" in entry:  # `i` in scope; the instances still to come multiply what is inside
                 inner = replace(context, scope={**context.scope, "i": index}, fanout=context.fanout * (repeat - index))
@@ -122,7 +122,6 @@ class Walker:
             if "repeat" in entry:
                 names.local[instance] = tensor
                 self.everything[context.prefix + instance] = tensor
-        assert tensor is not None
         names.local[name] = tensor
         self.everything[context.prefix + name] = tensor
         return tensor
@@ -306,7 +305,7 @@ class Walker:
                             "a block cannot contain itself, directly or through other blocks")
         block = self.blocks[kind]
         input_names = block.get("inputs")
-        declared = block.get("params") or {}
+        declared: Map = block.get("params") or Map(None)
         passed = {key: self.value(entry, key, context.scope, inputs[0], layer_id)
                   for key in entry if key not in ENTRY_FIELDS}
         for key in passed:

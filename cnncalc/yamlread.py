@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import yaml
+import yaml  # type: ignore[import-untyped]
 
 from .errors import Mark, SpecError
 
@@ -165,7 +165,7 @@ class _Builder:
             else:  # the end of a mapping or a sequence
                 frame = stack.pop()
                 value, size, at = frame.value, frame.size, frame.value.mark
-                if kind is yaml.MappingEndEvent:
+                if type(value) is Map:
                     _merge_keys(value)
                 if frame.anchor is not None:
                     self.anchors[frame.anchor] = (value, size)
@@ -186,6 +186,7 @@ class _Builder:
 
     def set_item(self, frame: _Frame, value: Any, at: Any) -> None:
         key, container = frame.key, frame.value
+        assert isinstance(container, Map)  # set_item is only called for mappings
         if key in container and key != "<<":
             raise self.error(f"key '{key}' appears twice in this mapping", frame.key_mark,
                              "keep one of the two")

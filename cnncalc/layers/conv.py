@@ -112,7 +112,7 @@ class TransposedConvolution(Layer):
                 raise ShapeError(f"output size {out} from input {size}: padding {begin}+{end} crops too much")
             out_sizes.append(out)
         macs = product(shape) * self.out_channels // self.groups * product(kernel)
-        outputs = self.out_channels * product(out_sizes)
+        outputs = self.out_channels * product(tuple(out_sizes))
         return Cost(
             shape=(self.out_channels, *out_sizes),
             params=in_channels * self.out_channels // self.groups * product(kernel)

@@ -31,10 +31,20 @@ def _pooled(
     return (shape[0], *out), kernel, stride, dilation, pads
 
 
-_KERNEL = dict(parse=f.sizes, doc="window size, one number or one per axis")
-_STRIDE = dict(parse=f.optional(f.sizes), doc="step between windows (default: kernel_size)")
-_PADDING = dict(parse=f.paddings, doc="implicit padding, at most half the kernel")
-_CEIL = dict(parse=f.flag, doc="round the output size up, keeping a last partial window")
+def _kernel() -> Any:
+    return option(parse=f.sizes, doc="window size, one number or one per axis")
+
+
+def _stride() -> Any:
+    return option(None, parse=f.optional(f.sizes), doc="step between windows (default: kernel_size)")
+
+
+def _padding() -> Any:
+    return option(0, parse=f.paddings, doc="implicit padding, at most half the kernel")
+
+
+def _ceil_mode() -> Any:
+    return option(False, parse=f.flag, doc="round the output size up, keeping a last partial window")
 
 
 @register("maxpool", "maxpool1d", "maxpool2d", "maxpool3d")
@@ -44,11 +54,11 @@ class MaxPool(Layer):
 
     full_rule = "per output element: prod(kernel) - 1 comparisons"
 
-    kernel_size: Any = option(**_KERNEL)
-    stride: Any = option(None, **_STRIDE)
-    padding: Any = option(0, **_PADDING)
+    kernel_size: Any = _kernel()
+    stride: Any = _stride()
+    padding: Any = _padding()
     dilation: Any = option(1, parse=f.sizes, doc="spacing between window taps")
-    ceil_mode: bool = option(False, **_CEIL)
+    ceil_mode: bool = _ceil_mode()
 
     def infer(self, inputs: tuple[Shape, ...]) -> Cost:
         out, kernel, stride, dilation, pads = _pooled(self, inputs[0], self.dilation)
@@ -63,10 +73,10 @@ class AvgPool(Layer):
 
     full_rule = "per output element: prod(kernel) (prod(kernel) - 1 adds and one divide)"
 
-    kernel_size: Any = option(**_KERNEL)
-    stride: Any = option(None, **_STRIDE)
-    padding: Any = option(0, **_PADDING)
-    ceil_mode: bool = option(False, **_CEIL)
+    kernel_size: Any = _kernel()
+    stride: Any = _stride()
+    padding: Any = _padding()
+    ceil_mode: bool = _ceil_mode()
     count_include_pad: bool = option(True, parse=f.flag, doc="divide by the window size, padding included")
 
     def infer(self, inputs: tuple[Shape, ...]) -> Cost:
