@@ -35,7 +35,7 @@ def analyze_layer(kind: str, inputs: list[tuple[int, ...]], values: dict[str, An
     except ShapeError as error:
         raise SpecError(error.problem, layer=layer_id, hint=error.hint) from None
     field = receptive_field(cost.field, tensors, layer.arity)
-    record = LayerRecord(kind, kind, tuple(tensor.producer for tensor in tensors), cost, field, (), (), COMMAND_LINE)
+    record = LayerRecord(kind, kind, tuple(tensor.producer for tensor in tensors), layer, cost, field, (), (), COMMAND_LINE)
     graph = Graph(kind, "<command line>", {tensor.producer: tensor.shape for tensor in tensors}, batch, dtype,
                   (record,), {kind: Tensor(cost.shape, kind, field)}, None, None)
     return summarize(graph, convention, optimizer)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from .errors import Mark
-from .layers import Cost, Shape
+from .layers import Cost, Layer, Shape
 
 # Per spatial axis: (size, jump, start) in input positions; None where undefined.
 Field = tuple[tuple[int, int, float], ...] | None
@@ -28,6 +28,7 @@ class LayerRecord(NamedTuple):
     name: str
     type: str
     inputs: tuple[str, ...]
+    layer: Layer
     cost: Cost
     field: Field
     path: tuple[str, ...]  # the block or chain instances it sits in, outermost first

@@ -20,7 +20,6 @@ from .layers.base import ENTRY_FIELDS
 from .layers.fields import describe
 from .yamlread import Map, Seq, position
 
-_UNSET = object()
 LAYER_LIMIT = 1_000_000  # expanded entries; a spec past it is almost surely a mistake
 NESTING_LIMIT = 50  # blocks and inline chains inside each other; also keeps the walk's recursion shallow
 
@@ -74,8 +73,8 @@ class Walker:
         self.last_top_level = ""
         self._sizes: dict[str, int] = {}
         self._layers: dict[Any, Layer] = {}
-        self._costs: dict[tuple[Layer, tuple[Any, ...]], Cost] = {}
-        self._fields: dict[tuple[Any, Field], Any] = {}
+        self._inferred: dict[Any, tuple[Layer, Cost]] = {}
+        self._fields: dict[Any, Field] = {}
 
     def mark(self, raw: Any) -> Mark:
         line, column = position(raw)
@@ -137,7 +136,9 @@ class Walker:
         if "type" not in entry:
             raise self.fail("layer has no 'type'", entry.mark, _early_id(entry, "?", counters, context, index),
                             f"add type: one of {_some_types()}")
-        kind = self.value(entry, "type", context.scope, None, _early_id(entry, written, counters, context, index))
+        kind = written
+        if _has_dollar(written):
+            kind = self.value(entry, "type", context.scope, None, _early_id(entry, written, counters, context, index))
         if not isinstance(kind, str):
             raise self.fail(f"type is {describe(kind)}, not a name", entry.value_marks["type"],
                             _early_id(entry, written, counters, context, index), _some_types())
@@ -253,30 +254,37 @@ class Walker:
         layer_id = (full_name, kind)
         values = {key: self.value(entry, key, context.scope, inputs[0], layer_id)
                   for key in entry if key not in ENTRY_FIELDS}
+        # Chains repeat the same layer on the same shapes thousands of times: infer each once.
+        key = (kind, _hashable(values), tuple(tensor.shape for tensor in inputs))
+        known = self._inferred.get(key)
+        if known is None:
+            known = self._inferred[key] = self.infer(kind, values, entry, layer_id, inputs)
+        layer, cost = known
+        fields = (cost.field, inputs[0].field) if len(inputs) == 1 else None
+        receptive = self._fields.get(fields) if fields else None
+        if receptive is None:
+            receptive = receptive_field(cost.field, inputs, layer.arity)
+            if fields:
+                self._fields[fields] = receptive
+        self.records.append(LayerRecord(full_name, kind, tuple(tensor.producer for tensor in inputs), layer, cost,
+                                        receptive, context.path, context.block_types, self.mark(entry.mark)))
+        return Tensor(cost.shape, full_name, receptive)
+
+    def infer(self, kind: str, values: dict[str, Any], entry: Map, layer_id: tuple[str, str],
+              inputs: list[Tensor]) -> tuple[Layer, Cost]:
         layer = self.layer(kind, values, entry, layer_id)
         if layer.arity == "one" and len(inputs) != 1:
             raise self.fail(f"from names {len(inputs)} inputs, but {kind} takes one", entry.value_marks["from"],
                             layer_id, "give from one name or offset (add, sub, mul and concat merge several)")
         shapes = tuple(tensor.shape for tensor in inputs)
-        cost = self._costs.get((layer, shapes))
-        if cost is None:
-            try:
-                cost = self._costs[(layer, shapes)] = layer.infer(shapes)
-            except ShapeError as error:
-                described = " and ".join("x".join(map(str, shape)) for shape in shapes)
-                raise self.fail(f"{error.problem} (input {described})", entry.mark, layer_id, error.hint) from None
-            if any(size < 1 for size in cost.shape):
-                raise self.fail(f"output size {list(cost.shape)} is below 1", entry.mark, layer_id)
-        if len(inputs) == 1:  # chains repeat the same step thousands of times
-            key = (cost.field, inputs[0].field)
-            receptive = self._fields.get(key, _UNSET)
-            if receptive is _UNSET:
-                receptive = self._fields[key] = receptive_field(cost.field, inputs, layer.arity)
-        else:
-            receptive = receptive_field(cost.field, inputs, layer.arity)
-        self.records.append(LayerRecord(full_name, kind, tuple(tensor.producer for tensor in inputs), cost,
-                                        receptive, context.path, context.block_types, self.mark(entry.mark)))
-        return Tensor(cost.shape, full_name, receptive)
+        try:
+            cost = layer.infer(shapes)
+        except ShapeError as error:
+            described = " and ".join("x".join(map(str, shape)) for shape in shapes)
+            raise self.fail(f"{error.problem} (input {described})", entry.mark, layer_id, error.hint) from None
+        if any(size < 1 for size in cost.shape):
+            raise self.fail(f"output size {list(cost.shape)} is below 1", entry.mark, layer_id)
+        return layer, cost
 
     def layer(self, kind: str, values: dict[str, Any], entry: Map, layer_id: tuple[str, str]) -> Layer:
         key = (kind, _hashable(values))
