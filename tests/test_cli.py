@@ -164,3 +164,84 @@ def test_json_text_equals_the_documented_structure(spec):
 
     report = cnncalc.analyze(spec, batch=2)
     assert json.loads(render_json(report)) == report_json(report)
+
+
+# One working call of `cnncalc layer` per type: (input shapes, fields, expected output shape).
+EVERY_TYPE = {
+    "conv": (["4x9x9"], ["--out-channels", "2", "--kernel-size", "3"], "2x7x7"),
+    "conv1d": (["4x9"], ["--out-channels", "2", "--kernel-size", "3"], "2x7"),
+    "conv3d": (["4x5x9x9"], ["--out-channels", "2", "--kernel-size", "3"], "2x3x7x7"),
+    "conv_transpose": (["4x5x5"], ["--out-channels", "2", "--kernel-size", "2", "--stride", "2"], "2x10x10"),
+    "conv_transpose1d": (["4x5"], ["--out-channels", "2", "--kernel-size", "3"], "2x7"),
+    "conv_transpose3d": (["4x2x5x5"], ["--out-channels", "2", "--kernel-size", "2", "--stride", "2"], "2x4x10x10"),
+    "linear": (["10"], ["--out-features", "3"], "3"),
+    "maxpool": (["4x9x9"], ["--kernel-size", "3"], "4x3x3"),
+    "maxpool1d": (["4x9"], ["--kernel-size", "2"], "4x4"),
+    "maxpool3d": (["4x4x8x8"], ["--kernel-size", "2"], "4x2x4x4"),
+    "avgpool": (["4x9x9"], ["--kernel-size", "3"], "4x3x3"),
+    "avgpool1d": (["4x9"], ["--kernel-size", "2", "--ceil-mode", "true"], "4x5"),
+    "avgpool3d": (["4x4x8x8"], ["--kernel-size", "2"], "4x2x4x4"),
+    "adaptive_avgpool": (["4x9x9"], ["--output-size", "3"], "4x3x3"),
+    "adaptive_avgpool1d": (["4x9"], ["--output-size", "2"], "4x2"),
+    "adaptive_avgpool3d": (["4x4x8x8"], ["--output-size", "1"], "4x1x1x1"),
+    "adaptive_maxpool": (["4x9x9"], ["--output-size", "3"], "4x3x3"),
+    "adaptive_maxpool1d": (["4x9"], ["--output-size", "2"], "4x2"),
+    "adaptive_maxpool2d": (["4x9x9"], ["--output-size", "2x3"], "4x2x3"),
+    "adaptive_maxpool3d": (["4x4x8x8"], ["--output-size", "1"], "4x1x1x1"),
+    "global_avgpool": (["4x9x9"], [], "4x1x1"),
+    "global_maxpool": (["4x9"], [], "4x1"),
+    "batchnorm": (["4x9x9"], [], "4x9x9"),
+    "batchnorm1d": (["4x9"], [], "4x9"),
+    "batchnorm3d": (["4x2x3x3"], [], "4x2x3x3"),
+    "layernorm": (["4x9x9"], [], "4x9x9"),
+    "groupnorm": (["4x9x9"], ["--num-groups", "2"], "4x9x9"),
+    "instancenorm": (["4x9x9"], [], "4x9x9"),
+    "instancenorm1d": (["4x9"], [], "4x9"),
+    "instancenorm2d": (["4x9x9"], ["--affine", "true"], "4x9x9"),
+    "instancenorm3d": (["4x2x3x3"], [], "4x2x3x3"),
+    "lrn": (["4x9x9"], ["--size", "3"], "4x9x9"),
+    "scale": (["4x9x9"], ["--bias", "true"], "4x9x9"),
+    "leaky_relu": (["4x9x9"], ["--negative-slope", "0.2"], "4x9x9"),
+    "prelu": (["4x9x9"], ["--num-parameters", "4"], "4x9x9"),
+    "elu": (["4x9x9"], ["--alpha", "0.5"], "4x9x9"),
+    "softmax": (["10"], [], "10"),
+    "log_softmax": (["4x9x9"], ["--dim", "0"], "4x9x9"),
+    "add": (["4x9x9", "4x1x1"], [], "4x9x9"),
+    "sub": (["4x9x9", "4x9x9"], [], "4x9x9"),
+    "mul": (["4x9x9", "1x9x9"], [], "4x9x9"),
+    "concat": (["4x9x9", "2x9x9"], [], "6x9x9"),
+    "flatten": (["4x9x9"], [], "324"),
+    "reshape": (["4x9x9"], ["--shape", "[-1, 81]"], "4x81"),
+    "permute": (["4x9x8"], ["--dims", "[1, 2, 0]"], "9x8x4"),
+    "slice": (["4x9x9"], ["--start", "1", "--end", "3"], "2x9x9"),
+    "pad": (["4x9x9"], ["--padding", "1"], "4x11x11"),
+    "channel_shuffle": (["4x9x9"], ["--groups", "2"], "4x9x9"),
+    "pixel_shuffle": (["8x3x3"], ["--upscale-factor", "2"], "2x6x6"),
+    "upsample": (["4x9x9"], ["--scale-factor", "2", "--mode", "bilinear"], "4x18x18"),
+    "identity": (["4x9x9"], [], "4x9x9"),
+    "dropout": (["4x9x9"], ["--p", "0.5"], "4x9x9"),
+}
+SIMPLE_TYPES = ("conv2d", "conv_transpose2d", "maxpool2d", "avgpool2d", "adaptive_avgpool2d", "batchnorm2d",
+                "relu", "relu6", "selu", "gelu", "sigmoid", "silu", "tanh", "hardsigmoid", "hardswish", "mish")
+
+
+def test_every_type_is_in_the_layer_table():
+    from cnncalc.layers import REGISTRY
+
+    assert set(REGISTRY) == set(EVERY_TYPE) | set(SIMPLE_TYPES)
+
+
+@pytest.mark.parametrize("kind", sorted(set(EVERY_TYPE) | set(SIMPLE_TYPES)))
+def test_layer_command_works_for_every_type(kind):
+    inputs, fields, expected = EVERY_TYPE.get(kind, (["4x9x9"], [], None))
+    if kind.startswith(("conv", "conv_transpose")) and kind in SIMPLE_TYPES:
+        fields = ["--out-channels", "2", "--kernel-size", "3"]
+    elif kind in ("maxpool2d", "avgpool2d"):
+        fields = ["--kernel-size", "3"]
+    elif kind == "adaptive_avgpool2d":
+        fields = ["--output-size", "1"]
+    arguments = ["layer", kind, *[item for shape in inputs for item in ("--input", shape)], *fields]
+    code, out, err = run(*arguments)
+    assert code == 0, err
+    if expected:
+        assert out.splitlines()[0].endswith(f"-> {expected}")
