@@ -33,3 +33,13 @@ def test_readme_mentions_every_command_and_option():
             for option in getattr(parameter, "opts", []):
                 if option.startswith("--"):
                     assert option in readme, f"{name} {option}"
+
+
+def test_peer_comparison_quotes_cnncalcs_current_figures():
+    import cnncalc
+
+    page = (ROOT / "docs" / "peers.md").read_text()
+    for spec in ("specs/resnet50.yaml", "specs/mobilenet_v2.yaml"):
+        for convention in ("mac", "2mac", "full"):
+            flops = cnncalc.analyze(spec, convention=convention).totals.flops
+            assert f"{flops:,}" in page, (spec, convention)
