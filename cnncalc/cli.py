@@ -10,63 +10,8 @@ from typing import Any, Callable
 import click
 
 from . import __version__
+from .cli_common import fail, input_shape, output_options, pair, scalar, shape, write
 from .errors import SpecError
-
-FORMATS = ("table", "json", "csv", "markdown")
-
-
-def _fail(message: str) -> None:
-    """One message on stderr and exit status 2: what a bad spec or option gets."""
-    click.echo(message, err=True)
-    sys.exit(2)
-
-
-def _scalar(text: str) -> Any:
-    """A command-line value read as YAML 1.2 (numbers, true/false, lists); '3x5' -> [3, 5]."""
-    from .yamlread import load
-
-    parts = text.split("x")
-    if len(parts) > 1 and all(part.isdigit() for part in parts):
-        return [int(part) for part in parts]
-    try:
-        value = load(text, "<command line>")
-    except SpecError:
-        return text
-    return text if value is None else value
-
-
-def _shape(text: str) -> tuple[int, ...]:
-    from .units import parse_shape
-
-    try:
-        return parse_shape(text)
-    except ValueError as error:
-        raise click.BadParameter(str(error)) from None
-
-
-def output_options(function: Callable[..., Any]) -> Callable[..., Any]:
-    """Options every analysing command shares, defined once."""
-    options = [
-        click.option("--convention", type=click.Choice(["2mac", "mac", "full"]), default="2mac", show_default=True,
-                     help="What a FLOP is: 2 per MAC, 1 per MAC, or every operation (see `cnncalc explain`)."),
-        click.option("--batch", type=click.IntRange(min=1), help="Batch size (default: the spec's, else 1)."),
-        click.option("--dtype", type=click.Choice(["float32", "float16", "bfloat16", "int8"]),
-                     help="Element type for memory figures (default: the spec's, else float32)."),
-        click.option("--optimizer", type=click.Choice(["sgd", "momentum", "adam"]), default="adam",
-                     show_default=True, help="Optimizer state counted in the training estimate."),
-        click.option("--format", "output_format", type=click.Choice(FORMATS), default="table", show_default=True,
-                     help="table for people; json and csv with exact integers; markdown for pull requests."),
-        click.option("--columns", help="Table columns, comma-separated: name,type,from,output,params,"
-                                       "buffers,macs,flops,memory,rf,jump."),
-        click.option("--width", type=click.IntRange(min=40), help="Table width (default: the terminal's)."),
-        click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-                     help="Write to this file instead of standard output."),
-        click.option("--force", is_flag=True, help="Overwrite the -o file if it exists."),
-    ]
-    for option in reversed(options):
-        function = option(function)
-    return function
-
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="cnncalc")
@@ -90,14 +35,14 @@ def analyze(spec: Path, settings: tuple[str, ...], input_shapes: tuple[str, ...]
     """Per-layer shapes and costs of SPEC, with totals and the assumptions behind them."""
     import cnncalc
 
-    overrides = dict(_pair(item, "--set", _scalar) for item in settings)
-    inputs = dict(_input(item) for item in input_shapes)
+    overrides = dict(pair(item, "--set", scalar) for item in settings)
+    inputs = dict(input_shape(item) for item in input_shapes)
     try:
         report = cnncalc.analyze(spec, overrides=overrides, inputs=inputs, batch=options["batch"],
                                  dtype=options["dtype"], convention=options["convention"],
                                  optimizer=options["optimizer"])
     except SpecError as error:
-        _fail(str(error))
+        fail(str(error))
     _emit(report, depth, options)
 
 
@@ -116,15 +61,15 @@ def layer(context: click.Context, /, layer_type: str, input_shapes: tuple[str, .
 
     values = _layer_fields(context.args)
     try:
-        report = analyze_layer(layer_type, [_shape(text) for text in input_shapes], values,
+        report = analyze_layer(layer_type, [shape(text) for text in input_shapes], values,
                                batch=options["batch"] or 1, dtype=options["dtype"] or "float32",
                                convention=options["convention"], optimizer=options["optimizer"])
     except SpecError as error:
-        _fail(str(error))
+        fail(str(error))
     if options["output_format"] == "table":
         from .render.summary import render_single_layer
 
-        _write(render_single_layer(report), options)
+        write(render_single_layer(report), options)
         return
     _emit(report, None, options)
 
@@ -141,23 +86,7 @@ def explain(layer_type: str | None) -> None:
     try:
         click.echo(describe_type(layer_type))
     except SpecError as error:
-        _fail(str(error))
-
-
-def _pair(text: str, option: str, convert: Callable[[str], Any]) -> tuple[str, Any]:
-    name, sep, value = text.partition("=")
-    if not sep or not name.strip():
-        _fail(f"{option} {text}: write NAME=VALUE")
-    return name.strip(), convert(value.strip())
-
-
-def _input(text: str) -> tuple[str, tuple[int, ...]]:
-    name, sep, shape = text.rpartition("=")
-    try:
-        return name.strip(), _shape(shape)
-    except click.BadParameter as error:
-        _fail(f"--input {text}: {error.message}")
-        raise
+        fail(str(error))
 
 
 def _layer_fields(arguments: list[str]) -> dict[str, Any]:
@@ -167,15 +96,15 @@ def _layer_fields(arguments: list[str]) -> dict[str, Any]:
     while index < len(arguments):
         key = arguments[index]
         if not key.startswith("--") or len(key) < 3:
-            _fail(f"unexpected argument '{key}'; give fields as --name value")
+            fail(f"unexpected argument '{key}'; give fields as --name value")
         name, sep, inline = key[2:].partition("=")
         if sep:
             raw, index = inline, index + 1
         elif index + 1 < len(arguments):
             raw, index = arguments[index + 1], index + 2
         else:
-            _fail(f"{key} needs a value")
-        values[name.replace("-", "_")] = _scalar(raw)
+            fail(f"{key} needs a value")
+        values[name.replace("-", "_")] = scalar(raw)
     return values
 
 
@@ -189,7 +118,7 @@ def _emit(report: Any, depth: int | None, options: dict[str, Any]) -> None:
         default = FULL_CONVENTION_COLUMNS if options["convention"] == "full" else DEFAULT_COLUMNS
         columns = parse_columns(options["columns"]) if options["columns"] else default
     except ValueError as error:
-        _fail(f"--columns: {error}")
+        fail(f"--columns: {error}")
     rows = fold(report.layers, depth)
     form = options["output_format"]
     if form == "json":
@@ -208,18 +137,4 @@ def _emit(report: Any, depth: int | None, options: dict[str, Any]) -> None:
         to_terminal = output is None and sys.stdout.isatty()
         width = options["width"] or (shutil.get_terminal_size().columns if to_terminal else 100)
         text = render_table(report, rows, columns, width, color=to_terminal)
-    _write(text, options)
-
-
-def _write(text: str, options: dict[str, Any]) -> None:
-    output: Path | None = options["output"]
-    if output is None:
-        click.echo(text, nl=False)
-        return
-    if output.exists() and not options["force"]:
-        _fail(f"{output} exists; add --force to overwrite it")
-    try:
-        output.write_text(text, encoding="utf-8")
-    except OSError as error:
-        _fail(f"cannot write {output}: {error.strerror or error}")
-    click.echo(f"wrote {output}", err=True)
+    write(text, options)

@@ -1,0 +1,97 @@
+"""What the commands share: option sets defined once, value parsing, one way to fail
+and one way to write output."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+
+from .errors import SpecError
+
+FORMATS = ("table", "json", "csv", "markdown")
+
+
+def fail(message: str) -> None:
+    """One message on stderr and exit status 2: what a bad spec or option gets."""
+    click.echo(message, err=True)
+    sys.exit(2)
+
+
+def scalar(text: str) -> Any:
+    """A command-line value read as YAML 1.2 (numbers, true/false, lists); '3x5' -> [3, 5]."""
+    from .yamlread import load
+
+    parts = text.split("x")
+    if len(parts) > 1 and all(part.isdigit() for part in parts):
+        return [int(part) for part in parts]
+    try:
+        value = load(text, "<command line>")
+    except SpecError:
+        return text
+    return text if value is None else value
+
+
+def shape(text: str) -> tuple[int, ...]:
+    from .units import parse_shape
+
+    try:
+        return parse_shape(text)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+
+
+def output_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    """Options every analysing command shares, defined once."""
+    options = [
+        click.option("--convention", type=click.Choice(["2mac", "mac", "full"]), default="2mac", show_default=True,
+                     help="What a FLOP is: 2 per MAC, 1 per MAC, or every operation (see `cnncalc explain`)."),
+        click.option("--batch", type=click.IntRange(min=1), help="Batch size (default: the spec's, else 1)."),
+        click.option("--dtype", type=click.Choice(["float32", "float16", "bfloat16", "int8"]),
+                     help="Element type for memory figures (default: the spec's, else float32)."),
+        click.option("--optimizer", type=click.Choice(["sgd", "momentum", "adam"]), default="adam",
+                     show_default=True, help="Optimizer state counted in the training estimate."),
+        click.option("--format", "output_format", type=click.Choice(FORMATS), default="table", show_default=True,
+                     help="table for people; json and csv with exact integers; markdown for pull requests."),
+        click.option("--columns", help="Table columns, comma-separated: name,type,from,output,params,"
+                                       "buffers,macs,flops,memory,rf,jump."),
+        click.option("--width", type=click.IntRange(min=40), help="Table width (default: the terminal's)."),
+        click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+                     help="Write to this file instead of standard output."),
+        click.option("--force", is_flag=True, help="Overwrite the -o file if it exists."),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def pair(text: str, option: str, convert: Callable[[str], Any]) -> tuple[str, Any]:
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip():
+        fail(f"{option} {text}: write NAME=VALUE")
+    return name.strip(), convert(value.strip())
+
+
+def input_shape(text: str) -> tuple[str, tuple[int, ...]]:
+    name, sep, text_shape = text.rpartition("=")
+    try:
+        return name.strip(), shape(text_shape)
+    except click.BadParameter as error:
+        fail(f"--input {text}: {error.message}")
+        raise
+
+
+def write(text: str, options: dict[str, Any]) -> None:
+    output: Path | None = options["output"]
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    if output.exists() and not options["force"]:
+        fail(f"{output} exists; add --force to overwrite it")
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as error:
+        fail(f"cannot write {output}: {error.strerror or error}")
+    click.echo(f"wrote {output}", err=True)
