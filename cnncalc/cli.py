@@ -10,7 +10,8 @@ from typing import Any, Callable
 import click
 
 from . import __version__
-from .cli_common import fail, input_shape, output_options, pair, scalar, shape, write
+from .cli_common import (bandwidth, chip_options, fail, input_shape, output_options, pair, resolve_compute, scalar,
+                         shape, write)
 from .errors import SpecError
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -30,6 +31,7 @@ def main() -> None:
               help="Replace an input's per-sample shape, e.g. 3x320x320 or image=3x512x512 (repeatable).")
 @click.option("--depth", type=click.IntRange(min=1), help="Fold block instances nested deeper than this into one row.")
 @output_options
+@chip_options
 def analyze(spec: Path, settings: tuple[str, ...], input_shapes: tuple[str, ...], depth: int | None,
             **options: Any) -> None:
     """Per-layer shapes and costs of SPEC, with totals and the assumptions behind them."""
@@ -41,9 +43,25 @@ def analyze(spec: Path, settings: tuple[str, ...], input_shapes: tuple[str, ...]
         report = cnncalc.analyze(spec, overrides=overrides, inputs=inputs, batch=options["batch"],
                                  dtype=options["dtype"], convention=options["convention"],
                                  optimizer=options["optimizer"])
+        chip = _on_chip(report, options)
     except SpecError as error:
         fail(str(error))
-    _emit(report, depth, options)
+    _emit(report, depth, options, chip)
+    if chip is not None and chip[0].passed is False:
+        sys.exit(1)
+
+
+def _on_chip(report: Any, options: dict[str, Any]) -> Any:
+    """(FpsAnswer, Roofline or None) with --chip, else None."""
+    from .fps import on_chip
+
+    if options["chip_id"] is None:
+        for name in ("target_fps", "precision", "bandwidth"):
+            if options[name] is not None:
+                fail(f"--{name.replace('target_', '')} needs --chip")
+        return None
+    compute = resolve_compute(options, bandwidth(options["bandwidth"]))
+    return on_chip(report, compute, options["target_fps"], options["utilization"])
 
 
 @main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
@@ -108,33 +126,47 @@ def _layer_fields(arguments: list[str]) -> dict[str, Any]:
     return values
 
 
-def _emit(report: Any, depth: int | None, options: dict[str, Any]) -> None:
+def _emit(report: Any, depth: int | None, options: dict[str, Any], chip: Any = None) -> None:
     """Render in the chosen format, then print or write it whole (never half a table)."""
-    from .render.columns import DEFAULT_COLUMNS, FULL_CONVENTION_COLUMNS, parse_columns
+    from .render.columns import CELLS, DEFAULT_COLUMNS, FULL_CONVENTION_COLUMNS, ROOFLINE_COLUMNS, parse_columns
     from .report import fold
 
-    output: Path | None = options["output"]
+    cells, more, extra = CELLS, None, None
+    default: tuple[str, ...] = FULL_CONVENTION_COLUMNS if options["convention"] == "full" else DEFAULT_COLUMNS
+    if chip is not None:
+        from .render.fps import chip_lines, roofline_cells, roofline_json
+
+        answer, roofline = chip
+        more, extra = chip_lines(answer, roofline), roofline_json(answer, roofline)
+        if roofline is not None:
+            cells = {**CELLS, **roofline_cells(roofline)}
+            default = tuple(key for key in default if key not in ("rf", "memory")) + ROOFLINE_COLUMNS
     try:
-        default = FULL_CONVENTION_COLUMNS if options["convention"] == "full" else DEFAULT_COLUMNS
         columns = parse_columns(options["columns"]) if options["columns"] else default
+        if any(key in ROOFLINE_COLUMNS for key in columns) and cells is CELLS:
+            raise ValueError("intensity, bound and time need --chip with a known bandwidth")
     except ValueError as error:
         fail(f"--columns: {error}")
     rows = fold(report.layers, depth)
     form = options["output_format"]
     if form == "json":
         from .render.formats import render_json
-        text = render_json(report)
+        text = render_json(report, extra)
     elif form == "csv":
         from .render.formats import render_csv
         text = render_csv(report, rows)
     elif form == "markdown":
         from .render.formats import render_markdown
-        text = render_markdown(report, rows, columns)
+        text = render_markdown(report, rows, columns, cells, more)
     else:
-        from .render.table import render_table
         import shutil
 
-        to_terminal = output is None and sys.stdout.isatty()
+        from .render.table import render_table
+
+        to_terminal = options["output"] is None and sys.stdout.isatty()
         width = options["width"] or (shutil.get_terminal_size().columns if to_terminal else 100)
-        text = render_table(report, rows, columns, width, color=to_terminal)
+        text = render_table(report, rows, columns, width, to_terminal, cells, more)
     write(text, options)
+
+
+from . import cli_fps  # noqa: E402,F401  (registers `fps` and `chips` on main)

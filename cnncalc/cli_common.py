@@ -12,6 +12,7 @@ import click
 from .errors import SpecError
 
 FORMATS = ("table", "json", "csv", "markdown")
+CHIP_FORMATS = ("table", "json", "markdown")
 
 
 def fail(message: str) -> None:
@@ -95,3 +96,58 @@ def write(text: str, options: dict[str, Any]) -> None:
     except OSError as error:
         fail(f"cannot write {output}: {error.strerror or error}")
     click.echo(f"wrote {output}", err=True)
+
+
+def chip_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    """--chip, --precision, --sparse, --utilization, --chips: shared by `fps` and `analyze`."""
+    options = [
+        click.option("--chip", "chip_id", metavar="ID", help="A chip of `cnncalc chips` (or of --chips FILE)."),
+        click.option("--precision", type=click.Choice(["int8", "int4", "fp8", "fp16", "bf16", "tf32", "fp32",
+                                                       "unspecified", "fp16_fp16acc"]),
+                     help="Which peak of the chip (default: int8, else the chip's first)."),
+        click.option("--sparse", is_flag=True, help="Use the 2:4 structured-sparsity peak (a pruned network only)."),
+        click.option("--utilization", type=click.FloatRange(min=0, min_open=True, max=1), default=1.0,
+                     show_default=True, help="Share of the peak reached; 1.0 is the ideal."),
+        click.option("--chips", "chips_file", type=click.Path(dir_okay=False, path_type=Path),
+                     help="A YAML file of extra chips, same format as the built-in table (also CNNCALC_CHIPS)."),
+        click.option("--bandwidth", metavar="RATE", help="Memory bandwidth, e.g. 68GB/s (overrides the chip's)."),
+        click.option("--fps", "target_fps", type=click.FloatRange(min=0, min_open=True),
+                     help="Target frames per second: pass or fail, exit 1 on fail."),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def resolve_compute(options: dict[str, Any], bandwidth: float | None = None) -> Any:
+    """The Compute a command line names: --chip ID, --tops N or --tflops N."""
+    from .chips import find_chip, load_chips
+    from .fps import Compute
+
+    sources = [name for name in ("chip_id", "tops", "tflops") if options.get(name) is not None]
+    if len(sources) > 1:
+        raise SpecError("give one of --chip, --tops and --tflops")
+    if options.get("chip_id"):
+        chip = find_chip(options["chip_id"], load_chips(options.get("chips_file")))
+        precision, peak = chip.peak(options.get("precision"), options.get("sparse", False))
+        label = chip.id + (" (2:4 sparse)" if options.get("sparse") else "")
+        return Compute(peak, precision, label, bandwidth or chip.bandwidth)
+    if options.get("tops") is not None:
+        precision = options.get("precision") or "int8"
+        return Compute(options["tops"] * 1e12, precision, f"{options['tops']:g} TOPS", bandwidth)
+    if options.get("tflops") is not None:
+        precision = options.get("precision") or "fp16"
+        return Compute(options["tflops"] * 1e12, precision, f"{options['tflops']:g} TFLOPS", bandwidth)
+    return None
+
+
+def bandwidth(text: str | None) -> float | None:
+    from .units import parse_bytes
+
+    if text is None:
+        return None
+    try:
+        return parse_bytes(text.removesuffix("/s").removesuffix("ps"))
+    except ValueError as error:
+        fail(f"--bandwidth {text}: {error}")
+        raise

@@ -7,6 +7,7 @@ binary ones (97.7 MiB); machine formats print exact integers.
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 COUNT_PREFIXES = {"": 1, "k": 10**3, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
 BYTE_UNITS = {
@@ -22,7 +23,7 @@ def parse_count(text: str | int | float) -> float:
     number, unit = _split(text)
     if unit not in COUNT_PREFIXES:
         raise ValueError(f"unknown unit '{unit}' in '{text}'; counts take k, M, G, T")
-    return number * COUNT_PREFIXES[unit]
+    return float(number * COUNT_PREFIXES[unit])
 
 
 def parse_bytes(text: str | int | float) -> float:
@@ -33,18 +34,19 @@ def parse_bytes(text: str | int | float) -> float:
         raise ValueError(
             f"unknown unit '{unit}' in '{text}'; bytes take B, kB, MB, GB, TB, KiB, MiB, GiB, TiB"
         )
-    return number * BYTE_UNITS[unit]
+    return float(number * BYTE_UNITS[unit])
 
 
-def _split(text: str | int | float) -> tuple[float, str]:
+def _split(text: str | int | float) -> tuple[Decimal, str]:
+    """Decimal, so that 2.05G is exactly 2,050,000,000 and doubles to exactly 4.1e9."""
     if isinstance(text, bool):
         raise ValueError(f"expected a number, got {text}")
     if isinstance(text, (int, float)):
-        return float(text), ""
+        return Decimal(repr(text)), ""
     match = _NUMBER_WITH_UNIT.fullmatch(text)
     if match is None:
         raise ValueError(f"'{text}' is not a number with an optional unit")
-    return float(match.group(1)), match.group(2)
+    return Decimal(match.group(1)), match.group(2)
 
 
 def human_count(value: float, unit: str = "") -> str:

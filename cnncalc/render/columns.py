@@ -20,11 +20,15 @@ COLUMN_TITLES = {
     "memory": "Act. mem",
     "rf": "RF",
     "jump": "Jump",
+    "intensity": "Ops/B",
+    "bound": "Bound",
+    "time": "Time %",
 }
+ROOFLINE_COLUMNS = ("intensity", "bound", "time")  # with --chip
 DEFAULT_COLUMNS = ("name", "type", "output", "params", "macs", "memory", "rf")
 # Under 2mac and mac FLOPs are MACs times a constant, so the default table shows them in the totals only.
 FULL_CONVENTION_COLUMNS = ("name", "type", "output", "params", "flops", "memory", "rf")
-NUMERIC = {"params", "buffers", "macs", "flops", "memory", "rf", "jump"}
+NUMERIC = {"params", "buffers", "macs", "flops", "memory", "rf", "jump", "intensity", "time"}
 
 
 def format_field(field: Field, item: int) -> str:
@@ -36,7 +40,8 @@ def format_field(field: Field, item: int) -> str:
     return text[0] if len(set(text)) == 1 else "x".join(text)
 
 
-CELLS: dict[str, Callable[[LayerRow], str]] = {
+Cells = dict[str, Callable[[LayerRow], str]]
+CELLS: Cells = {
     "name": lambda row: row.name,
     "type": lambda row: row.type,
     "from": lambda row: ", ".join(row.inputs),
@@ -54,7 +59,7 @@ CELLS: dict[str, Callable[[LayerRow], str]] = {
 def parse_columns(text: str) -> tuple[str, ...]:
     """`name,output,macs` -> the column keys; an unknown key raises ValueError."""
     keys = tuple(key.strip() for key in text.split(",") if key.strip())
-    unknown = [key for key in keys if key not in CELLS]
+    unknown = [key for key in keys if key not in CELLS and key not in ROOFLINE_COLUMNS]
     if unknown or not keys:
-        raise ValueError(f"unknown column '{unknown[0] if unknown else text}'; columns: {', '.join(CELLS)}")
+        raise ValueError(f"unknown column '{unknown[0] if unknown else text}'; columns: {', '.join([*CELLS, *ROOFLINE_COLUMNS])}")
     return keys

@@ -11,7 +11,7 @@ from typing import Any
 from .. import __version__
 from ..graph import Field
 from ..report import LayerRow, Report
-from .columns import CELLS, COLUMN_TITLES
+from .columns import CELLS, COLUMN_TITLES, Cells
 from .summary import assumption_lines, totals_lines
 
 
@@ -74,11 +74,11 @@ def report_json(report: Report, with_layers: bool = True) -> dict[str, Any]:
     return data
 
 
-def render_json(report: Report) -> str:
+def render_json(report: Report, more: dict[str, Any] | None = None) -> str:
     """Indented at the top, one compact line per layer: readable, and fast for 100,000
     layers (json's indenting encoder is pure Python; each layer line here is one format)."""
     parts = []
-    for key, value in report_json(report, with_layers=False).items():
+    for key, value in {**report_json(report, with_layers=False), **(more or {})}.items():
         parts.append(f" {json.dumps(key)}: {json.dumps(value)}")
         if key == "inputs":
             lines = ",\n  ".join(map(_layer_line, report.layers))
@@ -123,12 +123,13 @@ def render_csv(report: Report, rows: tuple[LayerRow, ...]) -> str:
     return buffer.getvalue()
 
 
-def render_markdown(report: Report, rows: tuple[LayerRow, ...], columns: tuple[str, ...]) -> str:
+def render_markdown(report: Report, rows: tuple[LayerRow, ...], columns: tuple[str, ...], cells: Cells = CELLS,
+                    more: list[tuple[str, str]] | None = None) -> str:
     lines = [f"### {report.name}", "", "| " + " | ".join(COLUMN_TITLES[key] for key in columns) + " |",
              "| " + " | ".join("---:" if key not in ("name", "type", "from", "output") else "---"
                                for key in columns) + " |"]
     for row in rows:
-        lines.append("| " + " | ".join(CELLS[key](row).replace("|", "\\|") for key in columns) + " |")
+        lines.append("| " + " | ".join(cells[key](row).replace("|", "\\|") for key in columns) + " |")
     lines.append("")
-    lines += [f"- **{label}**: {text}" for label, text in totals_lines(report) + assumption_lines(report)]
+    lines += [f"- **{label}**: {text}" for label, text in totals_lines(report) + (more or []) + assumption_lines(report)]
     return "\n".join(lines) + "\n"

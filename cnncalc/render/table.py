@@ -10,7 +10,7 @@ from __future__ import annotations
 import textwrap
 
 from ..report import LayerRow, Report
-from .columns import CELLS, COLUMN_TITLES, NUMERIC
+from .columns import CELLS, COLUMN_TITLES, NUMERIC, Cells
 from .summary import assumption_lines, totals_lines
 
 GAP = "  "
@@ -18,11 +18,11 @@ MIN_NAME_WIDTH = 6
 
 
 def render_table(report: Report, rows: tuple[LayerRow, ...], columns: tuple[str, ...], width: int,
-                 color: bool) -> str:
-    """The per-layer table, then totals and assumptions, fitted to `width` columns."""
-    lines = layout(columns, [[CELLS[key](row) for key in columns] for row in rows], width)
+                 color: bool, cells: Cells = CELLS, more: list[tuple[str, str]] | None = None) -> str:
+    """The per-layer table, then totals, `more` lines (a chip's) and assumptions, fitted to `width`."""
+    lines = layout(columns, [[cells[key](row) for key in columns] for row in rows], width)
     lines.append("")
-    lines += summary_lines(totals_lines(report) + assumption_lines(report), width)
+    lines += summary_lines(totals_lines(report) + (more or []) + assumption_lines(report), width)
     title = report.name
     if not color:
         return "\n".join([title, *lines]) + "\n"

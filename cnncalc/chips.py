@@ -1,0 +1,138 @@
+"""The chip table: published peak ops per second per precision, memory bandwidth and
+their sources. Built in from cnncalc/data/chips.yaml (a copy of the project's sourced
+table); users add or override chips with `--chips FILE` or CNNCALC_CHIPS, in the same
+format, validated with the same quality of errors as specs."""
+
+from __future__ import annotations
+
+import difflib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import Mark, SpecError
+from .spec import read_source
+from .yamlread import Map, Seq, load, position
+
+BUILT_IN = Path(__file__).parent / "data" / "chips.yaml"
+# Dense precisions, in the order a default is chosen: chips are most often rated int8.
+PRECISIONS = ("int8", "unspecified", "fp16", "bf16", "fp8", "int4", "tf32", "fp32", "fp16_fp16acc")
+CHIP_KEYS = ("id", "name", "vendor", "peak", "bandwidth", "memory", "power_w", "source", "notes")
+# Bytes of one element at each precision, for the roofline's bytes moved. A vendor "TOPS"
+# of unstated precision is taken as int8, the usual meaning.
+PRECISION_BYTES = {"int4": 0.5, "int8": 1, "fp8": 1, "unspecified": 1, "fp16": 2, "bf16": 2, "fp16_fp16acc": 2,
+                   "tf32": 4, "fp32": 4}
+
+# What measured results reach, so nobody mistakes the ideal for a promise (chips.md, section 4).
+MEASURED_UTILIZATION = (
+    "measured: batched ResNet-50 int8 reaches 38-56 % of the dense peak on NVIDIA GPUs and Jetson "
+    "(37 % on Hailo-8), batch 1 reaches 9-25 % (MLPerf Inference v0.7-v3.0 closed results, "
+    "hailo_model_zoo; see the chip table's sources)"
+)
+
+
+@dataclass(frozen=True)
+class Chip:
+    """One chip's published figures. Peaks are ops per second, 1 MAC = 2 ops."""
+
+    id: str
+    name: str
+    vendor: str
+    peaks: dict[str, float]  # dense
+    sparse_peaks: dict[str, float]  # 2:4 structured-sparsity headlines
+    bandwidth: float | None  # bytes per second
+    memory: float | None
+    power_w: float | None
+    sources: tuple[str, ...]
+    notes: str
+    origin: str  # the file the chip comes from
+
+    def peak(self, precision: str | None, sparse: bool = False) -> tuple[str, float]:
+        """(precision, ops/s): the one asked for, or the chip's default (int8 first)."""
+        table = self.sparse_peaks if sparse else self.peaks
+        kind = "sparse" if sparse else "dense"
+        if precision is None:
+            for candidate in PRECISIONS:
+                if candidate in table:
+                    return candidate, table[candidate]
+            raise SpecError(f"chip '{self.id}' has no {kind} peak", hint=f"{self.id} lists {self.listing()}")
+        if precision not in table:
+            raise SpecError(f"chip '{self.id}' has no {kind} {precision} peak",
+                            hint=f"{self.id} has {self.listing()}")
+        return precision, table[precision]
+
+    def listing(self) -> str:
+        dense = ", ".join(self.peaks) or "no dense peak"
+        sparse = f"; sparse (--sparse): {', '.join(self.sparse_peaks)}" if self.sparse_peaks else ""
+        return dense + sparse
+
+
+def load_chips(extra: str | os.PathLike[str] | None = None) -> dict[str, Chip]:
+    """The built-in chips, then CNNCALC_CHIPS's, then `extra`'s; a later file overrides by id."""
+    chips = _read(BUILT_IN)
+    for path in (os.environ.get("CNNCALC_CHIPS"), extra):
+        if path:
+            chips.update(_read(Path(path)))
+    return chips
+
+
+def find_chip(chip_id: str, chips: dict[str, Chip]) -> Chip:
+    if chip_id not in chips:
+        close = difflib.get_close_matches(chip_id, list(chips), n=1)
+        guess = f"did you mean '{close[0]}'? " if close else ""
+        raise SpecError(f"unknown chip '{chip_id}'", hint=f"{guess}`cnncalc chips` lists them")
+    return chips[chip_id]
+
+
+def _read(path: Path) -> dict[str, Chip]:
+    text, filename = read_source(path)
+    root = load(text, filename)
+    if not isinstance(root, Map) or not isinstance(root.get("chips"), Seq):
+        raise SpecError("a chip file is a mapping with a 'chips' list", mark=Mark(filename, 1, 1),
+                        hint="write chips: [{id: my-npu, name: My NPU, peak: {int8: 4.0e+12}}]")
+    chips: dict[str, Chip] = {}
+    for entry, at in zip(root["chips"], root["chips"].item_marks):
+        chip = _chip(entry, at, filename)
+        chips[chip.id] = chip
+    return chips
+
+
+def _chip(entry: Any, at: Any, filename: str) -> Chip:
+    def fail(problem: str, where: Any, hint: str) -> SpecError:
+        return SpecError(problem, mark=Mark(filename, *position(where)), hint=hint)
+
+    if not isinstance(entry, Map) or not isinstance(entry.get("id"), str):
+        raise fail("a chip is a mapping with an 'id'", at, "write {id: my-npu, name: My NPU, peak: {int8: 4.0e+12}}")
+    for key in entry:
+        if key not in CHIP_KEYS:
+            close = difflib.get_close_matches(str(key), CHIP_KEYS, n=1)
+            guess = f"did you mean '{close[0]}'? " if close else ""
+            raise fail(f"chip '{entry['id']}': unknown key '{key}'", entry.key_marks[key], f"{guess}keys: "
+                       + ", ".join(CHIP_KEYS))
+    peaks = entry.get("peak")
+    if not isinstance(peaks, Map) or not peaks:
+        raise fail(f"chip '{entry['id']}' needs peak: {{precision: ops per second}}", entry.mark,
+                   "write peak: {int8: 20.0e+12}")
+    dense: dict[str, float] = {}
+    sparse: dict[str, float] = {}
+    for key, value in peaks.items():
+        name = str(key).removesuffix("_sparse")
+        if name not in PRECISIONS:
+            raise fail(f"chip '{entry['id']}': unknown precision '{key}'", peaks.key_marks[key],
+                       f"precisions: {', '.join(PRECISIONS)}, each also with _sparse")
+        (sparse if str(key).endswith("_sparse") else dense)[name] = _positive(value, peaks.value_marks[key], fail)
+    numbers = {key: None if entry.get(key) is None else _positive(entry[key], entry.value_marks[key], fail)
+               for key in ("bandwidth", "memory", "power_w")}
+    sources = entry.get("source") or []
+    sources = [sources] if isinstance(sources, str) else list(sources)
+    return Chip(id=entry["id"], name=str(entry.get("name", entry["id"])), vendor=str(entry.get("vendor") or ""),
+                peaks=dense, sparse_peaks=sparse, bandwidth=numbers["bandwidth"], memory=numbers["memory"],
+                power_w=numbers["power_w"], sources=tuple(map(str, sources)),
+                notes=" ".join(str(entry.get("notes") or "").split()), origin=filename)
+
+
+def _positive(value: Any, at: Any, fail: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf"):
+        raise fail(f"{value!r} is not a positive number", at, "write numbers like 20.0e+12")
+    return float(value)

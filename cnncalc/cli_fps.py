@@ -1,0 +1,94 @@
+"""`cnncalc fps` and `cnncalc chips`, and the chip options `analyze` shares with `fps`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+
+from .cli import main
+from .cli_common import CHIP_FORMATS, bandwidth, chip_options, fail, input_shape, pair, resolve_compute, scalar, write
+from .errors import SpecError
+
+
+@main.command()
+@click.option("--flops", metavar="N", help="FLOPs per frame, e.g. 4.1G, in the --convention given.")
+@click.option("--macs", metavar="N", help="MACs per frame, e.g. 2.05G (counted as 2 ops each).")
+@click.option("--spec", type=click.Path(dir_okay=False, path_type=Path), help="Take the work from this spec.")
+@click.option("--set", "settings", multiple=True, metavar="NAME=VALUE", help="With --spec: a parameter.")
+@click.option("--input", "input_shapes", multiple=True, metavar="[NAME=]CxHxW", help="With --spec: an input shape.")
+@click.option("--batch", type=click.IntRange(min=1), help="With --spec: the batch (fps counts samples).")
+@click.option("--tops", type=click.FloatRange(min=0, min_open=True), help="Peak in tera-ops/s (int8 unless --precision).")
+@click.option("--tflops", type=click.FloatRange(min=0, min_open=True),
+              help="Peak in tera-FLOPS (fp16 unless --precision).")
+@chip_options
+@click.option("--convention", type=click.Choice(["2mac", "mac", "full"]), default="2mac", show_default=True,
+              help="How --flops counts: 2mac (chip ops), mac (doubled), full.")
+@click.option("--format", "output_format", type=click.Choice(CHIP_FORMATS), default="table", show_default=True,
+              help="table, json or markdown.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file.")
+@click.option("--force", is_flag=True, help="Overwrite the -o file if it exists.")
+def fps(**options: Any) -> None:
+    """Frames per second on a chip: give two of the work per frame (--flops, --macs or --spec),
+    the compute (--chip, --tops or --tflops) and a target (--fps); get the third. Exit 1 when
+    a target is not met."""
+    from .fps import OPS_PER_FLOP, on_chip, solve
+    from .render.fps import render_fps
+    from .units import parse_count
+
+    work = [name for name in ("flops", "macs", "spec") if options[name] is not None]
+    if len(work) > 1:
+        fail("give one of --flops, --macs and --spec")
+    try:
+        compute = resolve_compute(options, bandwidth(options["bandwidth"]))
+        ops_per_frame = None
+        if options["flops"] is not None or options["macs"] is not None:
+            text = options["flops"] or options["macs"]
+            scale = OPS_PER_FLOP[options["convention"]] if options["flops"] else 2
+            ops_per_frame = parse_count(text) * scale
+        if options["spec"] is not None and compute is not None:
+            answer, _ = on_chip(_analyze(options), compute, options["target_fps"], options["utilization"])
+        else:
+            if options["spec"] is not None:
+                report = _analyze(options)
+                ops_per_frame = report.totals.flops * OPS_PER_FLOP[options["convention"]] / report.assumptions.batch
+            answer = solve(ops_per_frame, compute, options["target_fps"], options["utilization"],
+                           options["convention"])
+    except SpecError as error:
+        fail(str(error))
+    except ValueError as error:
+        fail(str(error))
+    write(render_fps(answer, options["output_format"]), options)
+    if answer.passed is False:
+        sys.exit(1)
+
+
+def _analyze(options: dict[str, Any]) -> Any:
+    import cnncalc
+
+    overrides = dict(pair(item, "--set", scalar) for item in options["settings"])
+    inputs = dict(input_shape(item) for item in options["input_shapes"])
+    return cnncalc.analyze(options["spec"], overrides=overrides, inputs=inputs, batch=options["batch"],
+                           convention=options["convention"])
+
+
+@main.command()
+@click.argument("chip_id", metavar="[ID]", required=False)
+@click.option("--chips", "chips_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="A YAML file of extra chips (also CNNCALC_CHIPS).")
+@click.option("--format", "output_format", type=click.Choice(CHIP_FORMATS), default="table", show_default=True,
+              help="table, json or markdown.")
+def chips(chip_id: str | None, chips_file: Path | None, output_format: str) -> None:
+    """The chip table: peaks per precision, bandwidth, power and sources; or one chip."""
+    from .chips import find_chip, load_chips
+    from .render.fps import render_chip, render_chips
+
+    try:
+        table = load_chips(chips_file)
+        text = render_chip(find_chip(chip_id, table), output_format) if chip_id else \
+            render_chips(list(table.values()), output_format)
+    except SpecError as error:
+        fail(str(error))
+    click.echo(text, nl=False)
