@@ -30,10 +30,13 @@ def main() -> None:
 @click.option("--input", "input_shapes", multiple=True, metavar="[NAME=]CxHxW",
               help="Replace an input's per-sample shape, e.g. 3x320x320 or image=3x512x512 (repeatable).")
 @click.option("--depth", type=click.IntRange(min=1), help="Fold block instances nested deeper than this into one row.")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also draw a chart to this .png, .svg or .pdf file (kept unless --force): the roofline with "
+                   "--chip, else per-layer MACs and activation memory. Needs matplotlib (cnncalc[plot]).")
 @output_options
 @chip_options
 def analyze(spec: Path, settings: tuple[str, ...], input_shapes: tuple[str, ...], depth: int | None,
-            **options: Any) -> None:
+            plot_path: Path | None, **options: Any) -> None:
     """Per-layer shapes and costs of SPEC, with totals and the assumptions behind them."""
     import cnncalc
 
@@ -46,7 +49,11 @@ def analyze(spec: Path, settings: tuple[str, ...], input_shapes: tuple[str, ...]
         chip = _on_chip(report, options)
     except SpecError as error:
         fail(str(error))
+    if plot_path is not None:
+        _check_plot(plot_path, options, chip)
     _emit(report, depth, options, chip)
+    if plot_path is not None:
+        _plot(plot_path, report, depth, chip)
     if chip is not None and chip[0].passed is False:
         sys.exit(1)
 
@@ -62,6 +69,38 @@ def _on_chip(report: Any, options: dict[str, Any]) -> Any:
         return None
     compute = resolve_compute(options, bandwidth(options["bandwidth"]))
     return on_chip(report, compute, options["target_fps"], options["utilization"])
+
+
+def _check_plot(path: Path, options: dict[str, Any], chip: Any) -> None:
+    """Fail before any output when --plot cannot be drawn."""
+    if path.suffix.lower() not in (".png", ".svg", ".pdf"):
+        fail(f"--plot {path}: unknown extension '{path.suffix}'; use .png, .svg or .pdf")
+    if path.exists() and not options["force"]:
+        fail(f"{path} exists; add --force to overwrite it")
+    if options["output"] is not None and path.resolve() == options["output"].resolve():
+        fail(f"--plot and -o both name {path}")
+    if chip is not None and chip[1] is None:
+        fail("--plot with --chip draws the roofline, which needs the chip's bandwidth: add --bandwidth RATE")
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        fail("plotting needs matplotlib: pip install 'cnncalc[plot]'")
+
+
+def _plot(path: Path, report: Any, depth: int | None, chip: Any) -> None:
+    """The roofline with --chip, else per-layer MACs and memory; written after the normal output."""
+    from .plot import layers_figure, roofline_figure, save
+    from .report import fold
+
+    if chip is not None:
+        figure = roofline_figure(report, *chip)
+    else:
+        figure = layers_figure(report, fold(report.layers, depth), depth)
+    try:
+        save(figure, path)
+    except OSError as error:
+        fail(f"cannot write {path}: {error.strerror or error}")
+    click.echo(f"wrote {path}", err=True)
 
 
 @main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
@@ -169,4 +208,4 @@ def _emit(report: Any, depth: int | None, options: dict[str, Any], chip: Any = N
     write(text, options)
 
 
-from . import cli_fps  # noqa: E402,F401  (registers `fps` and `chips` on main)
+from . import cli_check, cli_fps  # noqa: E402,F401  (register `check`, `fps` and `chips` on main)

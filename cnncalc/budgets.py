@@ -1,0 +1,172 @@
+"""Budgets: limits a spec (or the command line) sets on a network's cost, checked
+against its report. What `cnncalc check` gates CI on."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from .chips import Chip, find_chip
+from .errors import Mark, SpecError
+from .fps import Compute, on_chip
+from .report import Report
+from .units import human_bytes, human_count, parse_bytes, parse_count
+from .yamlread import Map, position
+
+# Each budget: how its limit parses, how the actual figure is read off a report, how it prints.
+COUNT_BUDGETS: dict[str, Callable[[Report], int]] = {
+    "params": lambda report: report.totals.params,
+    "macs": lambda report: report.totals.macs,
+    "flops": lambda report: report.totals.flops,
+}
+BYTE_BUDGETS: dict[str, Callable[[Report], int]] = {
+    "weights": lambda report: report.totals.weights_bytes,
+    "activations": lambda report: report.totals.activation_bytes,
+    "peak_activations": lambda report: report.totals.peak_activation_bytes,
+    "training": lambda report: report.totals.training_bytes,
+}
+BUDGET_KEYS = (*COUNT_BUDGETS, *BYTE_BUDGETS, "fps")
+FPS_KEYS = ("chip", "precision", "min", "utilization", "sparse")
+
+
+@dataclass(frozen=True)
+class FpsBudget:
+    chip: str
+    min_fps: float
+    precision: str | None = None
+    utilization: float = 1.0
+    sparse: bool = False
+
+
+@dataclass(frozen=True)
+class Budget:
+    """One limit: a maximum for counts and bytes, a minimum for fps."""
+
+    key: str
+    limit: float | FpsBudget
+    text: str  # as written, for messages
+    mark: Mark | None  # where it was written; None when it came from --budget
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A budget checked: the actual figure, the margin left (negative when exceeded)."""
+
+    budget: Budget
+    actual: float
+    limit: float
+    passed: bool
+    unit: str  # "count", "bytes" or "fps"
+
+    @property
+    def margin(self) -> float:
+        return self.actual - self.limit if self.unit == "fps" else self.limit - self.actual
+
+    @property
+    def margin_percent(self) -> float:
+        return self.margin / self.limit * 100 if self.limit else 0.0
+
+    def describe(self, value: float) -> str:
+        if self.unit == "bytes":
+            return human_bytes(value)
+        if self.unit == "fps":
+            return f"{value:,.1f} fps"
+        return human_count(value)
+
+
+def parse_budgets(raw: Any, filename: str) -> list[Budget]:
+    """The `budgets:` mapping of a spec, each limit parsed with the spec format's unit rules."""
+    if raw is None:
+        return []
+    if not isinstance(raw, Map):
+        raise SpecError("budgets must be a mapping", mark=_mark(filename, getattr(raw, "mark", None)),
+                        hint="write budgets: {params: 5M, flops: 1.2G}")
+    budgets = []
+    for key, value in raw.items():
+        at = _mark(filename, raw.value_marks[key])
+        if key not in BUDGET_KEYS:
+            close = difflib.get_close_matches(str(key), BUDGET_KEYS, n=1)
+            guess = f"did you mean '{close[0]}'? " if close else ""
+            raise SpecError(f"unknown budget '{key}'", mark=_mark(filename, raw.key_marks[key]),
+                            hint=f"{guess}budgets: {', '.join(BUDGET_KEYS)}")
+        budgets.append(parse_budget(str(key), value, at, raw_map=value if isinstance(value, Map) else None,
+                                    filename=filename))
+    return budgets
+
+
+def parse_budget(key: str, value: Any, at: Mark | None, raw_map: Map | None = None, filename: str = "") -> Budget:
+    """One budget from the spec (`at` is its place) or from `--budget key=value` (`at` is None)."""
+    def fail(problem: str, hint: str, where: Mark | None = at) -> SpecError:
+        prefix = "" if where is not None else f"--budget {key}: "
+        return SpecError(f"{prefix}{problem}", mark=where, hint=hint)
+
+    if key == "fps":
+        return Budget(key, _fps_budget(value, raw_map, filename, fail), _text(value), at)
+    parse = parse_count if key in COUNT_BUDGETS else parse_bytes
+    if key not in COUNT_BUDGETS and key not in BYTE_BUDGETS:
+        raise fail(f"unknown budget '{key}'", f"budgets: {', '.join(BUDGET_KEYS)}")
+    try:
+        limit = parse(value)
+    except ValueError as error:
+        accepted = "counts take k, M, G, T (1000s)" if key in COUNT_BUDGETS else \
+            "bytes take B, kB, MB, GB (1000s) and KiB, MiB, GiB (1024s)"
+        raise fail(f"budget {key} is {value!r}: {error}", accepted) from None
+    if limit < 0:
+        raise fail(f"budget {key} is negative", "a budget is a limit >= 0")
+    return Budget(key, limit, _text(value), at)
+
+
+def _fps_budget(value: Any, raw: Map | None, filename: str, fail: Callable[..., SpecError]) -> FpsBudget:
+    hint = "write fps: {chip: jetson-orin-nano-8gb, precision: int8, min: 30, utilization: 0.4}"
+    if not isinstance(value, dict) or "chip" not in value or "min" not in value:
+        raise fail("budget fps needs a chip and a min", hint)
+    for key in value:
+        if key not in FPS_KEYS:
+            where = _mark(filename, raw.key_marks[key]) if raw is not None else None
+            raise fail(f"unknown fps budget key '{key}'", f"keys: {', '.join(FPS_KEYS)}", where)
+    minimum, utilization = value["min"], value.get("utilization", 1.0)
+    for name, number in (("min", minimum), ("utilization", utilization)):
+        if isinstance(number, bool) or not isinstance(number, (int, float)) or number <= 0:
+            raise fail(f"fps {name} is {number!r}", "a number > 0 (utilization at most 1)")
+    if utilization > 1:
+        raise fail(f"fps utilization is {utilization!r}", "a share of the peak, at most 1")
+    return FpsBudget(str(value["chip"]), float(minimum), value.get("precision"), float(utilization),
+                     bool(value.get("sparse", False)))
+
+
+def check(report: Report, budgets: list[Budget], chips: dict[str, Chip]) -> list[Outcome]:
+    """Every budget against the report: counts and bytes at most their limit, fps at least its minimum."""
+    outcomes = []
+    for budget in budgets:
+        if isinstance(budget.limit, FpsBudget):
+            actual = check_fps(report, budget.limit, chips)
+            outcomes.append(Outcome(budget, actual, budget.limit.min_fps, actual >= budget.limit.min_fps, "fps"))
+            continue
+        unit = "count" if budget.key in COUNT_BUDGETS else "bytes"
+        actual = (COUNT_BUDGETS.get(budget.key) or BYTE_BUDGETS[budget.key])(report)
+        outcomes.append(Outcome(budget, actual, budget.limit, actual <= budget.limit, unit))
+    return outcomes
+
+
+def check_fps(report: Report, budget: FpsBudget, chips: dict[str, Chip]) -> float:
+    """The fps a network reaches on the budget's chip: the roofline's when the chip has a
+    bandwidth (it is never above the ideal), else the ideal, at the budget's utilization."""
+    chip = find_chip(budget.chip, chips)
+    precision, peak = chip.peak(budget.precision, budget.sparse)
+    answer, roofline = on_chip(report, Compute(peak, precision, chip.id, chip.bandwidth), None, budget.utilization)
+    assert answer.fps is not None  # on_chip always has the work and the compute
+    return roofline.fps if roofline is not None else answer.fps
+
+
+def _mark(filename: str, raw: Any) -> Mark | None:
+    if raw is None:
+        return None
+    line, column = position(raw)
+    return Mark(filename, line, column)
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, dict):
+        return ", ".join(f"{key}: {item}" for key, item in value.items())
+    return str(value)

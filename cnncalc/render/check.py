@@ -1,0 +1,114 @@
+"""`cnncalc check` output: a table per spec, JSON, markdown for pull requests, GitHub
+workflow annotations, and JUnit XML for CI dashboards."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from xml.sax.saxutils import quoteattr
+
+from .. import __version__
+from ..budgets import Outcome
+
+Checked = list[tuple[str, str, list[Outcome]]]  # (spec path, network name, outcomes)
+
+
+def _row(outcome: Outcome) -> tuple[str, str, str, str, str]:
+    margin = f"{outcome.describe(outcome.margin)} ({outcome.margin_percent:+.1f} %)"
+    return (outcome.budget.key, outcome.describe(outcome.limit), outcome.describe(outcome.actual), margin,
+            "PASS" if outcome.passed else "FAIL")
+
+
+HEADER = ("Budget", "Limit", "Actual", "Margin", "Result")
+
+
+def render_check(checked: Checked, form: str, convention: str) -> str:
+    return {"table": _table, "json": _json, "markdown": _markdown, "github": _github, "junit": _junit}[form](
+        checked, convention)
+
+
+def _table(checked: Checked, convention: str) -> str:
+    blocks = []
+    for path, name, outcomes in checked:
+        rows = [HEADER, *map(_row, outcomes)]
+        widths = [max(len(row[index]) for row in rows) for index in range(len(HEADER))]
+        lines = [f"{path} ({name})"]
+        lines += ["  " + "  ".join(text.ljust(width) for text, width in zip(row, widths)).rstrip() for row in rows]
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks) + "\n\n" + _verdict(checked, convention) + "\n"
+
+
+def _verdict(checked: Checked, convention: str) -> str:
+    failed = sum(not outcome.passed for _, _, outcomes in checked for outcome in outcomes)
+    total = sum(len(outcomes) for _, _, outcomes in checked)
+    state = f"{failed} of {total} budgets exceeded" if failed else f"all {total} budgets hold"
+    return (f"{state}. FLOPs in the {convention} convention; the margin is what is left (negative: over); "
+            "fps is the roofline's when the chip's bandwidth is known, else the ideal.")
+
+
+def _json(checked: Checked, convention: str) -> str:
+    data: dict[str, Any] = {
+        "cnncalc": __version__,
+        "convention": convention,
+        "pass": all(outcome.passed for _, _, outcomes in checked for outcome in outcomes),
+        "specs": [{"spec": path, "name": name, "budgets": [_outcome_json(outcome) for outcome in outcomes]}
+                  for path, name, outcomes in checked],
+    }
+    return json.dumps(data, indent=1) + "\n"
+
+
+def _outcome_json(outcome: Outcome) -> dict[str, Any]:
+    mark = outcome.budget.mark
+    return {"budget": outcome.budget.key, "limit": outcome.limit, "actual": outcome.actual,
+            "margin": outcome.margin, "margin_percent": outcome.margin_percent, "pass": outcome.passed,
+            "unit": outcome.unit, "line": mark.line if mark else None}
+
+
+def _markdown(checked: Checked, convention: str) -> str:
+    lines = []
+    for path, name, outcomes in checked:
+        lines += [f"#### `{path}` ({name})", "", "| " + " | ".join(HEADER) + " |", "| --- | ---: | ---: | ---: | --- |"]
+        for outcome in outcomes:
+            cells = list(_row(outcome))
+            cells[-1] = "✅ PASS" if outcome.passed else "❌ FAIL"
+            lines.append("| " + " | ".join(cells) + " |")
+        lines.append("")
+    return "\n".join(lines) + _verdict(checked, convention) + "\n"
+
+
+def _github(checked: Checked, convention: str) -> str:
+    """Workflow commands: an error annotation on the budget's line for each one exceeded."""
+    lines = []
+    for path, _, outcomes in checked:
+        for outcome in outcomes:
+            if outcome.passed:
+                continue
+            mark = outcome.budget.mark
+            where = f" file={path},line={mark.line},col={mark.column}" if mark else f" file={path}"
+            verb = "is below the minimum" if outcome.unit == "fps" else "exceeds budget"
+            lines.append(f"::error{where},title=cnncalc budget::{outcome.budget.key} "
+                         f"{outcome.describe(outcome.actual)} {verb} {outcome.describe(outcome.limit)}")
+    lines.append(_verdict(checked, convention))
+    return "\n".join(lines) + "\n"
+
+
+def _junit(checked: Checked, convention: str) -> str:
+    """One test case per budget, one suite per spec."""
+    total = sum(len(outcomes) for _, _, outcomes in checked)
+    failures = sum(not outcome.passed for _, _, outcomes in checked for outcome in outcomes)
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>',
+             f'<testsuites name="cnncalc check" tests="{total}" failures="{failures}">']
+    for path, name, outcomes in checked:
+        failed = sum(not outcome.passed for outcome in outcomes)
+        lines.append(f'  <testsuite name={quoteattr(path)} tests="{len(outcomes)}" failures="{failed}">')
+        for outcome in outcomes:
+            key, limit, actual, margin, result = _row(outcome)
+            case = f'    <testcase classname={quoteattr(name)} name={quoteattr(key)}'
+            if outcome.passed:
+                lines.append(case + "/>")
+            else:
+                message = quoteattr(f"{key} {actual} over the budget {limit} (margin {margin})")
+                lines += [case + ">", f"      <failure message={message}/>", "    </testcase>"]
+        lines.append("  </testsuite>")
+    lines.append("</testsuites>")
+    return "\n".join(lines) + "\n"

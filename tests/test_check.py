@@ -1,0 +1,121 @@
+"""`cnncalc check`: every exit code, every format, budgets at the limit and one unit over."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import xml.etree.ElementTree as ElementTree
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cnncalc.cli import main
+
+GOLDEN = Path(__file__).parent / "golden"
+# 16*3*3*3 + 16 = 448 conv + 16*10 + 10 = 170 linear: 618 params; weights 2,472 B.
+SMALL = """name: small
+input: {shape: [3, 32, 32]}
+layers:
+  - {type: conv2d, out_channels: 16, kernel_size: 3, padding: 1}
+  - {type: relu}
+  - {type: global_avgpool}
+  - {type: flatten}
+  - {type: linear, out_features: 10}
+budgets:
+  params: 618
+  flops: 1.2M
+  weights: 2KiB
+  peak_activations: 64MiB
+  fps: {chip: jetson-orin-nano-8gb, precision: int8, min: 30}
+"""
+
+
+@pytest.fixture
+def spec(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    Path("small.yaml").write_text(SMALL)
+    return "small.yaml"
+
+
+def run(*arguments: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(arguments))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_exactly_at_the_limit_passes_and_one_over_fails(spec):
+    code, out, _ = run("check", spec, "--budget", "weights=2472B", "--format", "json")
+    assert code == 0
+    budgets = {item["budget"]: item for item in json.loads(out)["specs"][0]["budgets"]}
+    assert budgets["params"]["actual"] == 618 and budgets["params"]["pass"] is True
+    assert budgets["weights"]["margin"] == 0 and budgets["weights"]["pass"] is True
+    code, out, _ = run("check", spec, "--budget", "params=617", "--budget", "weights=2472B", "--format", "json")
+    assert code == 1
+    budgets = {item["budget"]: item for item in json.loads(out)["specs"][0]["budgets"]}
+    assert budgets["params"]["pass"] is False and budgets["params"]["margin"] == -1
+
+
+def test_exit_codes(spec, tmp_path):
+    assert run("check", spec, "--budget", "weights=1MB")[0] == 0
+    assert run("check", spec)[0] == 1  # weights 2,472 B over 2 KiB
+    Path("none.yaml").write_text(SMALL.split("budgets:")[0])
+    code, out, err = run("check", "none.yaml")
+    assert code == 2 and out == "" and "no budgets to check" in err and "--budget params=5M" in err
+    code, _, err = run("check", spec, "--budget", "params=5Q")
+    assert code == 2 and "--budget params: budget params is '5Q': unknown unit 'Q'" in err
+    code, _, err = run("check", spec, "--budget", "paramz=5M")
+    assert code == 2 and "unknown budget 'paramz'" in err
+
+
+def test_bad_budget_in_the_spec_is_located(spec):
+    Path("bad.yaml").write_text(SMALL.replace("flops: 1.2M", "flops: 1.2Mb").replace("weights: 2KiB", "wieghts: 2KiB"))
+    code, _, err = run("check", "bad.yaml")
+    assert code == 2 and err.startswith("bad.yaml:11:10: budget flops is '1.2Mb': unknown unit 'Mb'")
+    Path("bad.yaml").write_text(SMALL.replace("weights: 2KiB", "wieghts: 2KiB"))
+    code, _, err = run("check", "bad.yaml")
+    assert code == 2 and err.startswith("bad.yaml:12:3: unknown budget 'wieghts'; did you mean 'weights'?")
+
+
+@pytest.mark.parametrize("form", ["table", "markdown", "junit"])
+def test_formats_match_golden_files(spec, form):
+    code, out, _ = run("check", spec, "--format", form)
+    assert code == 1
+    path = GOLDEN / f"check_small.{ {'table': 'txt', 'markdown': 'md', 'junit': 'xml'}[form] }"
+    if os.environ.get("CNNCALC_UPDATE_GOLDEN"):
+        path.write_text(out)
+    assert out == path.read_text()
+
+
+def test_junit_parses_with_one_case_per_budget(spec):
+    root = ElementTree.fromstring(run("check", spec, "--format", "junit")[1])
+    cases = root.findall(".//testcase")
+    assert [case.get("name") for case in cases] == ["params", "flops", "weights", "peak_activations", "fps"]
+    assert [case.get("name") for case in cases if case.find("failure") is not None] == ["weights"]
+    assert root.get("tests") == "5" and root.get("failures") == "1"
+
+
+def test_github_annotation_points_at_the_budget_line(spec):
+    lines = run("check", spec, "--format", "github")[1].splitlines()
+    errors = [line for line in lines if line.startswith("::error")]
+    assert errors == ["::error file=small.yaml,line=12,col=12,title=cnncalc budget::weights 2.4 KiB exceeds "
+                      "budget 2.0 KiB"]
+
+
+def test_fps_budget_uses_the_roofline(spec):
+    code, out, _ = run("check", spec, "--budget", "fps={chip: jetson-orin-nano-8gb, min: 1000000}",
+                       "--budget", "weights=1MB", "--format", "json")
+    fps = next(item for item in json.loads(out)["specs"][0]["budgets"] if item["budget"] == "fps")
+    analyzed = json.loads(run("analyze", spec, "--chip", "jetson-orin-nano-8gb", "--format", "json")[1])
+    assert code == 1 and fps["actual"] == pytest.approx(analyzed["roofline"]["fps"])
+
+
+def test_several_specs_and_a_real_subprocess(spec):
+    Path("other.yaml").write_text(SMALL.replace("params: 618", "params: 600"))
+    result = subprocess.run([sys.executable, "-m", "cnncalc", "check", spec, "other.yaml", "--budget", "weights=1MB",
+                             "--format", "json"], capture_output=True, text=True, check=False)
+    assert result.returncode == 1
+    data = json.loads(result.stdout)
+    assert [item["spec"] for item in data["specs"]] == ["small.yaml", "other.yaml"]
+    assert data["pass"] is False
