@@ -89,6 +89,12 @@ KNOWN = [
                 "layer3.1.relu": (1, 256, 14, 14), "layer4.1.relu": (1, 512, 7, 7)},
     ),
     Known(
+        "resnet34.yaml", 21_797_672, (1, 1000), source=TORCHVISION,
+        published_macs="3.66G",
+        shapes={"layer1.2.relu": (1, 64, 56, 56), "layer2.3.relu": (1, 128, 28, 28),
+                "layer3.5.relu": (1, 256, 14, 14), "layer4.2.relu": (1, 512, 7, 7)},
+    ),
+    Known(
         "resnet50.yaml", 25_557_032, (1, 1000), source=TORCHVISION + "; counting.md",
         published_macs="4.09G", macs=4_089_184_256,
         shapes={"maxpool": (1, 64, 56, 56), "layer1.2.relu": (1, 256, 56, 56),

@@ -1,0 +1,118 @@
+"""Two analyses compared: totals side by side, and layers matched by name. Works on the
+documented JSON form of a report, so a baseline stored by CI (`analyze --format json`)
+and a spec analysed now compare alike."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import Mark, SpecError
+
+TOTALS = ("params", "buffers", "macs", "flops", "weights_bytes", "activation_bytes", "peak_activation_bytes",
+          "training_bytes")
+LAYER_FIELDS = ("type", "output_shape", "params", "macs", "flops")
+
+
+@dataclass(frozen=True)
+class TotalChange:
+    key: str
+    base: int
+    head: int
+
+    @property
+    def delta(self) -> int:
+        return self.head - self.base
+
+    @property
+    def percent(self) -> float | None:
+        return self.delta / self.base * 100 if self.base else (None if self.delta else 0.0)
+
+
+@dataclass(frozen=True)
+class LayerChange:
+    name: str
+    change: str  # "added", "removed" or "changed"
+    base: dict[str, Any] | None
+    head: dict[str, Any] | None
+    fields: tuple[str, ...]  # what changed
+
+
+@dataclass(frozen=True)
+class Diff:
+    base_label: str
+    head_label: str
+    totals: tuple[TotalChange, ...]
+    layers: tuple[LayerChange, ...]
+    convention: str
+
+
+def load_analysis(source: Path, analyze_options: dict[str, Any]) -> dict[str, Any]:
+    """A report in its JSON form: read from a `.json` file, or analysed from a spec."""
+    if source.suffix == ".json":
+        try:
+            data = json.loads(source.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as error:
+            raise SpecError(f"cannot read {source}: {error}") from None
+        except json.JSONDecodeError as error:
+            raise SpecError(f"not JSON: {error.msg}", mark=Mark(str(source), error.lineno, error.colno),
+                            hint="give a report written by `cnncalc analyze --format json`") from None
+        if not isinstance(data, dict) or not {"cnncalc", "totals", "layers", "convention"} <= set(data):
+            raise SpecError(f"{source} is not a cnncalc report", hint="write one with `cnncalc analyze --format json`")
+        return data
+    import cnncalc
+
+    from .render.formats import report_json
+
+    return report_json(cnncalc.analyze(source, **analyze_options))
+
+
+def compare(base: dict[str, Any], head: dict[str, Any], base_label: str, head_label: str,
+            allow_convention_change: bool = False) -> Diff:
+    """Totals and per-layer changes; refuses reports counted differently unless allowed."""
+    for key in ("convention", "inputs"):
+        if base.get(key) != head.get(key) and not allow_convention_change:
+            raise SpecError(f"{base_label} and {head_label} differ in {key}: {base.get(key)} vs {head.get(key)}",
+                            hint="compare like with like, or pass --allow-convention-change")
+    totals = tuple(TotalChange(key, int(base["totals"].get(key, 0)), int(head["totals"].get(key, 0)))
+                   for key in TOTALS)
+    before = {layer["name"]: layer for layer in base["layers"]}
+    after = {layer["name"]: layer for layer in head["layers"]}
+    changes = []
+    for name, layer in after.items():
+        if name not in before:
+            changes.append(LayerChange(name, "added", None, layer, ()))
+            continue
+        differing = tuple(key for key in LAYER_FIELDS if before[name].get(key) != layer.get(key))
+        if differing:
+            changes.append(LayerChange(name, "changed", before[name], layer, differing))
+    changes += [LayerChange(name, "removed", layer, None, ()) for name, layer in before.items() if name not in after]
+    return Diff(base_label, head_label, totals, tuple(changes), str(head["convention"].get("flops")))
+
+
+def parse_threshold(text: str) -> tuple[str | None, float]:
+    """`5%` (every total) or `flops=2%` -> (total or None, percent)."""
+    key, sep, value = text.rpartition("=")
+    name = key.strip() if sep else None
+    if name is not None and name not in TOTALS:
+        raise SpecError(f"--fail-above {text}: no total '{name}'", hint=f"totals: {', '.join(TOTALS)}")
+    try:
+        return name, float(value.strip().removesuffix("%"))
+    except ValueError:
+        raise SpecError(f"--fail-above {text}: '{value}' is not a percentage", hint="write 5% or flops=2%") from None
+
+
+def growth_failures(diff: Diff, thresholds: list[tuple[str | None, float]]) -> list[tuple[TotalChange, float]]:
+    """Totals that grew more than their threshold (a total named alone overrides the general one)."""
+    named = {key: limit for key, limit in thresholds if key is not None}
+    general = [limit for key, limit in thresholds if key is None]
+    failures = []
+    for change in diff.totals:
+        limit = named.get(change.key, general[-1] if general else None)
+        if limit is None or change.delta <= 0:
+            continue
+        if change.percent is None or change.percent > limit:
+            failures.append((change, limit))
+    return failures

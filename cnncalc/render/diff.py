@@ -1,0 +1,111 @@
+"""`cnncalc diff` output: totals side by side, then the layers that changed."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from xml.sax.saxutils import quoteattr
+
+from ..diff import Diff, LayerChange, TotalChange
+from ..units import format_shape, human_bytes, human_count
+
+Failures = list[tuple[TotalChange, float]]
+
+
+def _value(key: str, value: float) -> str:
+    return human_bytes(value) if key.endswith("_bytes") else human_count(value)
+
+
+def _total_row(change: TotalChange) -> tuple[str, str, str, str, str]:
+    percent = "new" if change.percent is None else f"{change.percent:+.1f} %"
+    sign = "+" if change.delta > 0 else ("-" if change.delta < 0 else "")
+    return (change.key, _value(change.key, change.base), _value(change.key, change.head),
+            sign + _value(change.key, abs(change.delta)), percent)
+
+
+def _layer_text(change: LayerChange) -> str:
+    if change.change == "added" and change.head:
+        return f"+ {change.name} ({change.head['type']}) {format_shape(tuple(change.head['output_shape'][1:]))}"
+    if change.change == "removed" and change.base:
+        return f"- {change.name} ({change.base['type']})"
+    assert change.base is not None and change.head is not None
+    parts = []
+    for key in change.fields:
+        before: Any = change.base.get(key)
+        after: Any = change.head.get(key)
+        if key == "output_shape":
+            before, after = format_shape(tuple(before[1:])), format_shape(tuple(after[1:]))
+        elif key != "type":
+            before, after = human_count(before), human_count(after)
+        parts.append(f"{key} {before} -> {after}")
+    return f"~ {change.name}: " + ", ".join(parts)
+
+
+def render_diff(diff: Diff, failures: Failures, form: str) -> str:
+    return {"table": _table, "json": _json, "markdown": _markdown, "github": _github, "junit": _junit}[form](
+        diff, failures)
+
+
+def _verdict(diff: Diff, failures: Failures) -> str:
+    counts = {kind: sum(change.change == kind for change in diff.layers) for kind in ("added", "removed", "changed")}
+    layers = ", ".join(f"{count} {kind}" for kind, count in counts.items())
+    grown = "; ".join(f"{change.key} grew {change.percent:+.1f} % (limit {limit:g} %)" if change.percent is not None
+                      else f"{change.key} grew from 0" for change, limit in failures)
+    return f"Layers: {layers}. FLOPs in the {diff.convention} convention." + (f" FAIL: {grown}." if failures else "")
+
+
+def _table(diff: Diff, failures: Failures) -> str:
+    rows = [("Total", diff.base_label, diff.head_label, "Delta", "%"), *map(_total_row, diff.totals)]
+    widths = [max(len(row[index]) for row in rows) for index in range(5)]
+    lines = ["  ".join(text.rjust(width) if index else text.ljust(width)
+                       for index, (text, width) in enumerate(zip(row, widths))).rstrip() for row in rows]
+    if diff.layers:
+        lines += ["", "Layers:"] + ["  " + _layer_text(change) for change in diff.layers]
+    return "\n".join(lines) + "\n\n" + _verdict(diff, failures) + "\n"
+
+
+def _json(diff: Diff, failures: Failures) -> str:
+    data: dict[str, Any] = {
+        "base": diff.base_label, "head": diff.head_label, "convention": diff.convention,
+        "totals": {change.key: {"base": change.base, "head": change.head, "delta": change.delta,
+                                "percent": change.percent} for change in diff.totals},
+        "layers": [{"name": change.name, "change": change.change, "fields": list(change.fields),
+                    "base": change.base, "head": change.head} for change in diff.layers],
+        "fail": [change.key for change, _ in failures],
+    }
+    return json.dumps(data, indent=1) + "\n"
+
+
+def _markdown(diff: Diff, failures: Failures) -> str:
+    lines = [f"#### cnncalc diff: `{diff.base_label}` → `{diff.head_label}`", "",
+             "| Total | Base | Head | Delta | % |", "| --- | ---: | ---: | ---: | ---: |"]
+    lines += ["| " + " | ".join(row) + " |" for row in map(_total_row, diff.totals)]
+    if diff.layers:
+        lines += ["", "<details><summary>Layers that changed</summary>", "", "```diff"]
+        lines += [_layer_text(change).replace("~ ", "! ", 1) for change in diff.layers]
+        lines += ["```", "</details>"]
+    return "\n".join(lines) + "\n\n" + _verdict(diff, failures) + "\n"
+
+
+def _github(diff: Diff, failures: Failures) -> str:
+    lines = [f"::error title=cnncalc diff::{change.key} grew {change.percent:+.1f} % "
+             f"({_value(change.key, change.base)} -> {_value(change.key, change.head)}), over {limit:g} %"
+             if change.percent is not None else f"::error title=cnncalc diff::{change.key} grew from 0"
+             for change, limit in failures]
+    return "\n".join([*lines, _verdict(diff, failures)]) + "\n"
+
+
+def _junit(diff: Diff, failures: Failures) -> str:
+    failed = {change.key: limit for change, limit in failures}
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>',
+             f'<testsuite name="cnncalc diff" tests="{len(diff.totals)}" failures="{len(failed)}">']
+    for change in diff.totals:
+        case = f'  <testcase classname={quoteattr(diff.head_label)} name={quoteattr(change.key)}'
+        if change.key in failed:
+            key, base, head, delta, percent = _total_row(change)
+            message = quoteattr(f"{key} grew {percent} ({base} -> {head}), over {failed[key]:g} %")
+            lines += [case + ">", f"    <failure message={message}/>", "  </testcase>"]
+        else:
+            lines.append(case + "/>")
+    lines.append("</testsuite>")
+    return "\n".join(lines) + "\n"
