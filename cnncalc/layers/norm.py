@@ -139,6 +139,8 @@ class LocalResponseNorm(Layer):
 
     def infer(self, inputs: tuple[Shape, ...]) -> Cost:
         (shape,) = inputs
+        if len(shape) < 2:
+            raise ShapeError(f"lrn expects [C, spatial...]; got {list(shape)}", "as PyTorch's LocalResponseNorm does")
         return Cost(shape=shape, full_flops=(2 * self.size + 3) * product(shape))
 
 

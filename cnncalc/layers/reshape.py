@@ -98,6 +98,11 @@ class Pad(Layer):
         if rank < 1 or self.padding in ("same", "valid"):
             raise ShapeError("pad expects spatial axes and numbers for padding")
         pads = resolve_padding(self.padding, shape[1:], (1,) * rank, (1,) * rank, (1,) * rank)
+        for size, pair in zip(shape[1:], pads):  # PyTorch's limits: reflect mirrors, circular wraps once
+            if (self.mode == "reflect" and max(pair) >= size) or (self.mode == "circular" and max(pair) > size):
+                limit = "smaller than" if self.mode == "reflect" else "at most"
+                raise ShapeError(f"{self.mode} padding {max(pair)} on an axis of {size}",
+                                 f"{self.mode} padding must be {limit} the size of the axis it pads")
         out = tuple(size + begin + end for size, (begin, end) in zip(shape[1:], pads))
         window = Window((1,) * rank, (1,) * rank, (1,) * rank, tuple(pad[0] for pad in pads))
         return Cost(shape=(shape[0], *out), field=window)
@@ -112,6 +117,8 @@ class ChannelShuffle(Layer):
 
     def infer(self, inputs: tuple[Shape, ...]) -> Cost:
         (shape,) = inputs
+        if len(shape) < 2:
+            raise ShapeError(f"channel_shuffle expects [C, spatial...]; got {list(shape)}", "as PyTorch's does")
         if shape[0] % self.groups:
             raise ShapeError(f"groups {self.groups} does not divide {shape[0]} channels")
         return Cost(shape=shape)
@@ -171,7 +178,11 @@ class Upsample(Layer):
             scales = self.scale_factor if isinstance(self.scale_factor, tuple) else (self.scale_factor,) * rank
             if len(scales) != rank:
                 raise ShapeError(f"scale_factor has {len(scales)} entries for {rank} spatial axes")
-            out = tuple(int(size * scale) for size, scale in zip(shape[1:], scales))
+            try:
+                out = tuple(int(size * scale) for size, scale in zip(shape[1:], scales))
+            except OverflowError:  # past the largest float
+                raise ShapeError(f"scale_factor {self.scale_factor} makes an output too large to count from "
+                                 f"{list(shape)}", "give a scale factor that keeps the output a real size") from None
             if min(out) < 1:
                 raise ShapeError(f"scale_factor {self.scale_factor} makes an empty output from {list(shape)}")
         return Cost(shape=(shape[0], *out), full_flops=per_output * shape[0] * product(out), field=NO_FIELD)
