@@ -33,15 +33,22 @@ def main() -> None:
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Also draw a chart to this .png, .svg or .pdf file (kept unless --force): the roofline with "
                    "--chip, else per-layer MACs and activation memory. Needs matplotlib (cnncalc[plot]).")
+@click.option("--sweep", "sweep_text", metavar="NAME=V1,V2,...",
+              help="One row of totals per value: input=3x224x224,3x320x320, batch=1,8 or a parameter.")
 @output_options
 @chip_options
 def analyze(spec: Path, settings: tuple[str, ...], input_shapes: tuple[str, ...], depth: int | None,
-            plot_path: Path | None, **options: Any) -> None:
+            plot_path: Path | None, sweep_text: str | None, **options: Any) -> None:
     """Per-layer shapes and costs of SPEC, with totals and the assumptions behind them."""
     import cnncalc
 
     overrides = dict(pair(item, "--set", scalar) for item in settings)
     inputs = dict(input_shape(item) for item in input_shapes)
+    if sweep_text is not None:
+        _sweep(spec, sweep_text, {"overrides": overrides, "inputs": inputs, "batch": options["batch"],
+                                  "dtype": options["dtype"], "convention": options["convention"],
+                                  "optimizer": options["optimizer"]}, options)
+        return
     try:
         report = cnncalc.analyze(spec, overrides=overrides, inputs=inputs, batch=options["batch"],
                                  dtype=options["dtype"], convention=options["convention"],
@@ -56,6 +63,24 @@ def analyze(spec: Path, settings: tuple[str, ...], input_shapes: tuple[str, ...]
         _plot(plot_path, report, depth, chip)
     if chip is not None and chip[0].passed is False:
         sys.exit(1)
+
+
+def _sweep(spec: Path, text: str, analyze_options: dict[str, Any], options: dict[str, Any]) -> None:
+    """`analyze --sweep`: one analysis per value, one row each (table, json, csv or markdown)."""
+    import cnncalc
+
+    from .render.sweep import render_sweep
+    from .sweep import options_for, parse_sweep
+
+    rows = []
+    try:
+        sweep = parse_sweep(text, scalar)
+        for value, label in zip(sweep.values, sweep.texts):
+            report = cnncalc.analyze(spec, **options_for(sweep, value, analyze_options))
+            rows.append((label, report, _on_chip(report, options)))
+    except SpecError as error:
+        fail(str(error))
+    write(render_sweep(sweep.name, rows, options["output_format"]), options)
 
 
 def _on_chip(report: Any, options: dict[str, Any]) -> Any:
@@ -208,4 +233,4 @@ def _emit(report: Any, depth: int | None, options: dict[str, Any], chip: Any = N
     write(text, options)
 
 
-from . import cli_check, cli_fps  # noqa: E402,F401  (register `check`, `fps` and `chips` on main)
+from . import cli_check, cli_export, cli_fps, cli_import  # noqa: E402,F401  (register check, export, fps, chips, import)
