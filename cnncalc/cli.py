@@ -44,6 +44,8 @@ def analyze(spec: Path, settings: tuple[str, ...], input_shapes: tuple[str, ...]
 
     overrides = dict(pair(item, "--set", scalar) for item in settings)
     inputs = dict(input_shape(item) for item in input_shapes)
+    if sweep_text is not None and plot_path is not None:
+        fail("--plot draws one analysis; it does not combine with --sweep")
     if sweep_text is not None:
         _sweep(spec, sweep_text, {"overrides": overrides, "inputs": inputs, "batch": options["batch"],
                                   "dtype": options["dtype"], "convention": options["convention"],

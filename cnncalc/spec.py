@@ -14,7 +14,9 @@ from . import expr
 from .errors import Mark, SpecError
 from .graph import Graph, Tensor
 from .layers import REGISTRY, Shape
-from .walk import Context, Names, Walker, expression_problem, input_field
+from .layers.base import product
+from .layers.fields import describe
+from .walk import COUNT_LIMIT, Context, Names, Walker, expression_problem, input_field
 from .yamlread import Map, Seq, decode, load, position
 
 DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "int8": 1}
@@ -47,8 +49,21 @@ def read_source(source: str | os.PathLike[str]) -> tuple[str, str]:
 
 
 def parse(source: str | os.PathLike[str], overrides: Overrides | None = None) -> Graph:
-    """Read, validate and walk a spec; every problem is a SpecError with its location."""
+    """Read, validate and walk a spec; every problem is a SpecError with its location.
+
+    A Darknet .cfg, Caffe .prototxt or ONNX .onnx file (or torch:module:factory) is
+    converted first (cnncalc.importers), then read as the spec it becomes.
+    """
+    from .importers import is_import_source, parse_imported
+
+    if is_import_source(source):
+        return parse_imported(source, overrides or Overrides())
     text, filename = read_source(source)
+    return parse_text(text, filename, overrides)
+
+
+def parse_text(text: str, filename: str, overrides: Overrides | None = None) -> Graph:
+    """Validate and walk spec text; `filename` is what errors name."""
     root = load(text, filename)
     return _Reader(filename, overrides or Overrides()).graph(root)
 
@@ -167,6 +182,8 @@ class _Reader:
             batches.add(self.batch(value.get("batch", 1), value.value_marks.get("batch", at), params))
         shapes = self.override_inputs(shapes)
         if self.overrides.batch is not None:
+            if not 1 <= self.overrides.batch <= COUNT_LIMIT:
+                raise SpecError(f"--batch {self.overrides.batch}: the batch takes a whole number from 1 to 10**30")
             batches = {self.overrides.batch}
         if len(batches) > 1:
             raise self.fail(f"inputs give different batch sizes {sorted(batches)}", root.mark,
@@ -184,6 +201,8 @@ class _Reader:
                 or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 1 for s in sizes)):
             raise self.fail(f"input '{name}' shape {sizes!r} is not a list of 1 to 4 sizes >= 1", at,
                             "one sample, channels first: [C, L], [C, H, W], [C, D, H, W] or [F]")
+        if product(tuple(sizes)) > COUNT_LIMIT:
+            raise self.fail(f"input '{name}' shape has more than 10**30 elements", at, "give the size of one sample")
         return tuple(sizes)
 
     def batch(self, raw: Any, at: Any, params: dict[str, Any]) -> int:
@@ -192,8 +211,8 @@ class _Reader:
         except expr.ExpressionError as error:
             problem, hint = expression_problem(error)
             raise self.fail(f"batch: {problem}", at, hint) from None
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise self.fail(f"batch is {value!r}", at, "batch takes a whole number >= 1")
+        if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= COUNT_LIMIT:
+            raise self.fail(f"batch is {describe(value)}", at, "batch takes a whole number from 1 to 10**30")
         return value
 
     def override_inputs(self, shapes: dict[str, Shape]) -> dict[str, Shape]:
@@ -207,14 +226,16 @@ class _Reader:
             if name not in shapes:
                 raise SpecError(f"--input {name}=...: the spec has no input '{name}'",
                                 hint=f"inputs: {', '.join(shapes)}")
+            if product(shape) > COUNT_LIMIT:
+                raise SpecError(f"--input {name}=...: more than 10**30 elements", hint="give the size of one sample")
             result[name] = shape
         return result
 
     def dtype(self, root: Map) -> str:
         dtype = self.overrides.dtype or root.get("dtype", "float32")
-        if dtype not in DTYPE_BYTES:
+        if not isinstance(dtype, str) or dtype not in DTYPE_BYTES:  # a list or mapping cannot be looked up
             at = root.value_marks.get("dtype") if not self.overrides.dtype else None
-            raise self.fail(f"dtype {dtype!r} is not known", at, f"dtypes: {', '.join(DTYPE_BYTES)}")
+            raise self.fail(f"dtype {describe(dtype)} is not known", at, f"dtypes: {', '.join(DTYPE_BYTES)}")
         return str(dtype)
 
     def outputs(self, root: Map, walker: Walker, names: Names, last: Tensor) -> dict[str, Tensor]:

@@ -1,0 +1,40 @@
+"""`cnncalc import`: a model written for another tool, as a cnncalc spec to keep and edit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .cli import main
+from .cli_common import fail, input_shape, write
+from .errors import SpecError
+
+
+@main.command(name="import")
+@click.argument("source", metavar="SOURCE")
+@click.option("--input", "input_shapes", multiple=True, metavar="[NAME=]CxHxW",
+              help="An input's per-sample shape, replacing the file's (repeatable; needed where the file leaves "
+                   "a size open).")
+@click.option("--batch", type=click.IntRange(min=1), help="Batch size of the spec (default: the file's, else 1).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the spec to this file instead of standard output.")
+@click.option("--force", is_flag=True, help="Overwrite the -o file if it exists.")
+def import_command(source: str, input_shapes: tuple[str, ...], batch: int | None, **options: Any) -> None:
+    """Convert SOURCE into a cnncalc spec: a Darknet .cfg, a Caffe .prototxt, an ONNX .onnx file,
+    or torch:package.module:factory. The spec is checked by analysing it before it is written."""
+    from .importers import ImportOptions, header_for, imported_label, import_spec
+    from .importers.emit import spec_text
+    from .spec import parse_text
+
+    inputs = dict(input_shape(item) for item in input_shapes)
+    if options["output"] is not None and options["output"].exists() and not options["force"]:
+        fail(f"{options['output']} exists; add --force to overwrite it")  # before converting anything
+    try:
+        spec = import_spec(source, ImportOptions(inputs, batch))
+        text = spec_text(spec, header_for(source))
+        parse_text(text, imported_label(source))
+    except SpecError as error:
+        fail(str(error))
+    write(text, options)

@@ -1,0 +1,178 @@
+"""Models written for other tools, turned into cnncalc specs.
+
+An importer reads one file format and returns a spec as a plain dict, which
+`emit.spec_text` writes as readable YAML and `cnncalc.analyze` analyses directly:
+
+    {"name": "yolov4-tiny",
+     "description": "...",                                  # optional
+     "inputs": {"data": {"shape": [3, 416, 416], "batch": 1}},
+     "layers": [{"type": "conv2d", "name": "conv_0", "from": "data", "out_channels": 32, ...},
+                {"#": "a comment written above the next layer", "type": "relu", ...}, ...],
+     "outputs": ["yolo_30", "yolo_37"]}                     # optional: default the last layer
+
+Every layer names its inputs in `from` (a name or a list of names); the writer drops
+the ones a reader does not need. A key "#" is a comment, not a field.
+
+Importers are looked up by file suffix in IMPORTERS and loaded when first used, so
+that a missing optional package (onnx, torch) only matters for its own format.
+Conversion problems are SpecErrors that name the file, the line (text formats), the
+section, layer or node, and what is not supported; unsupported operators are listed
+all at once, never counted as zero.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Callable
+
+from ..errors import SpecError
+
+if TYPE_CHECKING:
+    from ..graph import Graph
+    from ..spec import Overrides
+
+TORCH_PREFIX = "torch:"
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    """What the command line says about the model being imported.
+
+    `inputs` maps an input's name to its per-sample shape ("" stands for the only
+    input); `batch` replaces the file's batch (None: the file's, else 1).
+    """
+
+    inputs: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    batch: int | None = None
+
+
+Importer = Callable[[Path, ImportOptions], dict[str, Any]]
+
+# (module in this package, format name, the optional package it needs, the extra that installs it)
+_MODULES: dict[str, tuple[str, str, str | None]] = {
+    ".cfg": ("darknet", "Darknet", None),
+    ".prototxt": ("caffe", "Caffe", None),
+    ".onnx": ("onnx", "ONNX", "onnx"),
+}
+_TORCH = ("torch_module", "PyTorch", "torch")
+
+
+def _load(module: str, what: str, package: str | None) -> ModuleType:
+    """The importer module, or a SpecError saying what to install."""
+    try:
+        return importlib.import_module(f"{__name__}.{module}")
+    except ModuleNotFoundError as error:
+        if error.name == f"{__name__}.{module}":
+            raise SpecError(f"this cnncalc cannot import {what} models") from None
+        if package is not None and (error.name or "").split(".")[0] == package:
+            raise SpecError(f"importing {what} models needs the {package} package",
+                            hint=f"pip install 'cnncalc[{package}]'") from None
+        raise
+
+
+def _lazy(module: str, what: str, package: str | None) -> Importer:
+    def convert(path: Path, options: ImportOptions) -> dict[str, Any]:
+        spec: dict[str, Any] = _load(module, what, package).to_spec(path, options)
+        return spec
+
+    convert.__name__ = f"import_{module}"
+    convert.__doc__ = f"Convert a {what} file: cnncalc.importers.{module}.to_spec, loaded when first used."
+    return convert
+
+
+IMPORTERS: dict[str, Importer] = {suffix: _lazy(*entry) for suffix, entry in _MODULES.items()}
+
+
+def is_import_source(source: str | os.PathLike[str]) -> bool:
+    """True for a file cnncalc imports (by suffix) or a torch:module:factory source."""
+    if isinstance(source, str):
+        if "\n" in source:  # spec text given directly
+            return False
+        if source.startswith(TORCH_PREFIX):
+            return True
+    return Path(source).suffix.lower() in IMPORTERS
+
+
+def format_name(source: str | os.PathLike[str]) -> str:
+    """Darknet, Caffe, ONNX or PyTorch."""
+    if isinstance(source, str) and source.startswith(TORCH_PREFIX):
+        return _TORCH[1]
+    entry = _MODULES.get(Path(source).suffix.lower())
+    return entry[1] if entry else "unknown"
+
+
+def import_spec(source: str | Path, options: ImportOptions) -> dict[str, Any]:
+    """The spec (a dict, see the module's docstring) of a model file or torch: source.
+
+    Dispatched by suffix through IMPORTERS; `torch:package.module:factory` goes to
+    cnncalc.importers.torch_module.to_spec, which receives the source text whole.
+    """
+    text = str(source)
+    if text.startswith(TORCH_PREFIX):
+        spec: dict[str, Any] = _load(*_TORCH).to_spec(text, options)
+        return spec
+    path = Path(source)
+    importer = IMPORTERS.get(path.suffix.lower())
+    if importer is None:
+        raise SpecError(f"{path}: cnncalc does not import '{path.suffix}' files",
+                        hint=f"it imports {', '.join(IMPORTERS)} files and {TORCH_PREFIX}package.module:factory")
+    return importer(path, options)
+
+
+def header_for(source: str | os.PathLike[str]) -> str:
+    """The comment at the top of an imported spec: where it came from, and when."""
+    from .. import __version__
+
+    when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return (f"Imported from {source} ({format_name(source)}) by cnncalc {__version__}, {when}.\n"
+            "Edit freely: this file is the model now (see `cnncalc explain TYPE` for each layer type).")
+
+
+def read_text(path: Path) -> str:
+    """A model file's text, or a SpecError naming the file (and the first bad byte)."""
+    from ..yamlread import decode
+
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise SpecError(f"cannot read {path}: {error.strerror or error}") from None
+    return decode(data, str(path))
+
+
+def imported_label(source: str | os.PathLike[str]) -> str:
+    """The file name errors in an imported spec carry: the source's, marked as converted."""
+    return f"{source} (imported)"
+
+
+def parse_imported(source: str | os.PathLike[str], overrides: Overrides) -> Graph:
+    """Convert a model file, then walk the spec text it becomes.
+
+    The inputs and batch of `overrides` go to the importer (an ONNX file may leave a
+    size open); the spec is then read with the rest of `overrides`. A problem the
+    importer did not catch names the source file marked "(imported)", with the line
+    and column of the converted spec that `cnncalc import` prints.
+    """
+    from .emit import spec_text
+    from ..spec import parse_text
+
+    spec = import_spec(source if isinstance(source, (str, Path)) else Path(source),
+                       ImportOptions(dict(overrides.inputs), overrides.batch))
+    label = imported_label(source)
+    try:
+        # The importer applied the input shapes under the source's names (the spec calls an
+        # only input `input`), so they are not applied again.
+        graph = parse_text(spec_text(spec, header_for(source)), label, replace(overrides, inputs={}))
+    except SpecError as error:
+        if error.mark is not None and error.mark.file == label:
+            error.hint = "; ".join(filter(None, [error.hint, f"`cnncalc import {source}` prints the converted spec"]))
+        raise
+    return replace(graph, source=str(source))
+
+
+__all__ = ["IMPORTERS", "ImportOptions", "format_name", "header_for", "import_spec", "is_import_source",
+           "imported_label", "parse_imported", "read_text"]
