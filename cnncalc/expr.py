@@ -237,9 +237,10 @@ def _evaluate_node(node: ast.expr, scope: Mapping[str, object]) -> object:
 def _lookup(name: str, scope: Mapping[str, object]) -> object:
     if name in scope:
         return scope[name]
-    close = difflib.get_close_matches(name, list(scope), n=1)
+    known = [key for key in scope if isinstance(key, str)]  # YAML keys may also be null or numbers
+    close = difflib.get_close_matches(name, known, n=1)
     hint = f"did you mean '{close[0]}'? " if close else ""
-    names = ", ".join(sorted(scope)) or "(none)"
+    names = ", ".join(sorted(known)) or "(none)"
     raise ExpressionError(f"unknown name '{name}'; {hint}names in scope: {names}")
 
 

@@ -9,6 +9,8 @@ file, line, column and layer; the walk yields frozen LayerRecords.
 from __future__ import annotations
 
 import difflib
+from collections import ChainMap
+from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -16,12 +18,15 @@ from . import expr
 from .errors import FieldError, Mark, ShapeError, SpecError
 from .graph import Field, LayerRecord, Tensor
 from .layers import NO_FIELD, POINTWISE, REGISTRY, Cost, Layer, Window, build
-from .layers.base import ENTRY_FIELDS
+from .layers.base import ENTRY_FIELDS, product
 from .layers.fields import describe
 from .yamlread import Map, Seq, position
 
 LAYER_LIMIT = 1_000_000  # expanded entries; a spec past it is almost surely a mistake
 NESTING_LIMIT = 50  # blocks and inline chains inside each other; also keeps the walk's recursion shallow
+# Per sample, no size or count may pass this (the expressions' own limit): far above any real
+# network, and it keeps every total, times any batch, a number a float can hold.
+COUNT_LIMIT = expr.MAX_INTEGER
 
 
 @dataclass
@@ -54,7 +59,7 @@ class Names:
 class Context:
     """Where a chain runs: its scope of parameters, name prefix and enclosing instances."""
 
-    scope: dict[str, Any]
+    scope: MutableMapping[str, Any]  # a dict, or ChainMaps over one: scopes are layered, never copied
     prefix: str
     path: tuple[str, ...]
     block_types: tuple[str, ...]
@@ -71,7 +76,7 @@ class Walker:
         self.everything: dict[str, Tensor] = {}  # full dotted names, for `from: layer3.1`
         self.expanded = 0
         self.last_top_level = ""
-        self._sizes: dict[str, int] = {}
+        self._sizes: dict[tuple[str, bool], int] = {}
         self._layers: dict[Any, Layer] = {}
         self._inferred: dict[Any, tuple[Layer, Cost]] = {}
         self._fields: dict[Any, Field] = {}
@@ -90,6 +95,8 @@ class Walker:
         if not isinstance(entries, Seq) or not entries:
             raise self.fail("'layers' must be a non-empty list of layers", raw_mark,
                             hint="write layers: [{type: conv2d, ...}, ...]")
+        if not context.path:
+            self.check_total(entries, context)
         outputs: list[Tensor | None] = [first]
         counters: dict[str, int] = {}
         for index, entry in enumerate(entries):
@@ -116,7 +123,8 @@ class Walker:
             inputs = sources if index == 0 else [tensor]  # instances after the first chain on
             inner = context
             if "repeat" in entry:  # `i` in scope; the instances still to come multiply what is inside
-                inner = replace(context, scope={**context.scope, "i": index}, fanout=context.fanout * (repeat - index))
+                inner = replace(context, scope=ChainMap({"i": index}, context.scope),
+                                fanout=context.fanout * (repeat - index))
             tensor = self.instance(entry, kind, instance, inner, names, inputs)
             if "repeat" in entry:
                 names.local[instance] = tensor
@@ -214,13 +222,16 @@ class Walker:
         # The repeats around this entry will run it again (fanout), so a repeat computed
         # by an expression deep inside blocks fails here, not a million layers later.
         if self.expanded + count * size * context.fanout > LAYER_LIMIT:
-            times = f"{count:,} x " if count > 1 else ""
-            sized = f"over {LAYER_LIMIT:,}" if size > LAYER_LIMIT else f"{size:,}"
-            around = f", {context.fanout:,} times over by the repeats around it" if context.fanout > 1 else ""
-            raise self.fail(f"the spec expands to more than {LAYER_LIMIT:,} layers here",
-                            entry.value_marks.get("repeat", entry.mark), layer,
-                            f"check repeat and nesting: this entry is {times}{sized} layers{around}")
+            raise self.too_many(entry, count, size, context.fanout, layer)
         return count
+
+    def too_many(self, entry: Map, count: int, size: int, fanout: int, layer: tuple[str, str]) -> SpecError:
+        times = f"{count:,} x " if count > 1 else ""
+        sized = f"over {LAYER_LIMIT:,}" if size > LAYER_LIMIT else f"{size:,}"
+        around = f", {fanout:,} times over by the repeats around it" if fanout > 1 else ""
+        return self.fail(f"the spec expands to more than {LAYER_LIMIT:,} layers here",
+                         entry.value_marks.get("repeat", entry.mark), layer,
+                         f"check repeat and nesting: this entry is {times}{sized} layers{around}")
 
     def instance(self, entry: Map, kind: str, name: str, context: Context, names: Names,
                  inputs: list[Tensor]) -> Tensor:
@@ -284,6 +295,13 @@ class Walker:
             raise self.fail(f"{error.problem} (input {described})", entry.mark, layer_id, error.hint) from None
         if any(size < 1 for size in cost.shape):
             raise self.fail(f"output size {list(cost.shape)} is below 1", entry.mark, layer_id)
+        counts = (("output elements", product(cost.shape)), ("params", cost.params), ("buffers", cost.buffers),
+                  ("MACs", cost.macs), ("FLOPs", cost.full_flops))
+        for what, count in counts:
+            if count > COUNT_LIMIT:
+                raise self.fail(f"{what} per sample are about 10**{int(count.bit_length() * 0.30103)}, past the "
+                                "limit of 10**30", entry.mark, layer_id,
+                                "check the sizes, channels, kernels, strides and scale factors that lead here")
         return layer, cost
 
     def layer(self, kind: str, values: dict[str, Any], entry: Map, layer_id: tuple[str, str]) -> Layer:
@@ -318,10 +336,11 @@ class Walker:
                   for key in entry if key not in ENTRY_FIELDS}
         for key in passed:
             if key not in declared:
-                close = difflib.get_close_matches(str(key), list(declared), n=1)  # YAML keys may be numbers
+                known = [str(name) for name in declared]  # YAML keys may be numbers or null
+                close = difflib.get_close_matches(str(key), known, n=1)
                 guess = f"did you mean '{close[0]}'? " if close else ""
                 raise self.fail(f"block '{kind}' has no parameter '{key}'", entry.key_marks[key], layer_id,
-                                f"{guess}parameters: {', '.join(declared) or 'none'}")
+                                f"{guess}parameters: {', '.join(known) or 'none'}")
         if input_names is None:
             if len(inputs) != 1:
                 raise self.fail(f"from names {len(inputs)} inputs, but block '{kind}' takes one",
@@ -333,13 +352,14 @@ class Walker:
                 raise self.fail(f"block '{kind}' takes {len(input_names)} inputs ({', '.join(input_names)}); "
                                 f"from names {len(inputs)}", entry.value_marks.get("from", entry.mark), layer_id)
             bound = dict(zip(input_names, inputs))
-        scope = {**self.globals_scope, "i": context.scope["i"]} if "i" in context.scope else dict(self.globals_scope)
-        _shape_scope(scope, inputs[0])
+        own: dict[str, Any] = {"i": context.scope["i"]} if "i" in context.scope else {}
+        _shape_scope(own, inputs[0])
+        scope = ChainMap(own, self.globals_scope)  # the globals, shadowed by the block's own names
         for key, default in declared.items():
             if key in passed:
-                scope[key] = passed[key]
+                own[key] = passed[key]
             else:
-                scope[key] = self.resolve(default, scope, declared.value_marks[key], layer_id)
+                own[key] = self.resolve(default, scope, declared.value_marks[key], layer_id)
         inner = replace(context, scope=scope, prefix=f"{full_name}.", path=context.path + (full_name,),
                         block_types=context.block_types + (kind,), active_blocks=context.active_blocks + (kind,))
         first = inputs[0] if input_names is None else None
@@ -347,18 +367,20 @@ class Walker:
 
     # -- values and expressions -------------------------------------------------------
 
-    def value(self, entry: Map, key: str, scope: dict[str, Any], first: Tensor | None,
+    def value(self, entry: Map, key: str, scope: MutableMapping[str, Any], first: Tensor | None,
               layer: tuple[str, str]) -> Any:
         """A field's value, with `$name` and `${...}` evaluated in scope."""
         raw = entry[key]
         if not _has_dollar(raw):
             return raw
-        full = dict(scope)
+        full: Mapping[str, Any] = scope
         if first is not None:
-            _shape_scope(full, first)
+            shape_names: dict[str, Any] = {}
+            _shape_scope(shape_names, first)
+            full = ChainMap(shape_names, scope)  # not a copy: a scope may hold thousands of params
         return self.resolve(raw, full, entry.value_marks[key], layer)
 
-    def resolve(self, raw: Any, scope: dict[str, Any], mark: Any, layer: tuple[str, str] | None) -> Any:
+    def resolve(self, raw: Any, scope: Mapping[str, Any], mark: Any, layer: tuple[str, str] | None) -> Any:
         try:
             if isinstance(raw, list):
                 return [self.resolve(item, scope, mark, layer) for item in raw]
@@ -367,30 +389,60 @@ class Walker:
             problem, hint = expression_problem(error)
             raise self.fail(problem, mark, layer, hint) from None
 
-    def static_size(self, entry: Map, depth: int = 0) -> int:
-        """Entries one instance of `entry` expands to, literal repeats counted (for the limit)."""
+    def check_total(self, entries: Seq, context: Context) -> None:
+        """Fail at the top-level entry where the layers that will certainly be expanded pass
+        the limit, before walking any: a spec that repeats a layer a million times and then
+        adds one more fails at once, not after walking the million."""
+        total = 0
+        counters: dict[str, int] = {}
+        for index, entry in enumerate(entries):
+            if not isinstance(entry, Map):
+                continue  # the walk reports it where it is
+            written = "chain" if "layers" in entry else entry.get("type", "?")
+            layer = _early_id(entry, written, counters, context, index)
+            if "name" not in entry and isinstance(written, str):
+                counters[written] = counters.get(written, 0) + 1
+            count, size = _literal_repeat(entry), self.static_size(entry)
+            if count * size > LAYER_LIMIT:  # the entry alone: reported as the walk would
+                raise self.too_many(entry, count, size, 1, layer)
+            total += count * self.static_size(entry, certain=True)
+            if total > LAYER_LIMIT:
+                raise self.fail(f"the spec expands to more than {LAYER_LIMIT:,} layers here",
+                                entry.value_marks.get("repeat", entry.mark), layer,
+                                f"check repeat and nesting: the entries up to this one make over {LAYER_LIMIT:,} layers")
+
+    def static_size(self, entry: Map, depth: int = 0, certain: bool = False) -> int:
+        """Entries one instance of `entry` expands to, literal repeats counted (for the limit).
+
+        `certain` counts only what is expanded whatever `when` says: an entry with `when`
+        counts one, as a false one does (a lower bound of the walk's count)."""
         kind = entry.get("type")
-        if depth >= NESTING_LIMIT:  # an estimate: the walk reports nesting this deep where it is used
+        if depth >= NESTING_LIMIT or (certain and "when" in entry):  # an estimate: the walk reports nesting this deep where it is used
             return 1
         if "layers" in entry:
-            return self._chain_size(entry["layers"], depth + 1)
+            return self._chain_size(entry["layers"], depth + 1, certain)
         if not isinstance(kind, str) or kind not in self.blocks:
             return 1
-        if kind not in self._sizes:
-            self._sizes[kind] = 1  # a block that reaches itself is reported when it is used
-            self._sizes[kind] = self._chain_size(self.blocks[kind].get("layers"), depth + 1)
-        return self._sizes[kind]
+        key = (kind, certain)
+        if key not in self._sizes:
+            self._sizes[key] = 1  # a block that reaches itself is reported when it is used
+            self._sizes[key] = self._chain_size(self.blocks[kind].get("layers"), depth + 1, certain)
+        return self._sizes[key]
 
-    def _chain_size(self, entries: Any, depth: int) -> int:
+    def _chain_size(self, entries: Any, depth: int, certain: bool = False) -> int:
         if not isinstance(entries, Seq):
             return 1
         total = 1
         for entry in entries:
             if isinstance(entry, Map):
-                repeat = entry.get("repeat", 1)
-                times = repeat if isinstance(repeat, int) and not isinstance(repeat, bool) and repeat > 0 else 1
-                total += times * self.static_size(entry, depth)
+                total += _literal_repeat(entry) * self.static_size(entry, depth, certain)
         return min(total, LAYER_LIMIT + 1)
+
+
+def _literal_repeat(entry: Map) -> int:
+    """The entry's repeat when written as a number; 1 otherwise (an expression is known only in the walk)."""
+    repeat = entry.get("repeat", 1)
+    return repeat if isinstance(repeat, int) and not isinstance(repeat, bool) and repeat > 0 else 1
 
 
 GRAMMAR = ("an expression takes numbers, strings, names in scope, + - * / // % **, comparisons, and/or/not, "
@@ -407,7 +459,9 @@ def receptive_field(kind: Window | str, inputs: list[Tensor], arity: str) -> Fie
     """Per spatial axis (size, jump, start) after a layer, from its input's.
 
     jump_out = jump_in * s; size_out = size_in + d*(k-1)*jump_in;
-    start_out = start_in + (d*(k-1)/2 - p_begin) * jump_in. A merge takes the largest field.
+    start_out = start_in + (d*(k-1)/2 - p_begin) * jump_in. A merge takes the largest field,
+    on each axis: an output sees what every one of its inputs sees. A step past COUNT_LIMIT
+    input positions, which no real input has, leaves no field (and no float overflow).
     """
     if kind == NO_FIELD:
         return None
@@ -416,16 +470,19 @@ def receptive_field(kind: Window | str, inputs: list[Tensor], arity: str) -> Fie
             fields = [tensor.field for tensor in inputs]
             if any(item is None for item in fields):
                 return None
+            if len({len(item) for item in fields}) == 1:  # type: ignore[arg-type]
+                return tuple(max(axes, key=lambda axis: axis[0]) for axes in zip(*fields))
             return max(fields, key=lambda item: [axis[0] for axis in item])  # type: ignore[union-attr]
         return inputs[0].field
     assert isinstance(kind, Window)
     previous = inputs[0].field
     if previous is None or len(previous) != len(kind.kernel):
         return None
-    return tuple(
-        (size + d * (k - 1) * jump, jump * s, start + (d * (k - 1) / 2 - p) * jump)
-        for (size, jump, start), k, s, d, p in zip(previous, kind.kernel, kind.stride, kind.dilation, kind.pad_begin)
-    )
+    steps = list(zip(previous, kind.kernel, kind.stride, kind.dilation, kind.pad_begin))
+    if any(max(d * (k - 1), s, p) * jump > COUNT_LIMIT for (_, jump, _), k, s, d, p in steps):
+        return None
+    return tuple((size + d * (k - 1) * jump, jump * s, start + (d * (k - 1) / 2 - p) * jump)
+                 for (size, jump, start), k, s, d, p in steps)
 
 
 def input_field(shape: tuple[int, ...]) -> Field:

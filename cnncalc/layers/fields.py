@@ -53,7 +53,10 @@ def integer(name: str, value: Any) -> int:
 def number(name: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
         raise FieldError(name, f"{name} is {describe(value)}", f"{name} takes a number")
-    return float(value)
+    try:
+        return float(value)
+    except OverflowError:  # an integer past the largest float
+        raise FieldError(name, f"{name} is too large", f"{name} takes a number below 1e308") from None
 
 
 def positive_number(name: str, value: Any) -> float:
