@@ -61,7 +61,7 @@ def output_options(function: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--width", type=click.IntRange(min=40), help="Table width (default: the terminal's)."),
         click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
                      help="Write to this file instead of standard output."),
-        click.option("--force", is_flag=True, help="Overwrite the -o file if it exists."),
+        click.option("--force", is_flag=True, help="Overwrite an existing -o (or --plot) file."),
     ]
     for option in reversed(options):
         function = option(function)
