@@ -93,7 +93,7 @@ def summarize(graph: Graph, convention: str = "2mac", optimizer: str = "adam") -
     if optimizer not in OPTIMIZER_COPIES:
         raise ValueError(f"optimizer {optimizer!r}; optimizers: {', '.join(OPTIMIZER_COPIES)}")
     batch, width = graph.batch, DTYPE_BYTES[graph.dtype]
-    rows = tuple(_row(record, batch, width, convention) for record in graph.layers)
+    rows = _rows(graph.layers, batch, width, convention)
     params = sum(row.params for row in rows)
     buffers = sum(row.buffers for row in rows)
     activations = sum(row.activation_bytes for row in rows)
@@ -123,23 +123,22 @@ def summarize(graph: Graph, convention: str = "2mac", optimizer: str = "adam") -
     )
 
 
-def _row(record: LayerRecord, batch: int, width: int, convention: str) -> LayerRow:
-    cost = record.cost
-    return LayerRow(
-        name=record.name,
-        type=record.type,
-        inputs=record.inputs,
-        output_shape=(batch, *cost.shape),
-        params=cost.params,
-        buffers=cost.buffers,
-        macs=batch * cost.macs,
-        flops=batch * flops(convention, cost.macs, cost.full_flops),
-        activation_bytes=batch * _size(cost.shape) * width,
-        receptive_field=record.field,
-        path=record.path,
-        block_types=record.block_types,
-        view=cost.view,
-    )
+def _rows(records: tuple[LayerRecord, ...], batch: int, width: int, convention: str) -> tuple[LayerRow, ...]:
+    """Each record's figures for the whole batch; records share Cost objects (the walk infers
+    each distinct layer once), so the figures of each Cost are computed once too."""
+    figures: dict[int, tuple[Shape, int, int, int, int, int]] = {}
+    rows = []
+    for record in records:
+        cost = record.cost
+        known = figures.get(id(cost))
+        if known is None:
+            known = figures[id(cost)] = (
+                (batch, *cost.shape), cost.params, cost.buffers, batch * cost.macs,
+                batch * flops(convention, cost.macs, cost.full_flops), batch * _size(cost.shape) * width)
+        shape, params, buffers, macs, counted, activation_bytes = known
+        rows.append(LayerRow(record.name, record.type, record.inputs, shape, params, buffers, macs, counted,
+                             activation_bytes, record.field, record.path, record.block_types, cost.view))
+    return tuple(rows)
 
 
 def peak_activations(graph: Graph, rows: tuple[LayerRow, ...], width: int) -> tuple[int, str]:

@@ -218,7 +218,7 @@ class Walker:
             if not isinstance(count, int) or isinstance(count, bool) or count < 1:
                 raise self.fail(f"repeat is {describe(count)}", entry.value_marks["repeat"], layer,
                                 "repeat takes a whole number >= 1")
-        size = self.static_size(entry)
+        size = 1 if "repeat" not in entry and entry.get("type") in REGISTRY else self.static_size(entry)
         # The repeats around this entry will run it again (fanout), so a repeat computed
         # by an expression deep inside blocks fails here, not a million layers later.
         if self.expanded + count * size * context.fanout > LAYER_LIMIT:
@@ -263,8 +263,10 @@ class Walker:
     def primitive(self, entry: Map, kind: str, name: str, context: Context, inputs: list[Tensor]) -> Tensor:
         full_name = context.prefix + name
         layer_id = (full_name, kind)
-        values = {key: self.value(entry, key, context.scope, inputs[0], layer_id)
-                  for key in entry if key not in ENTRY_FIELDS}
+        values = {}
+        for key, raw in entry.items():
+            if key not in ENTRY_FIELDS:  # most values are plain numbers: resolve only what has a `$`
+                values[key] = self.value(entry, key, context.scope, inputs[0], layer_id) if _has_dollar(raw) else raw
         # Chains repeat the same layer on the same shapes thousands of times: infer each once.
         key = (kind, _hashable(values), tuple(tensor.shape for tensor in inputs))
         known = self._inferred.get(key)
@@ -399,17 +401,29 @@ class Walker:
             if not isinstance(entry, Map):
                 continue  # the walk reports it where it is
             written = "chain" if "layers" in entry else entry.get("type", "?")
-            layer = _early_id(entry, written, counters, context, index)
             if "name" not in entry and isinstance(written, str):
                 counters[written] = counters.get(written, 0) + 1
-            count, size = _literal_repeat(entry), self.static_size(entry)
-            if count * size > LAYER_LIMIT:  # the entry alone: reported as the walk would
-                raise self.too_many(entry, count, size, 1, layer)
-            total += count * self.static_size(entry, certain=True)
+            if "repeat" not in entry and written in REGISTRY:
+                total += 1  # the common case, kept cheap for 100,000-layer chains
+            else:
+                count, size = _literal_repeat(entry), self.static_size(entry)
+                if count * size > LAYER_LIMIT:  # the entry alone: reported as the walk would
+                    raise self.too_many(entry, count, size, 1, self.early_id(entry, written, counters, context, index))
+                total += count * self.static_size(entry, certain=True)
             if total > LAYER_LIMIT:
                 raise self.fail(f"the spec expands to more than {LAYER_LIMIT:,} layers here",
-                                entry.value_marks.get("repeat", entry.mark), layer,
+                                entry.value_marks.get("repeat", entry.mark),
+                                self.early_id(entry, written, counters, context, index),
                                 f"check repeat and nesting: the entries up to this one make over {LAYER_LIMIT:,} layers")
+
+    @staticmethod
+    def early_id(entry: Map, written: Any, counters: dict[str, int], context: Context,
+                 index: int) -> tuple[str, str]:
+        """The layer id `_early_id` gives, with this entry's own count already in `counters`."""
+        before = dict(counters)
+        if "name" not in entry and isinstance(written, str):
+            before[written] -= 1
+        return _early_id(entry, written, before, context, index)
 
     def static_size(self, entry: Map, depth: int = 0, certain: bool = False) -> int:
         """Entries one instance of `entry` expands to, literal repeats counted (for the limit).
