@@ -218,7 +218,8 @@ class Walker:
             if not isinstance(count, int) or isinstance(count, bool) or count < 1:
                 raise self.fail(f"repeat is {describe(count)}", entry.value_marks["repeat"], layer,
                                 "repeat takes a whole number >= 1")
-        size = 1 if "repeat" not in entry and entry.get("type") in REGISTRY else self.static_size(entry)
+        plain = "repeat" not in entry and isinstance(entry.get("type"), str) and entry["type"] in REGISTRY
+        size = 1 if plain else self.static_size(entry)
         # The repeats around this entry will run it again (fanout), so a repeat computed
         # by an expression deep inside blocks fails here, not a million layers later.
         if self.expanded + count * size * context.fanout > LAYER_LIMIT:
@@ -403,7 +404,7 @@ class Walker:
             written = "chain" if "layers" in entry else entry.get("type", "?")
             if "name" not in entry and isinstance(written, str):
                 counters[written] = counters.get(written, 0) + 1
-            if "repeat" not in entry and written in REGISTRY:
+            if "repeat" not in entry and isinstance(written, str) and written in REGISTRY:  # a type may be a list
                 total += 1  # the common case, kept cheap for 100,000-layer chains
             else:
                 count, size = _literal_repeat(entry), self.static_size(entry)
