@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from .cli import main
-from .cli_common import fail, input_shape, pair, scalar, write
+from .cli_common import fail, file_options, input_shape, pair, scalar, write
 from .errors import SpecError
 
 CHECK_FORMATS = ("table", "json", "markdown", "github", "junit")
@@ -32,8 +32,7 @@ CHECK_FORMATS = ("table", "json", "markdown", "github", "junit")
               help="Extra chips for fps budgets (also CNNCALC_CHIPS).")
 @click.option("--format", "output_format", type=click.Choice(CHECK_FORMATS), default="table", show_default=True,
               help="table, json, markdown (a pull-request comment), github (annotations) or junit.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file.")
-@click.option("--force", is_flag=True, help="Overwrite the -o file if it exists.")
+@file_options
 def check(specs: tuple[Path, ...], budget_items: tuple[str, ...], **options: Any) -> None:
     """Check each SPEC's budgets (and --budget ones): exit 0 when all hold, 1 when one is exceeded."""
     import cnncalc
@@ -84,8 +83,7 @@ def _budget_value(text: str) -> Any:
               help="Convention for specs analysed now (a JSON report keeps its own).")
 @click.option("--format", "output_format", type=click.Choice(CHECK_FORMATS), default="table", show_default=True,
               help="table, json, markdown, github or junit.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file.")
-@click.option("--force", is_flag=True, help="Overwrite the -o file if it exists.")
+@file_options
 def diff(base: Path, head: Path, thresholds: tuple[str, ...], **options: Any) -> None:
     """Compare two specs, or JSON reports from `analyze --format json` (a stored baseline):
     totals with deltas, and layers added, removed or changed."""

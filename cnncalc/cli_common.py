@@ -59,13 +59,17 @@ def output_options(function: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--columns", help="Table columns, comma-separated: name,type,from,output,params,"
                                        "buffers,macs,flops,memory,rf,jump."),
         click.option("--width", type=click.IntRange(min=40), help="Table width (default: the terminal's)."),
-        click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-                     help="Write to this file instead of standard output."),
-        click.option("--force", is_flag=True, help="Overwrite an existing -o (or --plot) file."),
     ]
     for option in reversed(options):
         function = option(function)
-    return function
+    return file_options(function)
+
+
+def file_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    """-o FILE and --force, for every command that writes a report."""
+    function = click.option("--force", is_flag=True, help="Overwrite an existing -o (or --plot) file.")(function)
+    return click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+                        help="Write to this file instead of standard output.")(function)
 
 
 def pair(text: str, option: str, convert: Callable[[str], Any]) -> tuple[str, Any]:

@@ -9,7 +9,8 @@ from typing import Any, Callable
 import click
 
 from .cli import main
-from .cli_common import CHIP_FORMATS, bandwidth, chip_options, fail, input_shape, pair, resolve_compute, scalar, write
+from .cli_common import (CHIP_FORMATS, bandwidth, chip_options, fail, file_options, input_shape, pair,
+                         resolve_compute, scalar, write)
 from .errors import SpecError
 
 
@@ -28,8 +29,7 @@ from .errors import SpecError
               help="How --flops counts: 2mac (chip ops), mac (doubled), full.")
 @click.option("--format", "output_format", type=click.Choice(CHIP_FORMATS), default="table", show_default=True,
               help="table, json or markdown.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file.")
-@click.option("--force", is_flag=True, help="Overwrite the -o file if it exists.")
+@file_options
 def fps(**options: Any) -> None:
     """Frames per second on a chip: give two of the work per frame (--flops, --macs or --spec),
     the compute (--chip, --tops or --tflops) and a target (--fps); get the third. Exit 1 when
