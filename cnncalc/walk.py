@@ -415,7 +415,8 @@ class Walker:
                 raise self.fail(f"the spec expands to more than {LAYER_LIMIT:,} layers here",
                                 entry.value_marks.get("repeat", entry.mark),
                                 self.early_id(entry, written, counters, context, index),
-                                f"check repeat and nesting: the entries up to this one make over {LAYER_LIMIT:,} layers")
+                                f"check repeat and nesting: the entries up to this one make over "
+                                f"{LAYER_LIMIT:,} layers")
 
     @staticmethod
     def early_id(entry: Map, written: Any, counters: dict[str, int], context: Context,
@@ -432,7 +433,9 @@ class Walker:
         `certain` counts only what is expanded whatever `when` says: an entry with `when`
         counts one, as a false one does (a lower bound of the walk's count)."""
         kind = entry.get("type")
-        if depth >= NESTING_LIMIT or (certain and "when" in entry):  # an estimate: the walk reports nesting this deep where it is used
+        if depth >= NESTING_LIMIT:  # an estimate: the walk reports nesting this deep where it is used
+            return 1
+        if certain and "when" in entry:
             return 1
         if "layers" in entry:
             return self._chain_size(entry["layers"], depth + 1, certain)
