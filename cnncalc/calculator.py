@@ -9,7 +9,8 @@ from .errors import FieldError, Mark, ShapeError, SpecError
 from .graph import Graph, LayerRecord, Tensor
 from .layers import REGISTRY, build
 from .report import Report, summarize
-from .walk import input_field, receptive_field
+from .layers.base import product
+from .walk import COUNT_LIMIT, LIMIT_HINT, input_field, over_limit, receptive_field
 
 COMMAND_LINE = Mark("<command line>", 1, 1)
 
@@ -30,10 +31,15 @@ def analyze_layer(kind: str, inputs: list[tuple[int, ...]], values: dict[str, An
     tensors = [Tensor(shape, f"input{index or ''}", input_field(shape)) for index, shape in enumerate(inputs)]
     if layer.arity == "one" and len(tensors) != 1:
         raise SpecError(f"{kind} takes one --input; got {len(tensors)}", layer=layer_id)
+    if any(product(shape) > COUNT_LIMIT for shape in inputs):
+        raise SpecError("--input has more than 10**30 elements", layer=layer_id, hint=LIMIT_HINT)
     try:
         cost = layer.infer(tuple(tensor.shape for tensor in tensors))
     except ShapeError as error:
         raise SpecError(error.problem, layer=layer_id, hint=error.hint) from None
+    problem = over_limit(cost)
+    if problem:
+        raise SpecError(problem, layer=layer_id, hint=LIMIT_HINT)
     field = receptive_field(cost.field, tensors, layer.arity)
     record = LayerRecord(kind, kind, tuple(tensor.producer for tensor in tensors), layer, cost, field, (), (), COMMAND_LINE)
     graph = Graph(kind, "<command line>", {tensor.producer: tensor.shape for tensor in tensors}, batch, dtype,

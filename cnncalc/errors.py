@@ -44,11 +44,20 @@ class SpecError(Exception):
             parts.append(f"{self.mark}: ")
         if self.layer is not None:
             name, type_name = self.layer
-            parts.append(f"layer '{name}' ({type_name}): ")
-        parts.append(self.problem)
+            parts.append(f"layer '{_capped(name)}' ({_capped(type_name)}): ")
+        parts.append(_capped(self.problem))
         if self.hint:
-            parts.append(f"; {self.hint}")
+            parts.append(f"; {_capped(self.hint)}")
         return "".join(parts)
+
+
+MESSAGE_LIMIT = 500  # characters of a problem or a hint: a message quotes what the user wrote
+
+
+def _capped(text: str, limit: int = MESSAGE_LIMIT) -> str:
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text) - limit:,} more characters)"
 
 
 class FieldError(Exception):

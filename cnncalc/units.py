@@ -42,7 +42,12 @@ def _split(text: str | int | float) -> tuple[Decimal, str]:
     if isinstance(text, bool):
         raise ValueError(f"expected a number, got {text}")
     if isinstance(text, (int, float)):
+        if text != text or text in (float("inf"), float("-inf")):
+            raise ValueError(f"{text} is not a finite number")
         return Decimal(repr(text)), ""
+    if not isinstance(text, str):
+        kind = "null" if text is None else ("a list" if isinstance(text, list) else "a mapping")
+        raise ValueError(f"expected a number with an optional unit, got {kind}")
     match = _NUMBER_WITH_UNIT.fullmatch(text)
     if match is None:
         raise ValueError(f"'{text}' is not a number with an optional unit")

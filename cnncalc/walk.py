@@ -298,13 +298,9 @@ class Walker:
             raise self.fail(f"{error.problem} (input {described})", entry.mark, layer_id, error.hint) from None
         if any(size < 1 for size in cost.shape):
             raise self.fail(f"output size {list(cost.shape)} is below 1", entry.mark, layer_id)
-        counts = (("output elements", product(cost.shape)), ("params", cost.params), ("buffers", cost.buffers),
-                  ("MACs", cost.macs), ("FLOPs", cost.full_flops))
-        for what, count in counts:
-            if count > COUNT_LIMIT:
-                raise self.fail(f"{what} per sample are about 10**{int(count.bit_length() * 0.30103)}, past the "
-                                "limit of 10**30", entry.mark, layer_id,
-                                "check the sizes, channels, kernels, strides and scale factors that lead here")
+        problem = over_limit(cost)
+        if problem:
+            raise self.fail(problem, entry.mark, layer_id, LIMIT_HINT)
         return layer, cost
 
     def layer(self, kind: str, values: dict[str, Any], entry: Map, layer_id: tuple[str, str]) -> Layer:
@@ -455,6 +451,19 @@ class Walker:
             if isinstance(entry, Map):
                 total += _literal_repeat(entry) * self.static_size(entry, depth, certain)
         return min(total, LAYER_LIMIT + 1)
+
+
+LIMIT_HINT = "check the sizes, channels, kernels, strides and scale factors that lead here"
+
+
+def over_limit(cost: Cost) -> str | None:
+    """What passes COUNT_LIMIT in a layer's cost, or None: far past any real network."""
+    counts = (("output elements", product(cost.shape)), ("params", cost.params), ("buffers", cost.buffers),
+              ("MACs", cost.macs), ("FLOPs", cost.full_flops))
+    for what, count in counts:
+        if count > COUNT_LIMIT:
+            return f"{what} per sample are about 10**{int(count.bit_length() * 0.30103)}, past the limit of 10**30"
+    return None
 
 
 def _literal_repeat(entry: Map) -> int:

@@ -119,3 +119,20 @@ def test_several_specs_and_a_real_subprocess(spec):
     data = json.loads(result.stdout)
     assert [item["spec"] for item in data["specs"]] == ["small.yaml", "other.yaml"]
     assert data["pass"] is False
+
+
+@pytest.mark.parametrize("value,message", [("[1, 2]", "got a list"), ("null", "got null"),
+                                           (".nan", "not a finite number")])
+def test_budget_values_that_are_not_numbers(tmp_path, monkeypatch, value, message):
+    monkeypatch.chdir(tmp_path)
+    Path("odd.yaml").write_text(SMALL.replace("params: 618", f"params: {value}"))
+    code, _, err = run("check", "odd.yaml")
+    assert code == 2 and err.startswith("odd.yaml:10:11: budget params is") and message in err
+
+
+def test_fps_budget_of_a_network_without_macs(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    Path("relu.yaml").write_text("input: {shape: [3, 8, 8]}\nlayers:\n  - {type: relu}\n"
+                                 "budgets:\n  fps: {chip: hailo-8, min: 30}\n")
+    code, out, _ = run("check", "relu.yaml", "--format", "json")
+    assert code == 0 and json.loads(out)["specs"][0]["budgets"][0]["actual"] is None

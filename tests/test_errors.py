@@ -445,3 +445,25 @@ def test_huge_adaptive_output_is_instant(tmp_path: Path) -> None:
     report = cnncalc.analyze(path)
     assert time.perf_counter() - start < FAST
     assert report.layers[-1].output_shape == (1, 3, 10**12, 10**12)
+
+
+@pytest.mark.parametrize("arguments,message", [
+    (["layer", "conv2d", "--input", "3x8x8", "--out-channels", "1" + "0" * 40, "--kernel-size", "1"],
+     "past the limit of 10**30"),
+    (["layer", "relu", "--input", "x".join(["1000000"] * 6)], "--input has more than 10**30 elements"),
+], ids=["huge-channels", "huge-input"])
+def test_layer_calculator_limits(arguments: list[str], message: str) -> None:
+    from click.testing import CliRunner
+
+    from cnncalc.cli import main
+
+    result = CliRunner().invoke(main, arguments)
+    assert result.exit_code == 2 and message in result.stderr and result.stdout == ""
+
+
+def test_messages_quote_at_most_500_characters_of_input(tmp_path: Path) -> None:
+    path = tmp_path / "net.yaml"
+    path.write_text("input: {shape: [3, 8, 8]}\nlayers:\n  - {type: " + "x" * 100_000 + "}\n")
+    with pytest.raises(cnncalc.SpecError) as caught:
+        cnncalc.analyze(path)
+    assert len(str(caught.value)) < 2_000 and "more characters" in str(caught.value)  # name, type, problem

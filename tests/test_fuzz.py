@@ -594,10 +594,7 @@ CLASSIC: dict[str, Callable[[], str | bytes]] = {
 
 
 # Defects outside the files this suite may fix, kept visible: strict xfail turns green into a failure.
-KNOWN = {
-    "10MB-name": "render/table.py _fold re-slices the rest of a long name for every piece it cuts: quadratic, "
-                 "so a table of a 10 MB name never finishes",
-}
+KNOWN: dict[str, str] = {}
 
 
 @pytest.mark.parametrize("name", [pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=KNOWN[name]))

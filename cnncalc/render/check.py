@@ -59,8 +59,9 @@ def _json(checked: Checked, convention: str) -> str:
 
 def _outcome_json(outcome: Outcome) -> dict[str, Any]:
     mark = outcome.budget.mark
-    return {"budget": outcome.budget.key, "limit": outcome.limit, "actual": outcome.actual,
-            "margin": outcome.margin, "margin_percent": outcome.margin_percent, "pass": outcome.passed,
+    finite = outcome.actual != float("inf")  # JSON has no infinity: an unbounded fps is null
+    return {"budget": outcome.budget.key, "limit": outcome.limit, "actual": outcome.actual if finite else None,
+            "margin": outcome.margin if finite else None, "margin_percent": outcome.margin_percent if finite else None, "pass": outcome.passed,
             "unit": outcome.unit, "line": mark.line if mark else None}
 
 

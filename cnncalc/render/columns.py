@@ -41,10 +41,17 @@ def format_field(field: Field, item: int) -> str:
 
 
 Cells = dict[str, Callable[[LayerRow], str]]
+NAME_LIMIT = 120  # characters of a name in a table; JSON and CSV keep names whole
+
+
+def short(text: str) -> str:
+    return text if len(text) <= NAME_LIMIT else text[:NAME_LIMIT] + "..."
+
+
 CELLS: Cells = {
-    "name": lambda row: row.name,
+    "name": lambda row: short(row.name),
     "type": lambda row: row.type,
-    "from": lambda row: ", ".join(row.inputs),
+    "from": lambda row: short(", ".join(row.inputs)),
     "output": lambda row: format_shape(row.output_shape[1:]),
     "params": lambda row: human_count(row.params) if row.params else "-",
     "buffers": lambda row: human_count(row.buffers) if row.buffers else "-",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..report import OPTIMIZER_COPIES, Report
 from ..units import format_shape, human_bytes, human_count
+from .columns import short
 
 PEAK_ASSUMPTION = ("each tensor lives from the layer that makes it until its last consumer has run; "
                    "inputs count from the start, outputs to the end; flatten, reshape, identity and "
@@ -21,12 +22,12 @@ def totals_lines(report: Report) -> list[tuple[str, str]]:
         ("FLOPs", f"{human_count(totals.flops)} ({totals.flops:,}), convention {assumptions.convention}"),
         ("Weights", human_bytes(totals.weights_bytes)),
         ("Activations", f"{human_bytes(totals.activation_bytes)} (every layer's output, summed)"),
-        ("Peak activations", f"{human_bytes(totals.peak_activation_bytes)} at {totals.peak_layer}"),
+        ("Peak activations", f"{human_bytes(totals.peak_activation_bytes)} at {short(totals.peak_layer)}"),
         ("Training estimate", f"{human_bytes(totals.training_bytes)} ({assumptions.optimizer}: weights, "
                               f"gradients, {optimizer_state} state cop{'y' if optimizer_state == 1 else 'ies'}, "
                               "buffers, kept activations)"),
-        ("Inputs", ", ".join(f"{name} {format_shape(shape)}" for name, shape in report.inputs.items())),
-        ("Outputs", ", ".join(f"{name} {format_shape(shape)}" for name, shape in report.outputs.items())),
+        ("Inputs", ", ".join(f"{short(name)} {format_shape(shape)}" for name, shape in report.inputs.items())),
+        ("Outputs", ", ".join(f"{short(name)} {format_shape(shape)}" for name, shape in report.outputs.items())),
     ]
 
 
@@ -35,7 +36,7 @@ def assumption_lines(report: Report) -> list[tuple[str, str]]:
     return [
         ("Convention", f"{assumptions.convention}: {assumptions.convention_text}"),
         ("Data", f"{assumptions.dtype}, {assumptions.bytes_per_element} bytes per element; batch {assumptions.batch}; "
-                 "shapes include the batch in JSON and CSV, not in the table"),
+                 "shapes include the batch in JSON, CSV and the Inputs and Outputs lines, not in the table's rows"),
         ("Units", UNITS),
         ("Peak memory", PEAK_ASSUMPTION),
         ("RF", "receptive field size per spatial axis in input positions; '-' where undefined "

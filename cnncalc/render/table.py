@@ -48,12 +48,12 @@ def layout(columns: tuple[str, ...], cells: list[list[str]], width: int) -> list
 
 def _fold(text: str, width: int) -> list[str]:
     """Pieces of at most `width`, broken after a dot where one falls in the piece."""
-    pieces = []
-    while len(text) > width:
-        cut = text.rfind(".", 0, width) + 1 or width
-        pieces.append(text[:cut])
-        text = text[cut:]
-    return pieces + [text]
+    pieces, start = [], 0
+    while len(text) - start > width:
+        cut = text.rfind(".", start, start + width) + 1 or start + width
+        pieces.append(text[start:cut])
+        start = cut
+    return pieces + [text[start:]]
 
 
 def _line(texts: list[str], columns: tuple[str, ...], widths: list[int]) -> str:
