@@ -156,7 +156,8 @@ class _Builder:
             elif kind is alias_event:
                 value, size = self.alias(event)
             elif kind is mapping_start or kind is sequence_start:
-                self.check_tag(event)
+                if event.tag is not None:
+                    self.check_tag(event)
                 if len(stack) >= MAX_DEPTH:
                     raise self.error(f"nesting deeper than {MAX_DEPTH} levels", at,
                                      "blocks and repeat replace deep nesting")
@@ -165,7 +166,7 @@ class _Builder:
             else:  # the end of a mapping or a sequence
                 frame = stack.pop()
                 value, size, at = frame.value, frame.size, frame.value.mark
-                if type(value) is Map:
+                if type(value) is Map and "<<" in value:
                     _merge_keys(value)
                 if frame.anchor is not None:
                     self.anchors[frame.anchor] = (value, size)
@@ -181,8 +182,15 @@ class _Builder:
                 if isinstance(value, (Map, Seq)):
                     raise self.error("a mapping key must be a plain value", at)
                 frame.key, frame.key_mark, frame.has_key = value, at, True
-            else:
-                self.set_item(frame, value, at)
+            elif frame.key in container or frame.key == "<<":
+                self.set_item(frame, value, at)  # a duplicate key, or a merge key
+            else:  # the common case, inline: a 100,000-layer spec has half a million of these
+                assert type(container) is Map  # a Seq took the first branch
+                key = frame.key
+                container[key] = value
+                container.key_marks[key] = frame.key_mark
+                container.value_marks[key] = at
+                frame.has_key = False
 
     def set_item(self, frame: _Frame, value: Any, at: Any) -> None:
         key, container = frame.key, frame.value
