@@ -10,7 +10,8 @@ from .graph import Graph, LayerRecord, Tensor
 from .layers import REGISTRY, build
 from .report import Report, summarize
 from .layers.base import product
-from .walk import COUNT_LIMIT, LIMIT_HINT, input_field, over_limit, receptive_field
+from .field import input_field, receptive_field
+from .limits import COUNT_LIMIT, LIMIT_HINT, over_limit
 
 COMMAND_LINE = Mark("<command line>", 1, 1)
 

@@ -16,7 +16,9 @@ from .graph import Graph, Tensor
 from .layers import REGISTRY, Shape
 from .layers.base import product
 from .layers.fields import describe
-from .walk import COUNT_LIMIT, Context, Names, Walker, expression_problem, input_field
+from .field import input_field
+from .limits import COUNT_LIMIT
+from .walk import Context, Names, Walker, expression_problem
 from .yamlread import Map, Seq, decode, load, position
 
 DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "int8": 1}

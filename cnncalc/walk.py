@@ -16,17 +16,14 @@ from typing import Any
 
 from . import expr
 from .errors import FieldError, Mark, ShapeError, SpecError
+from .field import receptive_field
 from .graph import Field, LayerRecord, Tensor
-from .layers import NO_FIELD, POINTWISE, REGISTRY, Cost, Layer, Window, build
-from .layers.base import ENTRY_FIELDS, product
+from .layers import REGISTRY, Cost, Layer, build
+from .layers.base import ENTRY_FIELDS
 from .layers.fields import describe
+from .limits import LAYER_LIMIT, LIMIT_HINT, NESTING_LIMIT, over_limit
 from .yamlread import Map, Seq, position
 
-LAYER_LIMIT = 1_000_000  # expanded entries; a spec past it is almost surely a mistake
-NESTING_LIMIT = 50  # blocks and inline chains inside each other; also keeps the walk's recursion shallow
-# Per sample, no size or count may pass this (the expressions' own limit): far above any real
-# network, and it keeps every total, times any batch, a number a float can hold.
-COUNT_LIMIT = expr.MAX_INTEGER
 
 
 @dataclass
@@ -453,19 +450,6 @@ class Walker:
         return min(total, LAYER_LIMIT + 1)
 
 
-LIMIT_HINT = "check the sizes, channels, kernels, strides and scale factors that lead here"
-
-
-def over_limit(cost: Cost) -> str | None:
-    """What passes COUNT_LIMIT in a layer's cost, or None: far past any real network."""
-    counts = (("output elements", product(cost.shape)), ("params", cost.params), ("buffers", cost.buffers),
-              ("MACs", cost.macs), ("FLOPs", cost.full_flops))
-    for what, count in counts:
-        if count > COUNT_LIMIT:
-            return f"{what} per sample are about 10**{int(count.bit_length() * 0.30103)}, past the limit of 10**30"
-    return None
-
-
 def _literal_repeat(entry: Map) -> int:
     """The entry's repeat when written as a number; 1 otherwise (an expression is known only in the walk)."""
     repeat = entry.get("repeat", 1)
@@ -480,41 +464,6 @@ def expression_problem(error: expr.ExpressionError) -> tuple[str, str]:
     """(problem, hint) of an expression error: its own hint, else what the grammar accepts."""
     problem, _, hint = str(error).partition("; ")
     return problem, hint or GRAMMAR
-
-
-def receptive_field(kind: Window | str, inputs: list[Tensor], arity: str) -> Field:
-    """Per spatial axis (size, jump, start) after a layer, from its input's.
-
-    jump_out = jump_in * s; size_out = size_in + d*(k-1)*jump_in;
-    start_out = start_in + (d*(k-1)/2 - p_begin) * jump_in. A merge takes the largest field,
-    on each axis: an output sees what every one of its inputs sees. A step past COUNT_LIMIT
-    input positions, which no real input has, leaves no field (and no float overflow).
-    """
-    if kind == NO_FIELD:
-        return None
-    if kind == POINTWISE:
-        if arity == "many" and len(inputs) > 1:
-            fields = [tensor.field for tensor in inputs]
-            if any(item is None for item in fields):
-                return None
-            if len({len(item) for item in fields}) == 1:  # type: ignore[arg-type]
-                return tuple(max(axes, key=lambda axis: axis[0]) for axes in zip(*fields))
-            return max(fields, key=lambda item: [axis[0] for axis in item])  # type: ignore[union-attr]
-        return inputs[0].field
-    assert isinstance(kind, Window)
-    previous = inputs[0].field
-    if previous is None or len(previous) != len(kind.kernel):
-        return None
-    steps = list(zip(previous, kind.kernel, kind.stride, kind.dilation, kind.pad_begin))
-    if any(max(d * (k - 1), s, p) * jump > COUNT_LIMIT for (_, jump, _), k, s, d, p in steps):
-        return None
-    return tuple((size + d * (k - 1) * jump, jump * s, start + (d * (k - 1) / 2 - p) * jump)
-                 for (size, jump, start), k, s, d, p in steps)
-
-
-def input_field(shape: tuple[int, ...]) -> Field:
-    """An input position sees itself: size 1, jump 1, centred on pixel 0."""
-    return tuple((1, 1, 0.0) for _ in shape[1:]) or None
 
 
 def _shape_scope(scope: dict[str, Any], tensor: Tensor) -> None:
