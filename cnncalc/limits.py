@@ -3,9 +3,12 @@ its numbers: each far past any real network."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from . import expr
 from .layers import Cost
 from .layers.base import product
+from .yamlread import Map, Seq
 
 LAYER_LIMIT = 1_000_000  # expanded entries; a spec past it is almost surely a mistake
 NESTING_LIMIT = 50  # blocks and inline chains inside each other; also keeps the walk's recursion shallow
@@ -23,3 +26,47 @@ def over_limit(cost: Cost) -> str | None:
         if count > COUNT_LIMIT:
             return f"{what} per sample are about 10**{int(count.bit_length() * 0.30103)}, past the limit of 10**30"
     return None
+
+
+class SizeEstimate:
+    """How many entries an entry expands to, from what is written (literal repeats counted),
+    so a spec past LAYER_LIMIT fails before it is walked."""
+
+    def __init__(self, blocks: dict[str, Map]) -> None:
+        self.blocks = blocks
+        self._sizes: dict[tuple[str, bool], int] = {}
+
+    def static_size(self, entry: Map, depth: int = 0, certain: bool = False) -> int:
+        """Entries one instance of `entry` expands to, literal repeats counted (for the limit).
+
+        `certain` counts only what is expanded whatever `when` says: an entry with `when`
+        counts one, as a false one does (a lower bound of the walk's count)."""
+        kind = entry.get("type")
+        if depth >= NESTING_LIMIT:  # an estimate: the walk reports nesting this deep where it is used
+            return 1
+        if certain and "when" in entry:
+            return 1
+        if "layers" in entry:
+            return self._chain_size(entry["layers"], depth + 1, certain)
+        if not isinstance(kind, str) or kind not in self.blocks:
+            return 1
+        key = (kind, certain)
+        if key not in self._sizes:
+            self._sizes[key] = 1  # a block that reaches itself is reported when it is used
+            self._sizes[key] = self._chain_size(self.blocks[kind].get("layers"), depth + 1, certain)
+        return self._sizes[key]
+
+    def _chain_size(self, entries: Any, depth: int, certain: bool = False) -> int:
+        if not isinstance(entries, Seq):
+            return 1
+        total = 1
+        for entry in entries:
+            if isinstance(entry, Map):
+                total += literal_repeat(entry) * self.static_size(entry, depth, certain)
+        return min(total, LAYER_LIMIT + 1)
+
+
+def literal_repeat(entry: Map) -> int:
+    """The entry's repeat when written as a number; 1 otherwise (an expression is known only in the walk)."""
+    repeat = entry.get("repeat", 1)
+    return repeat if isinstance(repeat, int) and not isinstance(repeat, bool) and repeat > 0 else 1

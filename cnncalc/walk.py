@@ -21,7 +21,7 @@ from .graph import Field, LayerRecord, Tensor
 from .layers import REGISTRY, Cost, Layer, build
 from .layers.base import ENTRY_FIELDS
 from .layers.fields import describe
-from .limits import LAYER_LIMIT, LIMIT_HINT, NESTING_LIMIT, over_limit
+from .limits import LAYER_LIMIT, LIMIT_HINT, NESTING_LIMIT, SizeEstimate, literal_repeat, over_limit
 from .yamlread import Map, Seq, position
 
 
@@ -73,7 +73,7 @@ class Walker:
         self.everything: dict[str, Tensor] = {}  # full dotted names, for `from: layer3.1`
         self.expanded = 0
         self.last_top_level = ""
-        self._sizes: dict[tuple[str, bool], int] = {}
+        self.sizes = SizeEstimate(blocks)
         self._layers: dict[Any, Layer] = {}
         self._inferred: dict[Any, tuple[Layer, Cost]] = {}
         self._fields: dict[Any, Field] = {}
@@ -216,7 +216,7 @@ class Walker:
                 raise self.fail(f"repeat is {describe(count)}", entry.value_marks["repeat"], layer,
                                 "repeat takes a whole number >= 1")
         plain = "repeat" not in entry and isinstance(entry.get("type"), str) and entry["type"] in REGISTRY
-        size = 1 if plain else self.static_size(entry)
+        size = 1 if plain else self.sizes.static_size(entry)
         # The repeats around this entry will run it again (fanout), so a repeat computed
         # by an expression deep inside blocks fails here, not a million layers later.
         if self.expanded + count * size * context.fanout > LAYER_LIMIT:
@@ -400,10 +400,10 @@ class Walker:
             if "repeat" not in entry and isinstance(written, str) and written in REGISTRY:  # a type may be a list
                 total += 1  # the common case, kept cheap for 100,000-layer chains
             else:
-                count, size = _literal_repeat(entry), self.static_size(entry)
+                count, size = literal_repeat(entry), self.sizes.static_size(entry)
                 if count * size > LAYER_LIMIT:  # the entry alone: reported as the walk would
                     raise self.too_many(entry, count, size, 1, self.early_id(entry, written, counters, context, index))
-                total += count * self.static_size(entry, certain=True)
+                total += count * self.sizes.static_size(entry, certain=True)
             if total > LAYER_LIMIT:
                 raise self.fail(f"the spec expands to more than {LAYER_LIMIT:,} layers here",
                                 entry.value_marks.get("repeat", entry.mark),
@@ -419,41 +419,6 @@ class Walker:
         if "name" not in entry and isinstance(written, str):
             before[written] -= 1
         return _early_id(entry, written, before, context, index)
-
-    def static_size(self, entry: Map, depth: int = 0, certain: bool = False) -> int:
-        """Entries one instance of `entry` expands to, literal repeats counted (for the limit).
-
-        `certain` counts only what is expanded whatever `when` says: an entry with `when`
-        counts one, as a false one does (a lower bound of the walk's count)."""
-        kind = entry.get("type")
-        if depth >= NESTING_LIMIT:  # an estimate: the walk reports nesting this deep where it is used
-            return 1
-        if certain and "when" in entry:
-            return 1
-        if "layers" in entry:
-            return self._chain_size(entry["layers"], depth + 1, certain)
-        if not isinstance(kind, str) or kind not in self.blocks:
-            return 1
-        key = (kind, certain)
-        if key not in self._sizes:
-            self._sizes[key] = 1  # a block that reaches itself is reported when it is used
-            self._sizes[key] = self._chain_size(self.blocks[kind].get("layers"), depth + 1, certain)
-        return self._sizes[key]
-
-    def _chain_size(self, entries: Any, depth: int, certain: bool = False) -> int:
-        if not isinstance(entries, Seq):
-            return 1
-        total = 1
-        for entry in entries:
-            if isinstance(entry, Map):
-                total += _literal_repeat(entry) * self.static_size(entry, depth, certain)
-        return min(total, LAYER_LIMIT + 1)
-
-
-def _literal_repeat(entry: Map) -> int:
-    """The entry's repeat when written as a number; 1 otherwise (an expression is known only in the walk)."""
-    repeat = entry.get("repeat", 1)
-    return repeat if isinstance(repeat, int) and not isinstance(repeat, bool) and repeat > 0 else 1
 
 
 GRAMMAR = ("an expression takes numbers, strings, names in scope, + - * / // % **, comparisons, and/or/not, "
