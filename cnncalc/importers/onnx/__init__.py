@@ -1,0 +1,45 @@
+"""ONNX models as cnncalc specs (`cnncalc import model.onnx`, `cnncalc analyze model.onnx`).
+
+Needs the `onnx` package (`pip install 'cnncalc[onnx]'`), not onnxruntime: nothing is
+run. The graph is read node by node in its (topological) order:
+
+- Graph inputs that are not initializers are the spec's inputs. The first axis is the
+  batch; any other size the file leaves open (`dim_param`) must come from `--input`,
+  else the error names the input and its open sizes. An open batch is `--batch`, or 1.
+- Initializers and Constant nodes are constants. Only their shapes matter for weights
+  (out_channels, kernel size, a bias input or not); the small integer programs that
+  exporters write to compute shapes (Shape, Gather, Unsqueeze, Concat ...) are folded
+  with NumPy (fold.py), so that Reshape, Pad, Resize, Slice see plain numbers.
+- Every other node becomes one cnncalc layer (a few become none: Identity, a Reshape
+  that changes nothing; Slice over several axes becomes one slice per axis; Split one
+  slice per output), named after the node: the last module scope of PyTorch's names
+  ('/layer1/layer1.0/conv1/Conv' -> 'layer1.0.conv1'), unique.
+- Shapes are inferred by cnncalc's own layer classes as each layer is added, so a
+  problem names the node, not the converted spec.
+
+Exactness notes (also in the README):
+
+- BatchNormalization folded into the convolution by the exporter (torch.onnx.export in
+  eval mode does it) is not in the graph: the convolution then has a bias (C
+  parameters) and the batch norm's 2C parameters and 2C buffers are gone; MACs are the
+  same. Export with `do_constant_folding=False` (or in training mode) to keep it.
+- A constant per-channel Mul (or Div) is a `scale` layer (C parameters); a constant
+  per-channel Add right after a convolution, linear or scale without a bias becomes
+  its bias; a scalar Add/Sub/Mul/Div is an `identity` with a comment (no parameters,
+  no MACs). Any other constant operand is an error.
+- PyTorch's decompositions are recognised: Sigmoid * x is silu, HardSigmoid * x is
+  hardswish, x * tanh(softplus(x)) is mish, x * 0.5 * (1 + erf(x / sqrt 2)) is gelu,
+  and the Reshape / InstanceNormalization / Reshape of nn.GroupNorm is groupnorm
+  (its weight and bias follow as a `scale` with a bias: the same 2C parameters).
+- A zero Pad that only feeds a convolution (or a -inf Pad before a max pool) is folded
+  into the layer's [begin, end] padding, as PyTorch's ZeroPad + Conv means.
+- Pooling with ceil_mode follows PyTorch's rule (a last window that would start in the
+  right padding is dropped), as the MaxPool operator text says; onnx's shape inference
+  (1.23) does not drop it.
+"""
+
+from __future__ import annotations
+
+from .convert import to_spec
+
+__all__ = ["to_spec"]

@@ -1,0 +1,152 @@
+"""The whole graph: to_spec, the inputs, the operator check, and the table of operator -> mapping."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import onnx
+
+from ...errors import SpecError
+from .activations import ACTIVATIONS, _Activations
+from .conv import _Convolution
+from .fold import FOLDERS
+from .model import STANDARD_DOMAINS, NodeWhere, load
+from .norm import _Normalization
+from .pool import _Pooling
+from .resize import _Resizing
+from .shapes import _Shapes
+
+if TYPE_CHECKING:
+    from .. import ImportOptions
+
+
+def to_spec(path: Path, options: ImportOptions) -> dict[str, Any]:
+    """The spec (a dict, see cnncalc.importers) of the ONNX model at `path`."""
+    return _Converter(load(path), path, options).convert()
+
+
+
+class _Converter(_Pooling, _Normalization, _Convolution, _Activations, _Shapes, _Resizing):
+    # -- the whole graph --------------------------------------------------------------
+
+    def convert(self) -> dict[str, Any]:
+        for initializer in self.graph.initializer:
+            self.constants[initializer.name] = initializer
+        spec_batch = self.read_inputs()
+        self.check_operators()
+        for index, node in enumerate(self.graph.node):
+            if index in self.absorbed:
+                continue
+            where = self.where(node, index)
+            if self.foldable(node):
+                self.fold(node, where)
+                continue
+            HANDLERS[node.op_type](self, node, index, where)
+        outputs = []
+        for output in self.graph.output:
+            if output.name not in self.values:
+                raise SpecError(f"{self.file}: graph output '{output.name}' is "
+                                f"{'a constant' if output.name in self.constants else 'made by no node'}",
+                                hint="cnncalc counts what is computed from the inputs")
+            if self.values[output.name] not in outputs:
+                outputs.append(self.values[output.name])
+        for details in self.builder.inputs.values():
+            details["batch"] = spec_batch
+        producer = " ".join(filter(None, [self.model.producer_name, self.model.producer_version]))
+        description = f"ONNX opset {self.opset}" + (f", written by {producer}" if producer else "")
+        if self.notes:
+            description += ". " + " ".join(self.notes)
+        return self.builder.spec(self.stem, outputs, description)
+
+    def read_inputs(self) -> int:
+        """Add the graph's inputs to the spec; returns the spec's batch."""
+        inputs = [item for item in self.graph.input if item.name not in self.constants]
+        if not inputs:
+            raise SpecError(f"{self.file}: the graph has no inputs", hint="cnncalc needs the network's input tensor")
+        names = [item.name for item in inputs]
+        for key in self.options.inputs:
+            if key and key not in names:
+                raise SpecError(f"{self.file}: --input {key}=...: the model has no input '{key}'",
+                                hint=f"inputs: {', '.join(names)}")
+        if "" in self.options.inputs and len(inputs) > 1:
+            raise SpecError(f"{self.file}: the model has inputs {', '.join(names)}",
+                            hint="name the one --input sets: --input NAME=3x224x224")
+        batches = set()
+        for item in inputs:
+            tensor_type = item.type.tensor_type
+            if not item.type.HasField("tensor_type") or not tensor_type.HasField("shape"):
+                raise SpecError(f"{self.file}: input '{item.name}' has no tensor shape",
+                                hint=f"give it: --input {item.name}=3x224x224")
+            dims = tensor_type.shape.dim
+            if len(dims) < 2:
+                raise SpecError(f"{self.file}: input '{item.name}' has {len(dims)} axes",
+                                hint="cnncalc takes a batch axis, then 1 to 4 axes per sample")
+            if dims[0].dim_value > 0:
+                batches.add(dims[0].dim_value)
+            given = self.options.inputs.get(item.name, self.options.inputs.get("") if len(inputs) == 1 else None)
+            if given is not None:
+                if len(given) != len(dims) - 1:
+                    raise SpecError(f"{self.file}: --input for '{item.name}' has {len(given)} sizes; the model's "
+                                    f"input has {len(dims) - 1} per sample", hint="sizes per sample, channels first")
+                shape = tuple(given)
+            else:
+                open_sizes = [dim.dim_param or "?" for dim in dims[1:] if dim.dim_value <= 0]
+                if open_sizes:
+                    raise SpecError(f"{self.file}: input '{item.name}' has sizes the file leaves open: "
+                                    f"{', '.join(open_sizes)}",
+                                    hint=f"give them: --input {item.name}=" + "x".join(
+                                        str(dim.dim_value) if dim.dim_value > 0 else (dim.dim_param or "N")
+                                        for dim in dims[1:]))
+                shape = tuple(dim.dim_value for dim in dims[1:])
+            if len(shape) > 4:
+                raise SpecError(f"{self.file}: input '{item.name}' has {len(shape)} axes per sample",
+                                hint="cnncalc takes 1 to 4: [F], [C, L], [C, H, W] or [C, D, H, W]")
+            self.values[item.name] = self.builder.add_input(item.name, shape, 1)
+        if len(batches) > 1:
+            raise SpecError(f"{self.file}: the inputs have different batch sizes {sorted(batches)}")
+        self.batch = batches.pop() if batches else (self.options.batch or 1)
+        return self.options.batch or self.batch
+
+    def check_operators(self) -> None:
+        """Every node cnncalc cannot map, all at once: op types nothing handles, outside constant code."""
+        constant = set(self.constants)
+        missing: dict[str, list[str]] = {}
+        for index, node in enumerate(self.graph.node):
+            inputs = [name for name in node.input if name]
+            if node.domain in STANDARD_DOMAINS and (
+                    node.op_type in ("Constant", "Shape", "Size")
+                    or (node.op_type in FOLDERS and all(name in constant for name in inputs))):
+                constant.update(node.output)
+                continue
+            if node.domain not in STANDARD_DOMAINS or node.op_type not in HANDLERS:
+                op_type = f"{node.domain}.{node.op_type}" if node.domain not in STANDARD_DOMAINS else node.op_type
+                missing.setdefault(op_type, []).append(f"'{self.node_name(node, index)}'")
+        if missing:
+            count = sum(len(names) for names in missing.values())
+            listing = "; ".join(f"{op_type}: {', '.join(names)}" for op_type, names in missing.items())
+            raise SpecError(f"{self.file}: {count} node{'s' if count > 1 else ''} with operators cnncalc cannot "
+                            f"map: {listing}", hint="operators cnncalc maps: " + ", ".join(sorted(HANDLERS)))
+
+
+Handler = Callable[[_Converter, onnx.NodeProto, int, NodeWhere], None]
+
+HANDLERS: dict[str, Handler] = {
+    "Conv": _Converter.conv, "ConvTranspose": _Converter.conv_transpose, "Gemm": _Converter.gemm,
+    "MatMul": _Converter.matmul,
+    "MaxPool": _Converter.pool, "AveragePool": _Converter.pool, "GlobalAveragePool": _Converter.global_pool,
+    "GlobalMaxPool": _Converter.global_pool, "ReduceMean": _Converter.reduce, "ReduceMax": _Converter.reduce,
+    "BatchNormalization": _Converter.batchnorm, "InstanceNormalization": _Converter.instancenorm,
+    "LayerNormalization": _Converter.layernorm, "GroupNormalization": _Converter.groupnorm, "LRN": _Converter.lrn,
+    **{op_type: _Converter.activation for op_type in ACTIVATIONS},
+    "PRelu": _Converter.prelu, "Softmax": _Converter.softmax, "LogSoftmax": _Converter.softmax,
+    "Clip": _Converter.clip, "Softplus": _Converter.softplus, "Erf": _Converter.erf,
+    "Add": _Converter.elementwise, "Sub": _Converter.elementwise, "Mul": _Converter.elementwise,
+    "Div": _Converter.elementwise, "Concat": _Converter.concat, "Split": _Converter.split,
+    "Slice": _Converter.slice, "Reshape": _Converter.reshape, "Flatten": _Converter.flatten,
+    "Squeeze": _Converter.squeeze, "Unsqueeze": _Converter.squeeze, "Transpose": _Converter.transpose,
+    "Resize": _Converter.resize, "Upsample": _Converter.resize, "Pad": _Converter.pad,
+    "DepthToSpace": _Converter.depth_to_space,
+    "Dropout": _Converter.passthrough, "Identity": _Converter.passthrough, "Cast": _Converter.passthrough,
+}

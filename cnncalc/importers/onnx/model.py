@@ -1,0 +1,76 @@
+"""Reading the file: the model, its nodes' attributes, and the names shared by the converter's parts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import onnx
+from onnx import helper
+
+from ...errors import SpecError
+from ..builder import Where
+
+Shape = tuple[int, ...]
+Pairs = list[tuple[int, int]]
+STANDARD_DOMAINS = ("", "ai.onnx")
+
+
+@dataclass(frozen=True)
+class NodeWhere(Where):
+    """An ONNX node, for errors: `model.onnx: node '/layer1/Conv' (Conv): problem; hint`."""
+
+    file: str = ""
+
+    def fail(self, problem: str, hint: str | None = None) -> SpecError:
+        name, op_type = self.layer or ("?", "?")
+        return SpecError(f"{self.file}: node '{name}' ({op_type}): {problem}", hint=hint)
+
+
+@dataclass
+class PadRecord:
+    """A pad layer that the next convolution or pool may fold into its own padding."""
+
+    tensor: str  # the ONNX tensor the Pad node makes
+    source: str  # the spec name of what it pads
+    pairs: Pairs
+    value: float
+    mode: str
+    entry: dict[str, Any]
+
+
+def load(path: Path) -> onnx.ModelProto:
+    """The model, or a SpecError naming the file when it is missing, truncated or not ONNX.
+
+    External weights are not loaded: only their shapes, which the file itself holds, are needed.
+    """
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise SpecError(f"cannot read {path}: {error.strerror or error}") from None
+    hint = "give a .onnx file written by an exporter (torch.onnx.export, tf2onnx ...), complete"
+    try:
+        model = onnx.load_model_from_string(data)
+    except Exception as error:  # protobuf's DecodeError and friends: the bytes are not a ModelProto
+        raise SpecError(f"{path}: not an ONNX model, or a truncated one ({_first_line(error)})", hint=hint) from None
+    if not model.ir_version or not model.HasField("graph") or not model.graph.node:
+        raise SpecError(f"{path}: not an ONNX model, or a truncated one (no graph nodes)", hint=hint)
+    return model
+
+
+def _first_line(error: Exception) -> str:
+    text = str(error).strip().splitlines()
+    return text[0] if text else type(error).__name__
+
+
+def _attributes(node: onnx.NodeProto) -> dict[str, Any]:
+    result = {}
+    for attribute in node.attribute:
+        value = helper.get_attribute_value(attribute)
+        if isinstance(value, bytes):
+            value = value.decode("utf-8", "replace")
+        elif isinstance(value, list) and value and isinstance(value[0], bytes):
+            value = [item.decode("utf-8", "replace") for item in value]
+        result[attribute.name] = value
+    return result

@@ -1,0 +1,80 @@
+"""Normalization: BatchNormalization, InstanceNormalization (and nn.GroupNorm's export), LayerNormalization,
+GroupNormalization, LRN."""
+
+from __future__ import annotations
+
+import numpy as np
+import onnx
+
+from ...layers.base import product
+from ..common import compact
+from .conv import _Convolution
+from .model import NodeWhere, _attributes
+
+
+class _Normalization(_Convolution):  # spatial is the convolution's
+    # -- normalization -------------------------------------------------------------------
+
+    def batchnorm(self, node: onnx.NodeProto, index: int, where: NodeWhere) -> None:
+        source = self.data(node, 0, where)
+        if any(name in self.consumers or name in self.graph_outputs for name in node.output[1:] if name):
+            raise where.fail("the running statistics outputs (training mode) are used",
+                             "cnncalc counts the normalized output")
+        shape = self.shape(source)
+        channels = self.weight_shape(node, 1, where)
+        if product(channels) != shape[0]:
+            raise where.fail(f"scale has {product(channels)} entries for {shape[0]} channels")
+        self.emit(node, index, f"batchnorm{max(len(shape) - 1, 1)}d", [source], {}, where)
+
+    def instancenorm(self, node: onnx.NodeProto, index: int, where: NodeWhere) -> None:
+        source = self.data(node, 0, where)
+        group_norm = self.group_norm_source(node, source, where)
+        if group_norm is not None:
+            original, groups = group_norm
+            self.emit(node, index, "groupnorm", [original], {"num_groups": groups, "affine": False}, where,
+                      comment="nn.GroupNorm as PyTorch exports it: reshape, instance norm, reshape; its weight "
+                              "and bias follow as a scale with a bias")
+            return
+        rank = self.spatial(node, where, source, "instance normalization")
+        self.emit(node, index, f"instancenorm{rank}d", [source], {"affine": True}, where)
+
+    def group_norm_source(self, node: onnx.NodeProto, source: str, where: NodeWhere) -> tuple[str, int] | None:
+        """(what was reshaped, num_groups) when this instance norm is PyTorch's GroupNorm: a Reshape of
+        [C, ...] to [G, rest], constant ones and zeros for the G scales and biases."""
+        entry = self.entry(source)
+        if entry is None or entry["type"] != "reshape" or self.single_consumer(node.input[0]) is None:
+            return None
+        original = entry["from"]
+        groups = self.shape(source)[0]
+        if not isinstance(original, str) or len(self.shape(source)) != 2 or self.shape(original)[0] % groups:
+            return None
+        scale, bias = self.optional_input(node, 1), self.optional_input(node, 2)
+        if scale not in self.constants or bias not in self.constants:
+            return None
+        if not (np.all(self.value(scale, where) == 1) and np.all(self.value(bias, where) == 0)):
+            return None
+        self.drop(entry)
+        return original, groups
+
+    def layernorm(self, node: onnx.NodeProto, index: int, where: NodeWhere) -> None:
+        source = self.data(node, 0, where)
+        shape = self.shape(source)
+        axis = self.rank_axis(int(_attributes(node).get("axis", -1)), len(shape) + 1, where)
+        comment = None
+        if not self.optional_input(node, 2):
+            comment = "the file has no bias here: cnncalc counts a weight and a bias"
+        self.emit(node, index, "layernorm", [source], {"normalized_shape": compact(list(shape[axis:]))
+                                                       if len(shape[axis:]) > 1 else shape[axis]},
+                  where, comment=comment)
+
+    def groupnorm(self, node: onnx.NodeProto, index: int, where: NodeWhere) -> None:
+        source = self.data(node, 0, where)
+        groups = int(_attributes(node)["num_groups"])
+        self.emit(node, index, "groupnorm", [source], {"num_groups": groups}, where)
+
+    def lrn(self, node: onnx.NodeProto, index: int, where: NodeWhere) -> None:
+        source = self.data(node, 0, where)
+        attrs = _attributes(node)
+        self.emit(node, index, "lrn", [source], {"size": int(attrs["size"]), "alpha": float(attrs.get("alpha", 1e-4)),
+                                                 "beta": float(attrs.get("beta", 0.75)),
+                                                 "k": float(attrs.get("bias", 1.0))}, where)

@@ -1,0 +1,101 @@
+"""Resize / Upsample and Pad: the operators that change the spatial sizes without weights."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import onnx
+
+from ..common import compact, padding_field
+from .base import _Base
+from .model import NodeWhere, PadRecord, _attributes
+
+
+class _Resizing(_Base):
+    def resize(self, node: onnx.NodeProto, index: int, where: NodeWhere) -> None:
+        source = self.data(node, 0, where)
+        attrs = _attributes(node)
+        full = self.full_shape(node.input[0])
+        rank = len(full) - 2
+        if rank < 1:
+            raise where.fail(f"resizing {list(full)}, which has no spatial axes")
+        if attrs.get("keep_aspect_ratio_policy", "stretch") != "stretch":
+            raise where.fail(f"keep_aspect_ratio_policy {attrs['keep_aspect_ratio_policy']} has no equivalent",
+                             "cnncalc's upsample stretches each axis")
+        if node.op_type == "Upsample" and "scales" in attrs:
+            scales_name, sizes_name = None, None
+            scales: list[float] | None = [float(s) for s in attrs["scales"]]
+        else:
+            position = 1 if node.op_type == "Upsample" or self.opset < 11 else 2
+            scales_name, sizes_name = self.optional_input(node, position), self.optional_input(node, 3)
+            scales = self.floats(scales_name, where) if scales_name else None
+            if scales is not None and not scales:
+                scales = None
+        axes = [int(axis) % len(full) for axis in attrs.get("axes", range(len(full)))]
+        fields: dict[str, Any] = {}
+        if sizes_name and self.ints(sizes_name, where):
+            wanted = list(full)
+            for axis, size in zip(axes, self.ints(sizes_name, where)):
+                wanted[axis] = size
+            if wanted[:2] != list(full[:2]):
+                raise where.fail(f"sizes {wanted} change the batch or the channels",
+                                 "cnncalc's upsample resizes the spatial axes")
+            fields["size"] = compact(wanted[2:])
+        elif scales is not None:
+            factors = [1.0] * len(full)
+            for axis, factor in zip(axes, scales):
+                factors[axis] = factor
+            if factors[:2] != [1.0, 1.0]:
+                raise where.fail(f"scales {factors} change the batch or the channels",
+                                 "cnncalc's upsample resizes the spatial axes")
+            fields["scale_factor"] = compact(factors[2:])
+        else:
+            raise where.fail("neither scales nor sizes are given")
+        mode = attrs.get("mode", "nearest")
+        if mode == "linear":
+            mode = {1: "linear", 2: "bilinear", 3: "trilinear"}[min(rank, 3)]
+        elif mode == "cubic":
+            if rank != 2:
+                raise where.fail(f"cubic resizing of {rank} spatial axes", "cnncalc takes bicubic in 2D")
+            mode = "bicubic"
+        elif mode != "nearest":
+            raise where.fail(f"mode '{mode}' is not known", "nearest, linear or cubic")
+        fields["mode"] = mode if mode != "nearest" else None
+        self.emit(node, index, "upsample", [source], fields, where)
+
+    def pad(self, node: onnx.NodeProto, index: int, where: NodeWhere) -> None:
+        source = self.data(node, 0, where)
+        attrs = _attributes(node)
+        full = self.full_shape(node.input[0])
+        rank = len(full)
+        if self.opset < 11:
+            pads, value = [int(p) for p in attrs["pads"]], float(attrs.get("value", 0.0))
+        else:
+            pads = self.ints(node.input[1], where)
+            value_name = self.optional_input(node, 2)
+            value = self.scalar_constant(value_name, where) or 0.0
+            axes_name = self.optional_input(node, 3)
+            if axes_name:
+                axes = [axis % rank for axis in self.ints(axes_name, where)]
+                expanded = [0] * (2 * rank)
+                for position, axis in enumerate(axes):
+                    expanded[axis], expanded[axis + rank] = pads[position], pads[position + len(axes)]
+                pads = expanded
+        if len(pads) != 2 * rank:
+            raise where.fail(f"pads has {len(pads)} entries for {rank} axes")
+        if any(pads[axis] or pads[axis + rank] for axis in (0, 1)):
+            raise where.fail(f"pads {pads} pad the batch or the channels", "cnncalc pads the spatial axes")
+        if min(pads) < 0:
+            raise where.fail(f"negative pads {pads} (cropping) have no layer type", "cnncalc pads with zeros or more")
+        pairs = [(pads[axis], pads[axis + rank]) for axis in range(2, rank)]
+        mode = {"constant": "constant", "reflect": "reflect", "edge": "replicate", "wrap": "circular"}.get(
+            attrs.get("mode", "constant"))
+        if mode is None:
+            raise where.fail(f"mode '{attrs.get('mode')}' is not known", "constant, reflect, edge or wrap")
+        if not any(b or e for b, e in pairs):
+            self.alias(node, source)
+            return
+        name = self.emit(node, index, "pad", [source], {
+            "padding": padding_field(pairs), "mode": mode if mode != "constant" else None,
+            "value": value if mode == "constant" and value != 0 else None}, where)
+        self.pads[name] = PadRecord(node.output[0], source, pairs, value, mode, self.builder.layers[-1])
