@@ -22,7 +22,7 @@ class _Activations(_Base):
     # -- activations ---------------------------------------------------------------------
 
     def activation(self, node: onnx.NodeProto, index: int, where: NodeWhere) -> None:
-        source = self.data(node, 0, where)
+        self.data(node, 0, where)  # fails on a constant input, or one no earlier node made
         attrs = _attributes(node)
         kind = ACTIVATIONS[node.op_type]
         fields: dict[str, Any] = {}
