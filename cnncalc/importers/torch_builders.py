@@ -1,0 +1,115 @@
+"""Layers from their arguments, shared by the nn.Module leaves (torch_leaves) and the functions
+(torch_functions): convolution, linear, pooling, clamp, upsample, pad and permute."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .common import compact, padding_field
+from .torch_converter import BaseConverter, Shape, Unsupported
+
+
+class LayerBuilders(BaseConverter):
+    def convolution(self, source: str, transposed: bool, weight: Shape, bias: bool, stride: Any, padding: Any,
+                    dilation: Any, groups: int, output_padding: Any) -> str:
+        rank = len(weight) - 2
+        kernel = list(weight[2:])
+        out_channels = weight[1] * groups if transposed else weight[0]
+        strides = [stride] * rank if isinstance(stride, int) else list(stride)
+        dilations = [dilation] * rank if isinstance(dilation, int) else list(dilation)
+        if isinstance(padding, str):
+            padding_value: Any = padding if padding == "same" else None
+        else:
+            pads = [padding] * rank if isinstance(padding, int) else list(padding)
+            pairs = [(int(pad), int(pad)) for pad in pads]
+            if not transposed:
+                folded = self.take_pad(source, lambda extra, value, mode: mode == "constant" and value == 0)
+                if folded is not None:
+                    source = folded[0]
+                    pairs = [(b + pb, e + pe) for (b, e), (pb, pe) in zip(pairs, folded[1])]
+            padding_value = padding_field(pairs)
+        fields: dict[str, Any] = {"out_channels": out_channels, "kernel_size": compact(kernel),
+                                  "stride": compact(strides) if set(strides) != {1} else None,
+                                  "padding": padding_value}
+        if transposed:
+            extra = [output_padding] * rank if isinstance(output_padding, int) else list(output_padding)
+            fields["output_padding"] = compact(extra) if set(extra) != {0} else None
+        fields.update({"dilation": compact(dilations) if set(dilations) != {1} else None,
+                       "groups": groups if groups != 1 else None, "bias": None if bias else False})
+        return self.add(f"conv_transpose{rank}d" if transposed else f"conv{rank}d", [source], fields)
+
+    def linear(self, source: str, weight: Shape, bias: bool) -> str:
+        if len(weight) != 2:
+            raise Unsupported(f"weight {list(weight)} is not a matrix")
+        return self.add("linear", [source], {"out_features": weight[0], "bias": None if bias else False,
+                                             "in_features": weight[1]})
+
+    def pool(self, source: str, is_max: bool, rank: int, kernel: Any, stride: Any, padding: Any, dilation: Any,
+             ceil_mode: bool, include_pad: bool) -> str:
+        def per_axis(value: Any) -> list[int]:
+            return [int(value)] * rank if isinstance(value, int) else [int(item) for item in value]
+
+        kernels = per_axis(kernel)
+        strides = per_axis(stride) if stride not in (None, [], ()) else kernels
+        pairs = [(pad, pad) for pad in per_axis(padding)]
+
+        def folds(extra: list[tuple[int, int]], value: float, mode: str) -> bool:
+            total = [(b + pb, e + pe) for (b, e), (pb, pe) in zip(pairs, extra)]
+            if ceil_mode or mode != "constant" or any(max(pair) > k // 2 for pair, k in zip(total, kernels)):
+                return False
+            return value == float("-inf") if is_max else (value == 0 and (include_pad or not any(pad for pad, _ in
+                                                                                                  pairs)))
+
+        folded = self.take_pad(source, folds)
+        if folded is not None:
+            source = folded[0]
+            pairs = [(b + pb, e + pe) for (b, e), (pb, pe) in zip(pairs, folded[1])]
+            include_pad = True
+        dilations = per_axis(dilation)
+        fields: dict[str, Any] = {"kernel_size": compact(kernels),
+                                  "stride": compact(strides) if strides != kernels else None,
+                                  "padding": padding_field(pairs)}
+        if is_max:
+            fields["dilation"] = compact(dilations) if set(dilations) != {1} else None
+        fields["ceil_mode"] = True if ceil_mode else None
+        if not is_max and fields["padding"] is not None and not include_pad:
+            fields["count_include_pad"] = False
+        return self.add(f"{'max' if is_max else 'avg'}pool{rank}d", [source], fields)
+
+    def clamp(self, source: str, low: Any, high: Any) -> str:
+        if low == 0 and high == 6:
+            return self.add("relu6", [source], {})
+        if low == 0 and high is None:
+            return self.add("relu", [source], {})
+        raise Unsupported(f"clamp to [{low}, {high}] has no layer type", "cnncalc maps [0, 6] (relu6), [0, inf) (relu)")
+
+    def upsample(self, source: str, size: Any, scale_factor: Any, mode: str) -> str:
+        rank = len(self.shape(source)) - 1
+        if mode == "linear":
+            mode = {1: "linear", 2: "bilinear", 3: "trilinear"}.get(rank, mode)
+        if mode not in ("nearest", "linear", "bilinear", "bicubic", "trilinear"):
+            raise Unsupported(f"mode '{mode}'", "nearest, linear, bilinear, bicubic, trilinear")
+        fields: dict[str, Any] = {"mode": mode if mode != "nearest" else None}
+        if size is not None:
+            fields["size"] = compact([int(item) for item in size]) if not isinstance(size, int) else size
+        else:
+            fields["scale_factor"] = compact([float(item) for item in scale_factor]) \
+                if isinstance(scale_factor, (tuple, list)) else float(scale_factor)
+        return self.add("upsample", [source], fields)
+
+    def pad(self, source: str, padding: tuple[int, ...], mode: str, value: float) -> str:
+        """F.pad's (left, right, top, bottom, ...): the last axis first."""
+        rank = len(self.shape(source)) - 1
+        if len(padding) % 2 or len(padding) // 2 > rank:
+            raise Unsupported(f"padding {list(padding)} pads more than the {rank} spatial axes")
+        pairs = [(0, 0)] * (rank - len(padding) // 2) + [
+            (int(padding[2 * axis]), int(padding[2 * axis + 1])) for axis in reversed(range(len(padding) // 2))]
+        if min(min(pair) for pair in pairs) < 0:
+            raise Unsupported("negative padding (cropping)", "cnncalc pads with zeros or more")
+        name = self.add("pad", [source], {"padding": padding_field(pairs) or 0, "mode": None if mode == "constant"
+                                          else mode, "value": value if mode == "constant" and value else None})
+        self.pads[name] = (source, pairs, value, mode)
+        return name
+
+    def permute(self, source: str, dims: list[int]) -> str:
+        return self.add("permute", [source], {"dims": dims})

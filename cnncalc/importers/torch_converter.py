@@ -1,0 +1,162 @@
+"""The state and helpers every PyTorch call handler shares (see torch_module): the spec being built,
+the spec name of each call's result, and adding a layer with the call's name and location."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from torch import nn
+
+from ..errors import SpecError
+from .builder import SpecBuilder, Where
+from .common import drop, entry
+from .torch_trace import INPUT, Call, Const, Ref
+
+Shape = tuple[int, ...]
+
+
+class Unsupported(Exception):
+    """A call with no cnncalc layer: what it is and, optionally, what would be accepted."""
+
+    def __init__(self, what: str, hint: str | None = None) -> None:
+        super().__init__(what)
+        self.what, self.hint = what, hint
+
+
+class BaseConverter:
+    def __init__(self, label: str, batch: int, calls: list[Call]) -> None:
+        self.label = label
+        self.batch = batch
+        self.calls = calls
+        self.builder = SpecBuilder()
+        self.values: dict[int, Any] = {}  # call index -> spec name, or list of names (a tuple result)
+        self.makers: dict[str, int] = {}  # spec name -> index of the call that made it
+        self.pads: dict[str, tuple[str, list[tuple[int, int]], float, str]] = {}  # pad layer -> source, pairs...
+        self.call = Call("", INPUT, (), {}, None)  # the call being converted, for names and errors
+
+    # -- helpers -----------------------------------------------------------------------
+
+    def value(self, ref: Ref) -> str:
+        found = self.values[ref.index]
+        if ref.item is not None:
+            found = found[ref.item]
+        if not isinstance(found, str):
+            raise Unsupported("reads a tuple of tensors as one tensor")
+        return found
+
+    def source(self, call: Call, position: int = 0, keyword: str = "input") -> str:
+        item = self.arg(call, position, keyword)
+        if not isinstance(item, Ref):
+            raise Unsupported(f"argument {position} is {describe(item)}, not a tensor computed from the inputs")
+        return self.value(item)
+
+    @staticmethod
+    def arg(call: Call, position: int, keyword: str, default: Any = None) -> Any:
+        if len(call.args) > position:
+            return call.args[position]
+        return call.kwargs.get(keyword, default)
+
+    def shape(self, name: str) -> Shape:
+        return self.builder.shape(name)
+
+    def full(self, name: str) -> Shape:
+        return (self.batch, *self.shape(name))
+
+    def add(self, kind: str, sources: list[str], fields: dict[str, Any], comment: str | None = None) -> str:
+        call = self.call
+        fields = {key: value for key, value in fields.items() if value is not None}
+        where = Where(None, (call.name, describe(call.target)))
+        try:
+            return self.builder.add(kind, call.name, sources, fields, where, comment)
+        except SpecError as error:
+            raise SpecError(f"{self.label}: {error}", hint=error.hint) from None
+
+    def dim(self, dim: int, rank: int) -> int:
+        """A PyTorch dim (batch = 0) as a spec dim (channels = 0)."""
+        if not -rank <= dim < rank:
+            raise Unsupported(f"dim {dim} is out of range for {rank} axes")
+        dim %= rank
+        if dim == 0:
+            raise Unsupported("acts on the batch axis", "cnncalc's layers act on each sample")
+        return dim - 1
+
+    def users(self, name: str) -> int:
+        index = self.makers.get(name)
+        return self.calls[index].users if index is not None else 2
+
+    def reshaped(self, source: str, result: Any) -> str:
+        """The layer turning `source` into PyTorch's result shape: none, flatten or reshape."""
+        full = tuple(result.shape)
+        if not full or full[0] != self.batch:
+            raise Unsupported(f"the result {list(full)} does not keep the batch ({self.batch}) first",
+                              "cnncalc's layers reshape each sample")
+        shape = full[1:]
+        if shape == self.shape(source):
+            return source
+        if not shape:
+            raise Unsupported(f"the result {list(full)} leaves no axis per sample")
+        if len(shape) == 1:
+            return self.add("flatten", [source], {})
+        return self.add("reshape", [source], {"shape": list(shape)})
+
+    def slices(self, source: str, bounds: list[tuple[int, int, int]]) -> str:
+        """(axis with batch = 0, start, end) of the axes kept in part, one slice layer each."""
+        for axis, start, end in bounds:
+            size = self.full(source)[axis]
+            begin, stop, step = slice(start, end).indices(size)
+            if step != 1:
+                raise Unsupported("a slice with a step", "cnncalc's slice takes every element")
+            if begin == 0 and stop == size:
+                continue
+            dim = self.dim(axis, len(self.full(source)))
+            source = self.add("slice", [source], {"dim": dim or None, "start": begin or None,
+                                                  "end": stop if stop != size else None})
+        return source
+
+    def take_pad(self, source: str, accept: Callable[[list[tuple[int, int]], float, str], bool]
+                 ) -> tuple[str, list[tuple[int, int]]] | None:
+        """The pad layer making `source`, removed, when only the next layer reads it and `accept` says it folds."""
+        record = self.pads.get(source)
+        if record is None or self.users(source) != 1:
+            return None
+        origin, pairs, value, mode = record
+        if not accept(pairs, value, mode):
+            return None
+        layer = entry(self.builder, source)
+        if layer is not None:
+            drop(self.builder, layer)
+        del self.pads[source]
+        return origin, pairs
+
+
+def _module(call: Call) -> Any:
+    """The module a call ran (its handler knows the type)."""
+    return call.target
+
+
+def _is_fake(tensor: Any) -> bool:
+    from torch._subclasses.fake_tensor import FakeTensor
+
+    return isinstance(tensor, FakeTensor)
+
+
+def _all_refs(value: Any) -> list[Ref]:
+    if isinstance(value, Ref):
+        return [value]
+    if isinstance(value, (tuple, list)):
+        return [ref for item in value for ref in _all_refs(item)]
+    if isinstance(value, dict):
+        return [ref for item in value.values() for ref in _all_refs(item)]
+    return []
+
+
+def describe(value: Any) -> str:
+    """A call's target or an argument, as an error names it: Conv2d, relu, a tensor of 3x4."""
+    if isinstance(value, nn.Module):
+        return type(value).__name__
+    if isinstance(value, Const):
+        return f"a constant of shape {list(value.shape)}"
+    if isinstance(value, Ref):
+        return "a tensor"
+    return str(value)

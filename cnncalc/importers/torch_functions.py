@@ -1,0 +1,244 @@
+"""Functions and tensor methods between the leaves as spec layers, by name (+ - * cat view mean pad ...)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from .common import compact, fold_bias, is_per_channel, is_scalar
+from .torch_converter import Unsupported, _is_fake, describe
+from .torch_leaves import LeafConverter
+from .torch_trace import Call, Const, Ref
+
+
+class FunctionConverter(LeafConverter):
+    # -- functions and methods --------------------------------------------------------------
+
+    def elementwise(self, call: Call) -> str:
+        name = str(call.target).strip("_")
+        reverse = name.startswith("r") and name[1:] in ("add", "sub", "mul", "truediv", "div")
+        kind = {"add": "add", "iadd": "add", "sub": "sub", "isub": "sub", "subtract": "sub", "rsub": "sub",
+                "mul": "mul", "imul": "mul", "multiply": "mul", "radd": "add", "rmul": "mul"}.get(name, "div")
+        first = self.arg(call, 0, "input")
+        second = self.arg(call, 1, "other")
+        if reverse:
+            first, second = second, first
+        if isinstance(first, Ref) and isinstance(second, Ref):
+            if kind == "div":
+                raise Unsupported("division of two tensors has no layer type", "cnncalc has add, sub and mul")
+            return self.add(kind, [self.value(first), self.value(second)], {})
+        constant_first = not isinstance(first, Ref)
+        tensor, constant = (second, first) if constant_first else (first, second)
+        if not isinstance(tensor, Ref):
+            raise Unsupported("no operand is computed from the inputs")
+        source = self.value(tensor)
+        shape = constant.shape if isinstance(constant, Const) else ()
+        if isinstance(constant, (int, float)) or (isinstance(constant, Const) and is_scalar(shape)):
+            number = constant if isinstance(constant, (int, float)) else float(constant.tensor.reshape(-1)[0]) \
+                if not constant.tensor.is_meta and not _is_fake(constant.tensor) else "a constant"
+            return self.add("identity", [source], {}, comment=f"{kind} by {number}: no layer type; counted as an "
+                                                                "identity (no parameters, no MACs)")
+        if not isinstance(constant, Const) or not is_per_channel(self.builder, source, shape, self.batch) or (
+                constant_first and kind in ("sub", "div")):
+            raise Unsupported(f"{kind} with a constant of shape {list(shape)} on a tensor {list(self.full(source))}",
+                              "cnncalc maps a number (identity) and a per-channel parameter (scale, or the bias of "
+                              "the layer before)")
+        if kind in ("mul", "div"):
+            return self.add("scale", [source], {}, comment="a per-channel multiply by a parameter or buffer")
+        if self.users(source) == 1 and fold_bias(self.builder, source):
+            return source
+        raise Unsupported("a per-channel add that is not the bias of the layer before",
+                          "cnncalc folds it into a convolution, linear or scale without a bias that only it reads")
+
+    def cat(self, call: Call) -> str:
+        tensors = self.arg(call, 0, "tensors")
+        dim = self.arg(call, 1, "dim", 0)
+        sources = [self.value(item) for item in tensors] if all(isinstance(item, Ref) for item in tensors) else None
+        if sources is None:
+            raise Unsupported("concatenates a constant", "cnncalc concatenates tensors computed from the inputs")
+        return self.add("concat", sources, {"dim": self.dim(int(dim), len(self.full(sources[0]))) or None})
+
+    def permute_call(self, call: Call) -> str:
+        source = self.source(call)
+        rank = len(self.full(source))
+        name = str(call.target)
+        if name in ("transpose", "swapaxes", "swapdims"):
+            first, second = (int(self.arg(call, 1, "dim0")) % rank, int(self.arg(call, 2, "dim1")) % rank)
+            order = list(range(rank))
+            order[first], order[second] = order[second], order[first]
+        else:
+            dims = [item for item in call.args[1:]] or list(call.kwargs.get("dims", []))
+            if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+                dims = list(dims[0])
+            order = [int(item) % rank for item in dims]
+        if order[0] != 0:
+            raise Unsupported(f"moves the batch axis (order {order})", "cnncalc permutes the axes of each sample")
+        return self.permute(source, [item - 1 for item in order[1:]]) if order != list(range(rank)) else source
+
+    def activation_call(self, call: Call) -> str:
+        name = str(call.target).rstrip("_")
+        source = self.source(call)
+        if name in ("softmax", "log_softmax"):
+            dim = self.arg(call, 1, "dim")
+            if dim is None:
+                raise Unsupported("softmax without dim", "give its dim")
+            return self.add(name, [source], {"dim": self.dim(int(dim), len(self.full(source))) or None})
+        if name == "leaky_relu":
+            return self.add(name, [source], {"negative_slope": float(self.arg(call, 1, "negative_slope", 0.01))})
+        if name == "elu":
+            return self.add(name, [source], {"alpha": float(self.arg(call, 1, "alpha", 1.0))})
+        if name in ("hardtanh", "clamp", "clip"):
+            low = self.arg(call, 1, "min_val" if name == "hardtanh" else "min", -1.0 if name == "hardtanh" else None)
+            high = self.arg(call, 2, "max_val" if name == "hardtanh" else "max", 1.0 if name == "hardtanh" else None)
+            return self.clamp(source, low, high)
+        if name == "gelu":
+            approximate = call.kwargs.get("approximate", "none")
+            return self.add("gelu", [source], {"approximate": approximate if approximate != "none" else None})
+        return self.add(FUNCTION_ACTIVATIONS[name], [source], {})
+
+    def adaptive_call(self, call: Call) -> str:
+        return self.adaptive(call, "max" in str(call.target))
+
+    def pool_call(self, call: Call) -> str:
+        name = str(call.target)
+        source = self.source(call)
+        rank = len(self.shape(source)) - 1
+        is_max = name.startswith("max")
+        kernel = self.arg(call, 1, "kernel_size")
+        stride = self.arg(call, 2, "stride")
+        padding = self.arg(call, 3, "padding", 0)
+        if is_max:
+            dilation, ceil_mode = self.arg(call, 4, "dilation", 1), self.arg(call, 5, "ceil_mode", False)
+            include_pad = True
+        else:
+            dilation, ceil_mode = 1, self.arg(call, 4, "ceil_mode", False)
+            include_pad = self.arg(call, 5, "count_include_pad", True)
+        return self.pool(source, is_max, rank, kernel, stride, padding, dilation, bool(ceil_mode), bool(include_pad))
+
+    def mean(self, call: Call) -> str:
+        source = self.source(call)
+        rank = len(self.full(source))
+        dims = self.arg(call, 1, "dim")
+        dims = [dims] if isinstance(dims, int) else list(dims or [])
+        if sorted(int(dim) % rank for dim in dims) != list(range(2, rank)):
+            raise Unsupported(f"{call.target} over dims {dims}: no layer type",
+                              "cnncalc maps a mean or max over every spatial axis (global pooling)")
+        kind = "global_maxpool" if "max" in str(call.target) else "global_avgpool"
+        pooled = self.add(kind, [source], {})
+        return self.reshaped(pooled, call.result) if tuple(call.result.shape[1:]) != self.shape(pooled) else pooled
+
+    def interpolate(self, call: Call) -> str:
+        source = self.source(call)
+        size = self.arg(call, 1, "size")
+        scale = self.arg(call, 2, "scale_factor")
+        mode = self.arg(call, 3, "mode", "nearest")
+        if size is None and scale is None:
+            raise Unsupported("neither size nor scale_factor")
+        return self.upsample(source, size, scale, mode)
+
+    def pad_call(self, call: Call) -> str:
+        mode = self.arg(call, 2, "mode", "constant")
+        value = self.arg(call, 3, "value", 0.0)
+        return self.pad(self.source(call), tuple(self.arg(call, 1, "pad")), mode, float(value or 0.0))
+
+    def pieces(self, call: Call) -> list[str]:
+        """chunk / split: one slice per piece, from the pieces' shapes PyTorch computed."""
+        source = self.source(call)
+        rank = len(self.full(source))
+        dim = int(self.arg(call, 2, "dim", 0)) % rank
+        names, start = [], 0
+        for piece in call.result:
+            size = int(piece.shape[dim])
+            names.append(self.slices(source, [(dim, start, start + size)]))
+            start += size
+        return names
+
+    def getitem(self, call: Call) -> Any:
+        item = self.arg(call, 0, "input")
+        index = self.arg(call, 1, "index")
+        if isinstance(item, Ref) and isinstance(self.values[item.index], list) and item.item is None:
+            return self.values[item.index][index]
+        source = self.source(call)
+        rank = len(self.full(source))
+        parts = list(index) if isinstance(index, tuple) else [index]
+        if Ellipsis in parts:
+            at = parts.index(Ellipsis)
+            parts = parts[:at] + [slice(None)] * (rank - len(parts) + 1) + parts[at + 1:]
+        if any(not isinstance(part, slice) for part in parts):
+            raise Unsupported(f"indexing with {describe(index)}", "cnncalc slices with start:end on each axis")
+        if parts and parts[0] != slice(None):
+            raise Unsupported("slices the batch axis", "cnncalc's slice acts on each sample")
+        full = self.full(source)
+        bounds = []
+        for axis, part in enumerate(parts):
+            if part.step not in (None, 1):
+                raise Unsupported("a slice with a step", "cnncalc's slice takes every element")
+            if part != slice(None):
+                bounds.append((axis, part.start or 0, part.stop if part.stop is not None else full[axis]))
+        return self.slices(source, bounds)
+
+    def pixel_shuffle_call(self, call: Call) -> str:
+        return self.add("pixel_shuffle", [self.source(call)], {"upscale_factor": int(self.arg(call, 1,
+                                                                                             "upscale_factor"))})
+
+    def channel_shuffle_call(self, call: Call) -> str:
+        return self.add("channel_shuffle", [self.source(call)], {"groups": int(self.arg(call, 1, "groups"))})
+
+    def functional_linear(self, call: Call) -> str:
+        weight = self.arg(call, 1, "weight")
+        bias = self.arg(call, 2, "bias")
+        if not isinstance(weight, Const):
+            raise Unsupported("the weight is computed", "cnncalc maps F.linear with a parameter")
+        return self.linear(self.source(call), weight.shape, bias is not None)
+
+    def functional_conv(self, call: Call) -> str:
+        weight = self.arg(call, 1, "weight")
+        if not isinstance(weight, Const):
+            raise Unsupported("the weight is computed", "cnncalc maps F.conv with a parameter")
+        return self.convolution(self.source(call), False, weight.shape, self.arg(call, 2, "bias") is not None,
+                                self.arg(call, 3, "stride", 1), self.arg(call, 4, "padding", 0),
+                                self.arg(call, 5, "dilation", 1), int(self.arg(call, 6, "groups", 1)), None)
+
+    def functional_layer_norm(self, call: Call) -> str:
+        shape = list(self.arg(call, 1, "normalized_shape"))
+        affine = self.arg(call, 2, "weight") is not None
+        return self.add("layernorm", [self.source(call)], {
+            "normalized_shape": compact(shape) if len(shape) > 1 else shape[0], "affine": None if affine else False})
+
+
+Handler = Callable[[FunctionConverter, Call], Any]
+
+FUNCTION_ACTIVATIONS = {"relu": "relu", "relu6": "relu6", "selu": "selu", "silu": "silu", "sigmoid": "sigmoid",
+                        "tanh": "tanh", "hardsigmoid": "hardsigmoid", "hardswish": "hardswish", "mish": "mish"}
+
+FUNCTIONS: dict[str, Handler] = {
+    **{name: FunctionConverter.elementwise for name in (
+        "add", "add_", "iadd", "__add__", "__iadd__", "__radd__", "sub", "sub_", "isub", "subtract", "__sub__",
+        "__isub__", "__rsub__", "rsub", "mul", "mul_", "imul", "multiply", "__mul__", "__imul__", "__rmul__",
+        "truediv", "itruediv", "div", "div_", "divide", "true_divide", "__truediv__", "__itruediv__",
+        "__rtruediv__", "__div__")},
+    "cat": FunctionConverter.cat, "concat": FunctionConverter.cat, "concatenate": FunctionConverter.cat,
+    **{name: FunctionConverter.shaped for name in ("flatten", "view", "reshape", "squeeze", "unsqueeze", "unflatten",
+                                                   "view_as", "reshape_as", "squeeze_", "unsqueeze_")},
+    **{name: FunctionConverter.passthrough for name in ("contiguous", "clone", "detach", "float")},
+    **{name: FunctionConverter.permute_call for name in ("permute", "transpose", "swapaxes", "swapdims")},
+    **{name: FunctionConverter.activation_call for name in (
+        *FUNCTION_ACTIVATIONS, *(f"{name}_" for name in FUNCTION_ACTIVATIONS), "leaky_relu", "leaky_relu_", "elu",
+        "elu_", "gelu", "softmax", "log_softmax", "hardtanh", "hardtanh_", "clamp", "clip", "clamp_")},
+    **{name: FunctionConverter.adaptive_call for name in (
+        "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d", "adaptive_max_pool1d",
+        "adaptive_max_pool2d", "adaptive_max_pool3d")},
+    **{name: FunctionConverter.pool_call for name in ("avg_pool1d", "avg_pool2d", "avg_pool3d", "max_pool1d",
+                                                      "max_pool2d", "max_pool3d")},
+    "mean": FunctionConverter.mean, "amax": FunctionConverter.mean,
+    "interpolate": FunctionConverter.interpolate, "upsample": FunctionConverter.interpolate,
+    **{name: FunctionConverter.dropout for name in ("dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout")},
+    "pad": FunctionConverter.pad_call,
+    "chunk": FunctionConverter.pieces, "split": FunctionConverter.pieces, "tensor_split": FunctionConverter.pieces,
+    "getitem": FunctionConverter.getitem, "__getitem__": FunctionConverter.getitem,
+    "pixel_shuffle": FunctionConverter.pixel_shuffle_call, "channel_shuffle": FunctionConverter.channel_shuffle_call,
+    "native_channel_shuffle": FunctionConverter.channel_shuffle_call,
+    "linear": FunctionConverter.functional_linear,
+    **{name: FunctionConverter.functional_conv for name in ("conv1d", "conv2d", "conv3d")},
+    "layer_norm": FunctionConverter.functional_layer_norm,
+}
