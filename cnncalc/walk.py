@@ -261,12 +261,21 @@ class Walker:
     def primitive(self, entry: Map, kind: str, name: str, context: Context, inputs: list[Tensor]) -> Tensor:
         full_name = context.prefix + name
         layer_id = (full_name, kind)
-        values = {}
-        for key, raw in entry.items():
-            if key not in ENTRY_FIELDS:  # most values are plain numbers: resolve only what has a `$`
-                values[key] = self.value(entry, key, context.scope, inputs[0], layer_id) if _has_dollar(raw) else raw
-        # Chains repeat the same layer on the same shapes thousands of times: infer each once.
-        key = (kind, _hashable(values), tuple(tensor.shape for tensor in inputs))
+        # Chains repeat the same layer on the same shapes thousands of times: infer each once,
+        # keyed by the field values (with their types: 1, 1.0 and true differ) and the shapes.
+        values: dict[str, Any] = {}
+        parts = []
+        for name_, raw in entry.items():
+            if name_ in ENTRY_FIELDS:
+                continue
+            kind_of = type(raw)
+            if kind_of is not int and kind_of is not float and kind_of is not bool:
+                raw = self.value(entry, name_, context.scope, inputs[0], layer_id) if _has_dollar(raw) else raw
+                kind_of = type(raw)
+            values[name_] = raw
+            parts.append((name_, kind_of, _hashable(raw) if isinstance(raw, (list, dict)) else raw))
+        shapes = (inputs[0].shape,) if len(inputs) == 1 else tuple(tensor.shape for tensor in inputs)
+        key = (kind, tuple(parts), shapes)
         known = self._inferred.get(key)
         if known is None:
             known = self._inferred[key] = self.infer(kind, values, entry, layer_id, inputs)
