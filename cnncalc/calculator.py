@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 from typing import Any
 
-from .errors import FieldError, Mark, ShapeError, SpecError
+from .errors import FieldError, ShapeError, SpecError
 from .graph import Graph, LayerRecord, Tensor
 from .layers import REGISTRY, build
 from .report import Report, summarize
@@ -13,7 +13,6 @@ from .layers.base import product
 from .field import input_field, receptive_field
 from .limits import COUNT_LIMIT, LIMIT_HINT, over_limit
 
-COMMAND_LINE = Mark("<command line>", 1, 1)
 
 
 def analyze_layer(kind: str, inputs: list[tuple[int, ...]], values: dict[str, Any], *, batch: int = 1,
@@ -42,7 +41,7 @@ def analyze_layer(kind: str, inputs: list[tuple[int, ...]], values: dict[str, An
     if problem:
         raise SpecError(problem, layer=layer_id, hint=LIMIT_HINT)
     field = receptive_field(cost.field, tensors, layer.arity)
-    record = LayerRecord(kind, kind, tuple(tensor.producer for tensor in tensors), layer, cost, field, (), (), COMMAND_LINE)
+    record = LayerRecord(kind, kind, tuple(tensor.producer for tensor in tensors), layer, cost, field, (), (), None)
     graph = Graph(kind, "<command line>", {tensor.producer: tensor.shape for tensor in tensors}, batch, dtype,
                   (record,), {kind: Tensor(cost.shape, kind, field)}, None, None)
     return summarize(graph, convention, optimizer)

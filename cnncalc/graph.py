@@ -33,7 +33,7 @@ class LayerRecord(NamedTuple):
     field: Field
     path: tuple[str, ...]  # the block or chain instances it sits in, outermost first
     block_types: tuple[str, ...]  # the type of each of those instances
-    mark: Mark
+    where: Any  # the spec's raw mark of the entry; `mark_of` turns it into file:line:col
 
 
 @dataclass(frozen=True)
@@ -49,3 +49,11 @@ class Graph:
     outputs: dict[str, Tensor]
     budgets: Any
     budget_marks: Any
+
+
+def mark_of(graph: Graph, record: LayerRecord) -> Mark:
+    """Where a layer was written. Made on demand: a 100,000-layer spec would build them all."""
+    from .yamlread import position
+
+    line, column = position(record.where)
+    return Mark(graph.source, line, column)

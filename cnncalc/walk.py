@@ -287,7 +287,7 @@ class Walker:
             if fields:
                 self._fields[fields] = receptive
         self.records.append(LayerRecord(full_name, kind, tuple(tensor.producer for tensor in inputs), layer, cost,
-                                        receptive, context.path, context.block_types, self.mark(entry.mark)))
+                                        receptive, context.path, context.block_types, entry.mark))
         return Tensor(cost.shape, full_name, receptive)
 
     def infer(self, kind: str, values: dict[str, Any], entry: Map, layer_id: tuple[str, str],

@@ -12,7 +12,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 from ..errors import SpecError
-from ..graph import Graph, LayerRecord
+from ..graph import Graph, LayerRecord, mark_of
 from ..layers import Shape
 from .mapping import MAPPERS, Call, Unsupported
 
@@ -47,19 +47,19 @@ def plan(graph: Graph, reserved: Collection[str]) -> Plan:
     steps = []
     for record in graph.layers:
         inputs = tuple(shapes[name] for name in record.inputs)
-        steps.append(Step(record.name, record.type, _module_call(record, inputs), paths.place(record.name),
+        steps.append(Step(record.name, record.type, _module_call(graph, record, inputs), paths.place(record.name),
                           record.inputs))
         shapes[record.name] = record.cost.shape
     outputs = tuple(tensor.producer for tensor in graph.outputs.values())
     return Plan(graph.name, graph.source, dict(graph.inputs), graph.batch, tuple(steps), outputs)
 
 
-def _module_call(record: LayerRecord, inputs: tuple[Shape, ...]) -> Call:
+def _module_call(graph: Graph, record: LayerRecord, inputs: tuple[Shape, ...]) -> Call:
     mapper = MAPPERS[type(record.layer)]
     try:
         return mapper(record.layer, inputs, record.cost.shape)
     except Unsupported as error:
-        raise SpecError(f"{error.what} has no exact PyTorch equivalent", mark=record.mark,
+        raise SpecError(f"{error.what} has no exact PyTorch equivalent", mark=mark_of(graph, record),
                         layer=(record.name, record.type), hint=error.why) from None
 
 
