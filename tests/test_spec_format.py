@@ -214,3 +214,21 @@ layers:
     for optimizer, copies in (("sgd", 2), ("momentum", 3), ("adam", 4)):
         totals = cnncalc.analyze(spec, optimizer=optimizer).totals
         assert totals.training_bytes == 80 * copies * 4 + 64 + 512 + 512
+
+
+def test_the_pure_python_yaml_parser_gives_the_same_values_and_marks(monkeypatch):
+    # cnncalc uses LibYAML's parser when PyYAML has it; without it, PyYAML's own must agree.
+    import yaml
+
+    from cnncalc import yamlread
+
+    text = "a: 1e-6\nb: [yes, ~, 0x1F, '5']\nc: &x {q: 1}\nd: {<<: *x, r: 2}\n"
+    with_libyaml = yamlread.load(text, "t.yaml")
+    totals_with_libyaml = cnncalc.analyze(REPEATED_BLOCK).totals
+    monkeypatch.setattr(yamlread, "_Parser", yaml.SafeLoader)
+    pure = yamlread.load(text, "t.yaml")
+    assert pure == with_libyaml == {"a": 1e-6, "b": ["yes", None, 31, "5"], "c": {"q": 1}, "d": {"q": 1, "r": 2}}
+    assert [yamlread.position(mark) for mark in pure["b"].item_marks] == [(2, 5), (2, 10), (2, 13), (2, 19)]
+    assert cnncalc.analyze(REPEATED_BLOCK).totals == totals_with_libyaml
+    with pytest.raises(cnncalc.SpecError, match="t.yaml:2:1: YAML syntax error"):
+        yamlread.load("a: [1,\n", "t.yaml")
