@@ -1,0 +1,229 @@
+"""Darknet sections as cnncalc layers: one method per section type, routes, shortcuts and detection heads."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from ..builder import SpecBuilder
+from .sections import Reader, Section
+from .tables import ACTIVATIONS, HEADS, PREFIX
+
+
+class _Converter:
+    """Turns checked sections into layers; `outputs[i]` names Darknet layer i's output."""
+
+    def __init__(self, filename: str, builder: SpecBuilder, input_name: str) -> None:
+        self.filename = filename
+        self.builder = builder
+        self.input_name = input_name
+        self.outputs: list[str] = []
+        self.heads: list[str] = []
+        self.reader: Reader
+        self.comment: str | None = None
+
+    @property
+    def previous(self) -> str:
+        return self.outputs[-1] if self.outputs else self.input_name
+
+    def add(self, kind: str, name: str, sources: list[str], fields: dict[str, Any] | None = None) -> str:
+        comment, self.comment = self.comment, None  # on the first layer a section makes
+        return self.builder.add(kind, name, sources, fields or {}, self.reader.where, comment)
+
+    def name(self, prefix: str) -> str:
+        return f"{prefix}_{self.reader.section.index}"
+
+    def reference(self, key: str, value: int) -> str:
+        here = self.reader.section.index
+        index = value if value >= 0 else here + value
+        if not 0 <= index < here:
+            raise self.reader.fail(key, f"{key}: {value} is layer {index}, but layer {here} can only read layers 0 "
+                                        f"to {here - 1}", "negative numbers count back from this layer")
+        return self.outputs[index]
+
+    def activation(self, source: str, default: str) -> str:
+        mapped = ACTIVATIONS[self.reader.text("activation", default)]
+        if mapped is None:
+            return source
+        kind, fields = mapped
+        return self.add(kind, self.name(self.reader.text("activation", default)), [source], dict(fields))
+
+    def convert(self, section: Section) -> None:
+        self.reader = Reader(self.filename, section)
+        shown = "".join(f" {key}={section.options[key].value}" for key in ("layers", "groups", "group_id", "from")
+                        if key in section.options and section.kind in ("route", "shortcut", "sam", "scale_channels"))
+        self.comment = f"{section.index}: [{section.written}]{shown} (line {section.line})"
+        if section.kind in HEADS:
+            self.outputs.append(self.head(section.kind))
+        else:
+            self.outputs.append(CONVERTERS[section.kind](self))
+
+    # -- one method per section type --------------------------------------------------
+
+    def convolutional(self) -> str:
+        return self._convolution("conv2d", "conv", "logistic")
+
+    def deconvolutional(self) -> str:
+        return self._convolution("conv_transpose2d", "deconv", "logistic")
+
+    def _convolution(self, kind: str, prefix: str, default_activation: str) -> str:
+        read = self.reader
+        size = read.integer("size", 1, 1)
+        stride, _ = read.strides()
+        padding = size // 2 if read.integer("pad", 0) else read.integer("padding", 0)
+        normalize = read.integer("batch_normalize", 0) != 0
+        fields: dict[str, Any] = {"out_channels": read.integer("filters", None, 1), "kernel_size": size}
+        groups = read.integer("groups", 1, 1)
+        for key, value, default in (("stride", stride, 1), ("padding", padding, 0), ("groups", groups, 1)):
+            if value != default:
+                fields[key] = value
+        if normalize:
+            fields["bias"] = False
+        out = self.add(kind, self.name(prefix), [self.previous], fields)
+        if normalize:
+            out = self.add("batchnorm2d", self.name("bn"), [out])
+        return self.activation(out, default_activation)
+
+    def maxpool(self) -> str:
+        return self._pool("maxpool2d", "max", {})
+
+    def local_avgpool(self) -> str:
+        return self._pool("avgpool2d", "local_avg", {"count_include_pad": False})
+
+    def _pool(self, kind: str, prefix: str, extra: dict[str, Any]) -> str:
+        read = self.reader
+        stride, plain = read.strides()
+        size = read.integer("size", plain, 1)
+        padding = read.integer("padding", size - 1)
+        begin, end = padding // 2, padding - padding // 2  # Darknet starts windows at -padding/2
+        fields: dict[str, Any] = {"kernel_size": size, "stride": stride}
+        if padding:
+            fields["padding"] = begin if begin == end else [[begin, end], [begin, end]]
+        fields.update(extra)
+        return self.add(kind, self.name(prefix), [self.previous], fields)
+
+    def avgpool(self) -> str:
+        return self.add("global_avgpool", self.name("avg"), [self.previous])
+
+    def route(self) -> str:
+        read = self.reader
+        layers = read.integers("layers")
+        if not layers:
+            raise read.fail("layers", "layers= names no layer", "e.g. layers=-1,-4")
+        sources = [self.reference("layers", value) for value in layers]
+        groups = read.integer("groups", 1, 1)
+        group = read.integer("group_id", 0)
+        if group >= groups:
+            raise read.fail("group_id", f"group_id={group} is not below groups={groups}")
+        if groups > 1:
+            parts = []
+            for number, source in enumerate(sources):
+                channels = self.builder.shape(source)[0]
+                if channels % groups:
+                    raise read.fail("groups", f"groups={groups} does not split the {channels} channels of "
+                                              f"'{source}' evenly")
+                width = channels // groups
+                name = self.name("route") if len(sources) == 1 else f"{self.name('route')}_part{number}"
+                parts.append(self.add("slice", name, [source], {"start": width * group, "end": width * (group + 1)}))
+            if len(parts) == 1:
+                return parts[0]
+            sources = parts
+        if len(sources) == 1:
+            return self.add("identity", self.name("route"), sources)
+        return self.add("concat", self.name("route"), sources)
+
+    def shortcut(self) -> str:
+        sources = [self.previous] + [self.reference("from", value) for value in self.reader.integers("from")]
+        return self.activation(self.add("add", self.name("shortcut"), sources), "linear")
+
+    def _multiply(self, prefix: str) -> str:
+        sources = [self.previous] + [self.reference("from", value) for value in self.reader.integers("from")]
+        return self.activation(self.add("mul", self.name(prefix), sources), "linear")
+
+    def sam(self) -> str:
+        return self._multiply("sam")
+
+    def scale_channels(self) -> str:
+        return self._multiply("scale_channels")
+
+    def upsample(self) -> str:
+        stride = self.reader.integer("stride", 2, -(2**31))
+        if stride < 1:
+            raise self.reader.fail("stride", f"stride={stride}: a negative stride makes [upsample] downsample, "
+                                             "which cnncalc has no layer type for")
+        return self.add("upsample", self.name("upsample"), [self.previous], {"scale_factor": stride})
+
+    def connected(self) -> str:
+        read = self.reader
+        source = self.previous
+        if len(self.builder.shape(source)) > 1:
+            source = self.add("flatten", self.name("flatten"), [source])
+        normalize = read.integer("batch_normalize", 0) != 0
+        fields: dict[str, Any] = {"out_features": read.integer("output", None, 1)}
+        if normalize:
+            fields["bias"] = False
+        out = self.add("linear", self.name("connected"), [source], fields)
+        if normalize:
+            out = self.add("batchnorm1d", self.name("bn"), [out])
+        return self.activation(out, "logistic")
+
+    def dropout(self) -> str:
+        return self.add("dropout", self.name("dropout"), [self.previous])
+
+    def softmax(self) -> str:
+        return self.add("softmax", self.name("softmax"), [self.previous])
+
+    def cost(self) -> str:
+        return self.add("identity", self.name("cost"), [self.previous])
+
+    def empty(self) -> str:
+        return self.add("identity", self.name("empty"), [self.previous])
+
+    def batchnorm(self) -> str:
+        kind = "batchnorm2d" if len(self.builder.shape(self.previous)) == 3 else "batchnorm1d"
+        return self.add(kind, self.name("bn"), [self.previous])
+
+    def activation_section(self) -> str:
+        out = self.activation(self.previous, "linear")
+        return out if out != self.previous else self.add("identity", self.name("linear"), [self.previous])
+
+    def lrn(self) -> str:
+        read = self.reader
+        fields: dict[str, Any] = {"size": read.integer("size", 5, 1)}
+        for key, name, default in (("alpha", "alpha", 1e-4), ("beta", "beta", 0.75), ("kappa", "k", 1.0)):
+            value = read.number(key, default)
+            if value != default:
+                fields[name] = value
+        return self.add("lrn", self.name("lrn"), [self.previous], fields)
+
+    def head(self, kind: str) -> str:
+        """A detection head: boxes decoded from its input, nothing counted; checked as Darknet checks it."""
+        read = self.reader
+        channels = self.builder.shape(self.previous)[0]
+        classes = read.integer("classes", 20 if kind != "detection" else 1)
+        anchors = read.integer("num", 1, 1)
+        if kind in ("yolo", "gaussian_yolo"):
+            if read.has("mask"):
+                anchors = len(read.integers("mask"))
+            per_anchor, rule = (classes + 5, "classes + 5") if kind == "yolo" else (classes + 9, "classes + 9")
+        elif kind == "region":
+            per_anchor, rule = classes + read.integer("coords", 4) + 1, "classes + coords + 1"
+        else:
+            per_anchor = 0
+        if per_anchor and channels != anchors * per_anchor:
+            raise read.fail(None, f"the layer before [{read.section.written}] has {channels} channels, but "
+                                  f"{anchors} anchors of {rule} = {per_anchor} need {anchors * per_anchor}",
+                            "set filters= of the convolution before it to that number, as Darknet requires")
+        name = self.add("identity", self.name(PREFIX.get(kind, kind)), [self.previous])
+        self.heads.append(name)
+        return name
+
+
+CONVERTERS: dict[str, Callable[[_Converter], str]] = {
+    "convolutional": _Converter.convolutional, "deconvolutional": _Converter.deconvolutional,
+    "maxpool": _Converter.maxpool, "local_avgpool": _Converter.local_avgpool, "avgpool": _Converter.avgpool,
+    "route": _Converter.route, "shortcut": _Converter.shortcut, "upsample": _Converter.upsample,
+    "connected": _Converter.connected, "dropout": _Converter.dropout, "softmax": _Converter.softmax,
+    "cost": _Converter.cost, "batchnorm": _Converter.batchnorm, "activation": _Converter.activation_section,
+    "lrn": _Converter.lrn, "sam": _Converter.sam, "scale_channels": _Converter.scale_channels,
+    "empty": _Converter.empty,
+}

@@ -1,0 +1,150 @@
+"""Reading a cfg: its [section]s with the line and column of every option, and typed access to them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ...errors import Mark, SpecError
+from ..builder import Where
+from .tables import ALIASES, PREFIX
+
+
+@dataclass(frozen=True)
+class Option:
+    value: str
+    line: int
+    column: int  # of the value
+    key_column: int
+
+
+@dataclass
+class Section:
+    """One [section] of the cfg: its kind as written and its options, first one of a key kept (as Darknet)."""
+
+    written: str
+    line: int
+    column: int
+    index: int  # Darknet's layer number; -1 for [net]
+    options: dict[str, Option] = field(default_factory=dict)
+    repeated: dict[str, Option] = field(default_factory=dict)
+
+    @property
+    def kind(self) -> str:
+        name = self.written.lower()
+        return ALIASES.get(name, name)
+
+    @property
+    def prefix(self) -> str:
+        return PREFIX.get(self.kind, self.kind)
+
+
+def read_cfg(text: str, filename: str) -> list[Section]:
+    """The sections of a cfg, with the line and column of everything; malformed lines are errors."""
+    sections: list[Section] = []
+    index = -1
+    for number, raw in enumerate(text.splitlines(), 1):
+        content = raw.strip()
+        if not content or content[0] in "#;":
+            continue
+        column = len(raw) - len(raw.lstrip()) + 1
+        for marker in "#;":  # a comment after a value
+            content = content.split(marker, 1)[0].rstrip()
+        if content.startswith("["):
+            name = content[1:-1].strip() if content.endswith("]") else ""
+            if not content.endswith("]") or not name or "[" in name or "]" in name:
+                raise SpecError(f"malformed section header '{content}'", mark=Mark(filename, number, column),
+                                hint="a section is a name in brackets on a line of its own, e.g. [convolutional]")
+            sections.append(Section(name, number, column, index))
+            index += 1
+            continue
+        key, sep, value = content.partition("=")
+        key = "".join(key.split())
+        where = Mark(filename, number, column)
+        if not sections:
+            raise SpecError(f"'{content}' comes before the first [section]", mark=where,
+                            hint="a Darknet cfg starts with [net]")
+        section = sections[-1]
+        if not sep or not key:
+            raise SpecError(f"[{section.written}]: expected key=value, found '{content}'", mark=where,
+                            hint="a truncated or mistyped line? cfg lines are [section] or key=value")
+        option = Option("".join(value.split()), number, column + raw.lstrip().index("=") + 1, column)
+        if key in section.options:
+            section.repeated.setdefault(key, option)
+        else:
+            section.options[key] = option
+    if not sections:
+        raise SpecError("the file has no [sections]", mark=Mark(filename, 1, 1),
+                        hint="a Darknet cfg starts with [net], then one section per layer")
+    return sections
+
+
+class Reader:
+    """Typed access to one section's options; every problem names the line and the layer."""
+
+    def __init__(self, filename: str, section: Section) -> None:
+        self.filename = filename
+        self.section = section
+        name = f"{section.prefix}_{section.index}" if section.index >= 0 else "net"
+        self.where = Where(Mark(filename, section.line, section.column), (name, f"[{section.written}]"))
+
+    def fail(self, key: str | None, problem: str, hint: str | None = None, at_key: bool = False) -> SpecError:
+        """An error at the value of `key` (at the key itself with at_key), else at the section's header."""
+        option = self.section.options.get(key) if key else None
+        mark = self.where.mark
+        if option is not None:
+            mark = Mark(self.filename, option.line, option.key_column if at_key else option.column)
+        return SpecError(problem, mark=mark, layer=self.where.layer, hint=hint)
+
+    def has(self, key: str) -> bool:
+        return key in self.section.options
+
+    def raw(self, key: str) -> Option | None:
+        if key in self.section.repeated:
+            again = self.section.repeated[key]
+            raise SpecError(f"{key} is given twice (lines {self.section.options[key].line} and {again.line})",
+                            mark=Mark(self.filename, again.line, again.key_column), layer=self.where.layer,
+                            hint="keep one: Darknet would use the first and ignore the other")
+        return self.section.options.get(key)
+
+    def text(self, key: str, default: str) -> str:
+        option = self.raw(key)
+        return default if option is None else option.value
+
+    def integer(self, key: str, default: int | None = None, minimum: int = 0) -> int:
+        option = self.raw(key)
+        if option is None:
+            if default is None:
+                raise self.fail(None, f"[{self.section.written}] needs {key}=", "a truncated section?")
+            return default
+        try:
+            value = int(option.value)
+        except ValueError:
+            raise self.fail(key, f"{key}={option.value} is not a whole number") from None
+        if value < minimum:
+            raise self.fail(key, f"{key}={value} is below {minimum}")
+        return value
+
+    def number(self, key: str, default: float) -> float:
+        option = self.raw(key)
+        if option is None:
+            return default
+        try:
+            return float(option.value)
+        except ValueError:
+            raise self.fail(key, f"{key}={option.value} is not a number") from None
+
+    def integers(self, key: str) -> list[int]:
+        option = self.raw(key)
+        if option is None:
+            raise self.fail(None, f"[{self.section.written}] needs {key}=", "e.g. layers=-1,-4")
+        try:
+            return [int(item) for item in option.value.split(",") if item != ""]
+        except ValueError:
+            raise self.fail(key, f"{key}={option.value} is not a list of layer numbers") from None
+
+    def strides(self) -> tuple[int | list[int], int]:
+        """(stride as cnncalc takes it: one number, or [y, x]; the plain `stride`)."""
+        stride = self.integer("stride", 1, 1)
+        across = self.integer("stride_x", stride, 1)
+        down = self.integer("stride_y", stride, 1)
+        return (across if across == down else [down, across]), stride
