@@ -18,7 +18,8 @@ from .layers.base import product
 from .layers.fields import describe
 from .field import input_field
 from .limits import COUNT_LIMIT
-from .walk import Context, Names, Walker, expression_problem
+from .scope import Context, Names, expression_problem
+from .walk import Walker
 from .yamlread import Map, Seq, decode, load, position
 
 DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "int8": 1}

@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 from collections import ChainMap
 from collections.abc import Mapping, MutableMapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
 from . import expr
@@ -22,46 +22,8 @@ from .layers import REGISTRY, Cost, Layer, build
 from .layers.base import ENTRY_FIELDS
 from .layers.fields import describe
 from .limits import LAYER_LIMIT, LIMIT_HINT, NESTING_LIMIT, SizeEstimate, literal_repeat, over_limit
+from .scope import Context, Names, expression_problem
 from .yamlread import Map, Seq, position
-
-
-
-@dataclass
-class Names:
-    """What `from:` can name inside one chain; inline chains also see their parent's."""
-
-    local: dict[str, Tensor] = field(default_factory=dict)
-    bound: dict[str, Tensor] = field(default_factory=dict)  # `input`, a block's named inputs
-    parent: Names | None = None
-
-    def find(self, name: str) -> Tensor | None:
-        names: Names | None = self
-        while names is not None:
-            found = names.local.get(name) or names.bound.get(name)
-            if found is not None:
-                return found
-            names = names.parent
-        return None
-
-    def known(self) -> list[str]:
-        result: list[str] = []
-        names: Names | None = self
-        while names is not None:
-            result += list(names.local) + list(names.bound)
-            names = names.parent
-        return list(dict.fromkeys(result))  # the only input is both 'input' and a local name
-
-
-@dataclass(frozen=True)
-class Context:
-    """Where a chain runs: its scope of parameters, name prefix and enclosing instances."""
-
-    scope: MutableMapping[str, Any]  # a dict, or ChainMaps over one: scopes are layered, never copied
-    prefix: str
-    path: tuple[str, ...]
-    block_types: tuple[str, ...]
-    active_blocks: tuple[str, ...]
-    fanout: int = 1  # how often this chain may still run: the repeats around it, multiplied
 
 
 class Walker:
@@ -428,16 +390,6 @@ class Walker:
         if "name" not in entry and isinstance(written, str):
             before[written] -= 1
         return _early_id(entry, written, before, context, index)
-
-
-GRAMMAR = ("an expression takes numbers, strings, names in scope, + - * / // % **, comparisons, and/or/not, "
-           "x if c else y, indexing like in_shape[1], and the functions " + " ".join(expr.FUNCTIONS))
-
-
-def expression_problem(error: expr.ExpressionError) -> tuple[str, str]:
-    """(problem, hint) of an expression error: its own hint, else what the grammar accepts."""
-    problem, _, hint = str(error).partition("; ")
-    return problem, hint or GRAMMAR
 
 
 def _shape_scope(scope: dict[str, Any], tensor: Tensor) -> None:
