@@ -43,5 +43,5 @@ def analyze_layer(kind: str, inputs: list[tuple[int, ...]], values: dict[str, An
     field = receptive_field(cost.field, tensors, layer.arity)
     record = LayerRecord(kind, kind, tuple(tensor.producer for tensor in tensors), layer, cost, field, (), (), None)
     graph = Graph(kind, "<command line>", {tensor.producer: tensor.shape for tensor in tensors}, batch, dtype,
-                  (record,), {kind: Tensor(cost.shape, kind, field)}, None, None)
+                  (record,), {kind: Tensor(cost.shape, kind, field)}, None)
     return summarize(graph, convention, optimizer)

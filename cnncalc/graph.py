@@ -47,8 +47,7 @@ class Graph:
     dtype: str
     layers: tuple[LayerRecord, ...]
     outputs: dict[str, Tensor]
-    budgets: Any
-    budget_marks: Any
+    budgets: Any  # the spec's `budgets:` as read, with its marks (cnncalc.budgets parses it)
 
 
 def mark_of(graph: Graph, record: LayerRecord) -> Mark:

@@ -107,7 +107,7 @@ class _Reader:
         outputs = self.outputs(root, walker, names, last)
         name = root.get("name", Path(self.filename).stem)
         return Graph(str(name), self.filename, inputs, batch, dtype, tuple(walker.records), outputs,
-                     root.get("budgets"), root)
+                     root.get("budgets"))
 
     def check_keys(self, mapping: Map, allowed: tuple[str, ...], what: str) -> None:
         for key in mapping:
