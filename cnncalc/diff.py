@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from .errors import Mark, SpecError
+from .files import read_bounded
+from .yamlread import decode
 
 TOTALS = ("params", "buffers", "macs", "flops", "weights_bytes", "activation_bytes", "peak_activation_bytes",
           "training_bytes")
@@ -52,10 +54,9 @@ class Diff:
 def load_analysis(source: Path, analyze_options: dict[str, Any]) -> dict[str, Any]:
     """A report in its JSON form: read from a `.json` file, or analysed from a spec."""
     if source.suffix == ".json":
+        text = decode(read_bounded(source), str(source))
         try:
-            data = json.loads(source.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError) as error:
-            raise SpecError(f"cannot read {source}: {error}") from None
+            data = json.loads(text)
         except json.JSONDecodeError as error:
             raise SpecError(f"not JSON: {error.msg}", mark=Mark(str(source), error.lineno, error.colno),
                             hint="give a report written by `cnncalc analyze --format json`") from None

@@ -17,6 +17,7 @@ from .layers import REGISTRY, Shape
 from .layers.base import product
 from .layers.fields import describe
 from .field import input_field
+from .files import read_bounded
 from .limits import COUNT_LIMIT
 from .scope import Context, Names, expression_problem
 from .walk import Walker
@@ -44,11 +45,7 @@ def read_source(source: str | os.PathLike[str]) -> tuple[str, str]:
     if isinstance(source, str) and "\n" in source:
         return source, "<spec>"
     path = Path(source)
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise SpecError(f"cannot read {path}: {error.strerror or error}", hint="give the path of a YAML spec") from None
-    return decode(data, str(path)), str(path)
+    return decode(read_bounded(path, hint="give the path of a YAML spec"), str(path)), str(path)
 
 
 def parse(source: str | os.PathLike[str], overrides: Overrides | None = None) -> Graph:

@@ -74,7 +74,20 @@ def decode(data: bytes, filename: str) -> str:
 
 def load(text: str, filename: str) -> Any:
     """The one YAML document in `text`, as Map, Seq and plain scalars."""
-    parser = _Parser(text)
+    try:
+        return _load(_Parser(text), filename)
+    except SpecError as error:
+        if _Parser is yaml.SafeLoader or not error.problem.endswith(_LIBYAML_DEPTH):
+            raise
+    # LibYAML 0.2.6 (PyYAML 6.0.4) stops at 1,000 levels while scanning ahead of the
+    # events; the pure-Python parser has no limit, so cnncalc's own answers, at its place.
+    return _load(yaml.SafeLoader(text), filename)
+
+
+_LIBYAML_DEPTH = "exceeded maximum nesting depth"
+
+
+def _load(parser: Any, filename: str) -> Any:
     try:
         return _Builder(parser, filename).document()
     except yaml.MarkedYAMLError as error:

@@ -35,6 +35,14 @@ def test_readme_mentions_every_command_and_option():
                     assert option in readme, f"{name} {option}"
 
 
+def test_ci_runs_the_readmes_test_command():
+    """.ci/run is the README's test command, so a missing install step fails in CI first."""
+    readme = (ROOT / "README.md").read_text()
+    command = (ROOT / ".ci" / "run").read_text().rstrip().splitlines()[-1]
+    assert f"```sh\n{command}\n```" in readme
+    assert "-c .ci/constraints.txt" in command and "torch==" in (ROOT / ".ci" / "constraints.txt").read_text()
+
+
 def test_peer_comparison_quotes_cnncalcs_current_figures():
     import cnncalc
 

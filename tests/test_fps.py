@@ -14,7 +14,6 @@ from cnncalc.chips import load_chips
 from cnncalc.cli import main
 from cnncalc.fps import Compute, on_chip, roofline, solve
 
-SHARED_CHIPS = Path(__file__).resolve().parents[2] / "shared" / "chips.yaml"
 
 
 def run(*arguments: str) -> tuple[int, str, str]:
@@ -90,11 +89,6 @@ def test_unknown_chip_gets_a_did_you_mean():
 def test_two_of_three_are_needed():
     code, _, err = run("fps", "--flops", "1G")
     assert code == 2 and "give two of" in err
-
-
-@pytest.mark.skipif(not SHARED_CHIPS.exists(), reason="the shared chip table is not beside the repository")
-def test_built_in_table_is_the_shared_table():
-    assert (Path(cnncalc.__file__).parent / "data" / "chips.yaml").read_text() == SHARED_CHIPS.read_text()
 
 
 def test_chips_lists_every_chip_with_its_source():

@@ -135,13 +135,10 @@ def header_for(source: str | os.PathLike[str]) -> str:
 
 def read_text(path: Path) -> str:
     """A model file's text, or a SpecError naming the file (and the first bad byte)."""
+    from ..files import read_bounded
     from ..yamlread import decode
 
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise SpecError(f"cannot read {path}: {error.strerror or error}") from None
-    return decode(data, str(path))
+    return decode(read_bounded(path), str(path))
 
 
 def imported_label(source: str | os.PathLike[str]) -> str:

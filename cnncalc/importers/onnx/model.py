@@ -10,6 +10,7 @@ import onnx
 from onnx import helper
 
 from ...errors import SpecError
+from ...files import ONNX_LIMIT, read_bounded
 from ..builder import Where
 
 Shape = tuple[int, ...]
@@ -45,10 +46,7 @@ def load(path: Path) -> onnx.ModelProto:
 
     External weights are not loaded: only their shapes, which the file itself holds, are needed.
     """
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise SpecError(f"cannot read {path}: {error.strerror or error}") from None
+    data = read_bounded(path, ONNX_LIMIT)
     hint = "give a .onnx file written by an exporter (torch.onnx.export, tf2onnx ...), complete"
     try:
         model = onnx.load_model_from_string(data)
