@@ -7,6 +7,7 @@ forward pass returns. The specs of specs/ are checked in test_import_roundtrip.p
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -227,6 +228,24 @@ def test_factory_source(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     report = analysed(spec)
     assert (report.totals.params, report.assumptions.batch) == (4 * 27 + 4 + 144 * 2 + 2, 2)
     assert [layer["name"] for layer in spec["layers"]] == ["0", "1", "2", "3"]
+
+
+def test_an_installed_package_wins_over_a_folder_of_the_current_directory(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A checkout holding `torchvision/` must not replace the installed torchvision: its code never runs."""
+    installed, checkout = tmp_path / "site-packages", tmp_path / "checkout"
+    for folder, body in ((installed, "from torch import nn\ndef build():\n    return nn.Conv2d(3, 4, 1)\n"),
+                         (checkout, "import pathlib\npathlib.Path('RAN').write_text('the checkout ran')\n"
+                                    "def build():\n    raise SystemExit('shadowed')\n")):
+        (folder / "cnncalc_probe_package").mkdir(parents=True)
+        (folder / "cnncalc_probe_package" / "__init__.py").write_text(body)
+    monkeypatch.syspath_prepend(str(installed))
+    monkeypatch.chdir(checkout)
+    monkeypatch.setattr(sys, "path", [os.getcwd(), *sys.path])  # as `python -m` would put it first
+    spec = to_spec("torch:cnncalc_probe_package:build", ImportOptions({"": (3, 8, 8)}))
+    assert [layer["type"] for layer in spec["layers"]] == ["conv2d"]
+    assert not (checkout / "RAN").exists()
+    assert sys.path[0] == os.getcwd(), "sys.path is given back as it was"
 
 
 @pytest.mark.parametrize("source,problem", [

@@ -27,7 +27,8 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import torch
@@ -69,37 +70,49 @@ def from_torch(module: nn.Module, input_shape: Any = None, *, batch: int = 1,
 
 
 def load_factory(source: str) -> tuple[nn.Module, str]:
-    """Import `package.module`, call `factory()`; the current directory is importable, as with `python -m`."""
+    """Import `package.module`, call `factory()`; the current directory supplies only a
+    module that is installed nowhere else."""
     text = source[len(PREFIX):] if source.startswith(PREFIX) else source
     module_name, _, attribute = text.partition(":")
     if not module_name or not attribute:
         raise SpecError(f"{source}: expected torch:package.module:factory",
                         hint="e.g. torch:torchvision.models:resnet18 or torch:mymodels:build")
-    added = os.getcwd() not in sys.path
-    if added:
-        sys.path.insert(0, os.getcwd())
-    try:
-        found: Any = importlib.import_module(module_name)
-    except ImportError as error:
-        raise SpecError(f"{source}: cannot import {module_name}: {error}",
-                        hint="run from the directory that holds it, or install its package") from None
-    finally:
-        if added:
-            sys.path.remove(os.getcwd())
-    for part in attribute.split("."):
-        if not hasattr(found, part):
-            raise SpecError(f"{source}: {module_name} has no '{attribute}'", hint="name a function or class in it")
-        found = getattr(found, part)
-    if not callable(found):
-        raise SpecError(f"{source}: '{attribute}' is not callable", hint="name a function returning a module")
-    try:
-        module = found()
-    except Exception as error:
-        raise SpecError(f"{source}: {attribute}() raised {type(error).__name__}: {error}",
-                        hint="the factory is called with no arguments") from None
+    with _current_directory_last():
+        try:
+            found: Any = importlib.import_module(module_name)
+        except ImportError as error:
+            raise SpecError(f"{source}: cannot import {module_name}: {error}",
+                            hint="run from the directory that holds it, or install its package") from None
+        for part in attribute.split("."):
+            if not hasattr(found, part):
+                raise SpecError(f"{source}: {module_name} has no '{attribute}'", hint="name a function or class in it")
+            found = getattr(found, part)
+        if not callable(found):
+            raise SpecError(f"{source}: '{attribute}' is not callable", hint="name a function returning a module")
+        try:
+            module = found()
+        except Exception as error:
+            raise SpecError(f"{source}: {attribute}() raised {type(error).__name__}: {error}",
+                            hint="the factory is called with no arguments") from None
     if not isinstance(module, nn.Module):
         raise SpecError(f"{source}: {attribute}() returned {type(module).__name__}, not a torch.nn.Module")
     return module, attribute.split(".")[-1]
+
+
+@contextmanager
+def _current_directory_last() -> Iterator[None]:
+    """sys.path with the current directory moved to its end, for the import and the factory call.
+
+    A checkout that holds a folder `torchvision/` must not replace the installed torchvision
+    (its `__init__.py` would run): installed packages come first, the current directory last.
+    """
+    here = os.getcwd()
+    saved = list(sys.path)
+    sys.path[:] = [entry for entry in saved if os.path.abspath(entry or os.curdir) != here] + [here]
+    try:
+        yield
+    finally:
+        sys.path[:] = saved
 
 
 def convert(module: nn.Module, inputs: dict[str, Shape], batch: int | None, name: str, label: str) -> dict[str, Any]:
