@@ -35,6 +35,7 @@ class SizeEstimate:
     def __init__(self, blocks: dict[str, Map]) -> None:
         self.blocks = blocks
         self._sizes: dict[tuple[str, bool], int] = {}
+        self._chains: dict[tuple[int, int, bool], int] = {}
 
     def static_size(self, entry: Map, depth: int = 0, certain: bool = False) -> int:
         """Entries one instance of `entry` expands to, literal repeats counted (for the limit).
@@ -59,11 +60,17 @@ class SizeEstimate:
     def _chain_size(self, entries: Any, depth: int, certain: bool = False) -> int:
         if not isinstance(entries, Seq):
             return 1
-        total = 1
-        for entry in entries:
-            if isinstance(entry, Map):
-                total += literal_repeat(entry) * self.static_size(entry, depth, certain)
-        return min(total, LAYER_LIMIT + 1)
+        # Inline chains nest: without this, each instance of a repeat re-counts everything
+        # below it, and 46 nested chains repeated 20,000 times took minutes. The spec's
+        # values live as long as the walk, so their ids stay theirs.
+        key = (id(entries), depth, certain)
+        if key not in self._chains:
+            total = 1
+            for entry in entries:
+                if isinstance(entry, Map):
+                    total += literal_repeat(entry) * self.static_size(entry, depth, certain)
+            self._chains[key] = min(total, LAYER_LIMIT + 1)
+        return self._chains[key]
 
 
 def literal_repeat(entry: Map) -> int:
