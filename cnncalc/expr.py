@@ -1,4 +1,4 @@
-"""`$name` and `${...}` in spec values: a small, safe expression language.
+"""The language inside `${...}`: a small, safe expression language (interpolate.py fills strings with it).
 
 The text inside `${...}` is parsed with `ast.parse` and walked against a whitelist;
 nothing is ever handed to eval or exec. Every limit below exists so that a hostile
@@ -12,7 +12,6 @@ import difflib
 import functools
 import math
 import operator
-import re
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeGuard
@@ -78,76 +77,25 @@ _REJECTED: dict[type[ast.AST], str] = {
     ast.Invert: "operator '~'", ast.In: "operator 'in'", ast.NotIn: "operator 'not in'",
     ast.Is: "operator 'is'", ast.IsNot: "operator 'is not'",
 }  # fmt: skip
-_NAME_REFERENCE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
-
-
-def contains_expression(value: object) -> bool:
-    """True when resolve() could change the value: a string with a `$` in it."""
-    return isinstance(value, str) and "$" in value
-
-
-def resolve(value: object, scope: Mapping[str, object]) -> object:
-    """Replace `$name`, `${expr}` or text with `${expr}` in it; anything else as is.
-
-    `$name` or `${expr}` as the whole string keeps the value's type; inside text each
-    `${expr}` becomes str(value), so "conv${i}" is "conv3". A `${` without its `}` is an
-    error rather than text, because it is almost always a typo.
-    """
-    if not isinstance(value, str) or "$" not in value:
-        return value
-    if match := _NAME_REFERENCE.fullmatch(value):
-        return _lookup(match[1], scope)
-    spans = _expression_spans(value)
-    if spans == [(0, len(value))]:
-        return evaluate(value[2:-1], scope)
-    pieces, position = [], 0
-    for start, end in spans:
-        pieces += [value[position:start], str(evaluate(value[start + 2 : end - 1], scope))]
-        position = end
-    return "".join(pieces) + value[position:]
-
-
-def _expression_spans(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each `${...}` in text, end just past its closing brace."""
-    spans: list[tuple[int, int]] = []
-    start = text.find("${")
-    while start != -1:
-        end = _closing_brace(text, start + 2) + 1
-        spans.append((start, end))
-        start = text.find("${", end)
-    return spans
-
-
-def _closing_brace(text: str, position: int) -> int:
-    # Braces inside quotes don't count, so "${'}' + x}" ends at the last brace.
-    depth, quote, index = 0, "", position
-    while index < len(text):
-        char = text[index]
-        if quote:
-            if char == "\\":
-                index += 1  # an escaped character cannot end the string
-            elif char == quote:
-                quote = ""
-        elif char in "'\"":
-            quote = char
-        elif char == "{":
-            depth += 1
-        elif char == "}":
-            if depth == 0:
-                return index
-            depth -= 1
-        index += 1
-    raise ExpressionError(f"'${{' without its closing '}}' in '{text}'")
 
 
 def evaluate(source: str, scope: Mapping[str, object]) -> object:
     """Evaluate the text inside ${...}; every failure is an ExpressionError."""
+    check_length(source)
+    return evaluate_tree(parse(source)[0], source, scope)
+
+
+def check_length(source: str) -> None:
     if len(source) > MAX_SOURCE_LENGTH:
         raise ExpressionError(
             f"expression too long ({len(source)} characters; the limit is {MAX_SOURCE_LENGTH})"
         )
+
+
+def evaluate_tree(tree: ast.expr, source: str, scope: Mapping[str, object]) -> object:
+    """Evaluate a tree `parse` made of `source`; every failure is an ExpressionError."""
     try:
-        return _evaluate_node(_parse(source), scope)
+        return _evaluate_node(tree, scope)
     except ZeroDivisionError:
         raise ExpressionError(f"division by zero in '{source}'") from None
     except OverflowError:
@@ -159,16 +107,19 @@ def evaluate(source: str, scope: Mapping[str, object]) -> object:
 
 
 @functools.lru_cache(maxsize=4096)  # the same text is evaluated again in every repeat
-def _parse(source: str) -> ast.expr:
+def parse(source: str) -> tuple[ast.expr, tuple[str, ...], int]:
+    """The checked tree, the names it reads (in order, once each) and its size in nodes."""
     try:
         with warnings.catch_warnings():  # "invalid decimal literal" etc. are errors here
             warnings.simplefilter("ignore")
             tree = ast.parse(source.strip(), mode="eval").body
     except SyntaxError as error:
         raise ExpressionError(f"syntax error in expression '{source}': {error.msg}") from None
-    for node in ast.walk(tree):  # iterative, so depth cannot blow the stack here
+    nodes = list(ast.walk(tree))  # iterative, so depth cannot blow the stack here
+    for node in nodes:
         _check_node(node)
-    return tree
+    names = dict.fromkeys(node.id for node in nodes if isinstance(node, ast.Name) and node.id not in _CONSTANTS)
+    return tree, tuple(names), len(nodes)
 
 
 def _check_node(node: ast.AST) -> None:
@@ -212,7 +163,7 @@ def _evaluate_node(node: ast.expr, scope: Mapping[str, object]) -> object:
         case ast.Constant(value=value):
             return value
         case ast.Name(id=name):
-            return _CONSTANTS[name] if name in _CONSTANTS else _lookup(name, scope)
+            return _CONSTANTS[name] if name in _CONSTANTS else lookup(name, scope)
         case ast.List(elts=items) | ast.Tuple(elts=items):
             return [_evaluate_node(item, scope) for item in items]
         case ast.UnaryOp(op=ast.Not(), operand=operand):
@@ -234,7 +185,7 @@ def _evaluate_node(node: ast.expr, scope: Mapping[str, object]) -> object:
     raise ExpressionError(f"{type(node).__name__} not allowed in expressions")
 
 
-def _lookup(name: str, scope: Mapping[str, object]) -> object:
+def lookup(name: str, scope: Mapping[str, object]) -> object:
     if name in scope:
         return scope[name]
     known = [key for key in scope if isinstance(key, str)]  # YAML keys may also be null or numbers

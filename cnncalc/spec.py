@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import expr
+from . import expr, interpolate
 from .errors import Mark, SpecError
 from .graph import Graph, Tensor
 from .layers import REGISTRY, Shape
@@ -133,7 +133,7 @@ class _Reader:
                 scope[key] = self.overrides.params[key]
                 continue
             try:
-                scope[key] = expr.resolve(value, scope)
+                scope[key] = interpolate.resolve(value, scope)
             except expr.ExpressionError as error:
                 problem, hint = expression_problem(error)
                 raise self.fail(f"parameter '{key}': {problem}", raw.value_marks[key], hint) from None
@@ -193,7 +193,7 @@ class _Reader:
     def shape(self, value: Map, params: dict[str, Any], name: str) -> Shape:
         raw, at = value["shape"], value.value_marks["shape"]
         try:
-            sizes = [expr.resolve(item, params) for item in raw] if isinstance(raw, list) else expr.resolve(raw, params)
+            sizes = [interpolate.resolve(item, params) for item in raw] if isinstance(raw, list) else interpolate.resolve(raw, params)
         except expr.ExpressionError as error:
             problem, hint = expression_problem(error)
             raise self.fail(f"input '{name}' shape: {problem}", at, hint) from None
@@ -207,7 +207,7 @@ class _Reader:
 
     def batch(self, raw: Any, at: Any, params: dict[str, Any]) -> int:
         try:
-            value = expr.resolve(raw, params)
+            value = interpolate.resolve(raw, params)
         except expr.ExpressionError as error:
             problem, hint = expression_problem(error)
             raise self.fail(f"batch: {problem}", at, hint) from None

@@ -14,7 +14,7 @@ from collections.abc import Mapping, MutableMapping
 from dataclasses import replace
 from typing import Any
 
-from . import expr
+from . import expr, interpolate
 from .errors import FieldError, Mark, ShapeError, SpecError
 from .field import receptive_field
 from .graph import Field, LayerRecord, Tensor
@@ -39,6 +39,7 @@ class Walker:
         self._layers: dict[Any, Layer] = {}
         self._inferred: dict[Any, tuple[Layer, Cost]] = {}
         self._fields: dict[Any, Field] = {}
+        self.evaluator = interpolate.Evaluator()
 
     def mark(self, raw: Any) -> Mark:
         line, column = position(raw)
@@ -351,7 +352,7 @@ class Walker:
         try:
             if isinstance(raw, list):
                 return [self.resolve(item, scope, mark, layer) for item in raw]
-            return expr.resolve(raw, scope)
+            return interpolate.resolve(raw, scope, self.evaluator)
         except expr.ExpressionError as error:
             problem, hint = expression_problem(error)
             raise self.fail(problem, mark, layer, hint) from None

@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cnncalc.expr import ExpressionError, contains_expression, evaluate, resolve
+from cnncalc.expr import ExpressionError, evaluate
+from cnncalc.interpolate import contains_expression, resolve
 
 SCOPE: dict[str, object] = {
     "width": 0.5,
