@@ -26,6 +26,7 @@ _ALLOWED_TAGS = {f"{_CORE}{name}" for name in ("str", "int", "float", "bool", "n
 _INT = re.compile(r"[-+]?[0-9]+")
 _FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
 _MISSING = object()
+_NON_PRINTABLE = yaml.reader.Reader.NON_PRINTABLE
 _SPECIAL = {
     "": None, "~": None, "null": None, "Null": None, "NULL": None,
     "true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False,
@@ -75,19 +76,19 @@ def decode(data: bytes, filename: str) -> str:
 def load(text: str, filename: str) -> Any:
     """The one YAML document in `text`, as Map, Seq and plain scalars."""
     try:
-        return _load(_Parser(text), filename)
+        return _load(_Parser(text), text, filename)
     except SpecError as error:
         if _Parser is yaml.SafeLoader or not error.problem.endswith(_LIBYAML_DEPTH):
             raise
     # LibYAML 0.2.6 (PyYAML 6.0.4) stops at 1,000 levels while scanning ahead of the
     # events; the pure-Python parser has no limit, so cnncalc's own answers, at its place.
-    return _load(yaml.SafeLoader(text), filename)
+    return _load(yaml.SafeLoader(text), text, filename)
 
 
 _LIBYAML_DEPTH = "exceeded maximum nesting depth"
 
 
-def _load(parser: Any, filename: str) -> Any:
+def _load(parser: Any, text: str, filename: str) -> Any:
     try:
         return _Builder(parser, filename).document()
     except yaml.MarkedYAMLError as error:
@@ -95,10 +96,23 @@ def _load(parser: Any, filename: str) -> Any:
         mark = Mark(filename, place.line + 1, place.column + 1) if place else Mark(filename, 1, 1)
         raise SpecError(f"YAML syntax error: {error.problem or error.context}", mark=mark,
                         hint=_syntax_hint(error)) from None
+    except yaml.reader.ReaderError:
+        raise _unprintable(text, filename) from None
     except yaml.YAMLError as error:
         raise SpecError(f"YAML error: {error}", mark=Mark(filename, 1, 1)) from None
     finally:
         parser.dispose()
+
+
+def _unprintable(text: str, filename: str) -> SpecError:
+    """A control character YAML refuses, at its own line and column (PyYAML gives an offset)."""
+    found = _NON_PRINTABLE.search(text)
+    at = found.start() if found else 0
+    line = text.count("\n", 0, at) + 1
+    column = at - (text.rfind("\n", 0, at) + 1) + 1
+    character = f"U+{ord(text[at]):04X}" if found else "a control character"
+    return SpecError(f"character {character} is not allowed in YAML", mark=Mark(filename, line, column),
+                     hint="remove it: YAML text holds no control characters but tab, newline and carriage return")
 
 
 class _Frame:
