@@ -56,7 +56,7 @@ def from_torch(module: Any, input_shape: Any = None, *, batch: int = 1, name: st
     Needs PyTorch; `import cnncalc` does not import it.
     """
     try:
-        from .importers.torch_module import from_torch as convert
+        from .importers.torch import from_torch as convert
     except ModuleNotFoundError as error:
         if (error.name or "").split(".")[0] != "torch":
             raise

@@ -25,7 +25,7 @@ import cnncalc  # noqa: E402
 from cnncalc.errors import SpecError  # noqa: E402
 from cnncalc.importers import ImportOptions  # noqa: E402
 from cnncalc.importers.emit import spec_text  # noqa: E402
-from cnncalc.importers.torch_module import to_spec  # noqa: E402
+from cnncalc.importers.torch import to_spec  # noqa: E402
 
 
 class BasicBlock(nn.Module):

@@ -59,7 +59,7 @@ _MODULES: dict[str, tuple[str, str, str | None]] = {
     ".prototxt": ("caffe", "Caffe", None),
     ".onnx": ("onnx", "ONNX", "onnx"),
 }
-_TORCH = ("torch_module", "PyTorch", "torch")
+_TORCH = ("torch", "PyTorch", "torch")
 
 
 def _load(module: str, what: str, package: str | None) -> ModuleType:
@@ -110,7 +110,7 @@ def import_spec(source: str | Path, options: ImportOptions) -> dict[str, Any]:
     """The spec (a dict, see the module's docstring) of a model file or torch: source.
 
     Dispatched by suffix through IMPORTERS; `torch:package.module:factory` goes to
-    cnncalc.importers.torch_module.to_spec, which receives the source text whole.
+    cnncalc.importers.torch.to_spec, which receives the source text whole.
     """
     text = str(source)
     if text.startswith(TORCH_PREFIX):

@@ -7,10 +7,10 @@ from typing import Any
 
 from torch import nn
 
-from .common import compact
-from .torch_builders import LayerBuilders
-from .torch_converter import Unsupported, _module
-from .torch_trace import Call, Ref
+from ..common import compact
+from .builders import LayerBuilders
+from .converter import Unsupported, _module
+from .trace import Call, Ref
 
 
 class LeafConverter(LayerBuilders):

@@ -1,12 +1,12 @@
-"""Layers from their arguments, shared by the nn.Module leaves (torch_leaves) and the functions
-(torch_functions): convolution, linear, pooling, clamp, upsample, pad and permute."""
+"""Layers from their arguments, shared by the nn.Module leaves (leaves.py) and the functions
+(functions.py): convolution, linear, pooling, clamp, upsample, pad and permute."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from .common import compact, padding_field
-from .torch_converter import BaseConverter, Shape, Unsupported
+from ..common import compact, padding_field
+from .converter import BaseConverter, Shape, Unsupported
 
 
 class LayerBuilders(BaseConverter):

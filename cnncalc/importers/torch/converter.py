@@ -1,4 +1,4 @@
-"""The state and helpers every PyTorch call handler shares (see torch_module): the spec being built,
+"""The state and helpers every PyTorch call handler shares (see convert.py): the spec being built,
 the spec name of each call's result, and adding a layer with the call's name and location."""
 
 from __future__ import annotations
@@ -8,10 +8,10 @@ from typing import Any
 
 from torch import nn
 
-from ..errors import SpecError
-from .builder import SpecBuilder, Where
-from .common import drop, entry
-from .torch_trace import INPUT, Call, Const, Ref
+from ...errors import SpecError
+from ..builder import SpecBuilder, Where
+from ..common import drop, entry
+from .trace import INPUT, Call, Const, Ref
 
 Shape = tuple[int, ...]
 

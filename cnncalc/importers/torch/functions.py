@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .common import compact, fold_bias, is_per_channel, is_scalar
-from .torch_converter import Unsupported, _is_fake, describe
-from .torch_leaves import LeafConverter
-from .torch_trace import Call, Const, Ref
+from ..common import compact, fold_bias, is_per_channel, is_scalar
+from .converter import Unsupported, _is_fake, describe
+from .leaves import LeafConverter
+from .trace import Call, Const, Ref
 
 
 class FunctionConverter(LeafConverter):
