@@ -14,11 +14,11 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from .errors import SpecError
+from .version import __version__
 
 if TYPE_CHECKING:
     from .report import Report
 
-__version__ = "0.1.0"
 __all__ = ["SpecError", "__version__", "analyze", "from_torch"]
 
 
@@ -40,7 +40,8 @@ def analyze(
     spec's. Raises SpecError, naming file, line, column and layer, on a bad spec.
     """
     from .report import summarize
-    from .spec import Overrides, parse
+    from .sources import parse
+    from .spec import Overrides
 
     settings = Overrides(dict(overrides or {}), dict(inputs or {}), batch, dtype)
     return summarize(parse(source, settings), convention, optimizer)

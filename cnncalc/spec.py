@@ -48,20 +48,6 @@ def read_source(source: str | os.PathLike[str]) -> tuple[str, str]:
     return decode(read_bounded(path, hint="give the path of a YAML spec"), str(path)), str(path)
 
 
-def parse(source: str | os.PathLike[str], overrides: Overrides | None = None) -> Graph:
-    """Read, validate and walk a spec; every problem is a SpecError with its location.
-
-    A Darknet .cfg, Caffe .prototxt or ONNX .onnx file (or torch:module:factory) is
-    converted first (cnncalc.importers), then read as the spec it becomes.
-    """
-    from .importers import is_import_source, parse_imported
-
-    if is_import_source(source):
-        return parse_imported(source, overrides or Overrides())
-    text, filename = read_source(source)
-    return parse_text(text, filename, overrides)
-
-
 def parse_text(text: str, filename: str, overrides: Overrides | None = None) -> Graph:
     """Validate and walk spec text; `filename` is what errors name."""
     root = load(text, filename)

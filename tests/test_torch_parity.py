@@ -18,7 +18,8 @@ from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 from cnncalc.errors import SpecError  # noqa: E402
 from cnncalc.graph import Graph  # noqa: E402
 from cnncalc.layers import REGISTRY  # noqa: E402
-from cnncalc.spec import Overrides, parse  # noqa: E402
+from cnncalc.sources import parse  # noqa: E402
+from cnncalc.spec import Overrides  # noqa: E402
 from cnncalc.torch import build_module  # noqa: E402
 from cnncalc.torch.mapping import MAPPERS  # noqa: E402
 

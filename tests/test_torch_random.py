@@ -15,7 +15,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from cnncalc.errors import SpecError  # noqa: E402
-from cnncalc.spec import parse  # noqa: E402
+from cnncalc.sources import parse  # noqa: E402
 from cnncalc.torch import build_module  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel lengths")

@@ -16,7 +16,7 @@ from strategies import random_spec  # noqa: E402
 from test_torch_parity import parity  # noqa: E402
 
 from cnncalc.errors import SpecError  # noqa: E402
-from cnncalc.spec import parse  # noqa: E402
+from cnncalc.sources import parse  # noqa: E402
 
 EXAMPLES = int(os.environ.get("CNNCALC_TORCH_NETWORKS", "150"))
 COUNTED = {"networks": 0, "layers": 0, "unsupported": 0, "refused_at_run_time": 0}

@@ -24,17 +24,13 @@ from __future__ import annotations
 
 import importlib
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
 from ..errors import SpecError
-
-if TYPE_CHECKING:
-    from ..graph import Graph
-    from ..spec import Overrides
 
 TORCH_PREFIX = "torch:"
 
@@ -126,7 +122,7 @@ def import_spec(source: str | Path, options: ImportOptions) -> dict[str, Any]:
 
 def header_for(source: str | os.PathLike[str]) -> str:
     """The comment at the top of an imported spec: where it came from, and when."""
-    from .. import __version__
+    from ..version import __version__
 
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     return (f"Imported from {source} ({format_name(source)}) by cnncalc {__version__}, {when}.\n"
@@ -146,30 +142,5 @@ def imported_label(source: str | os.PathLike[str]) -> str:
     return f"{source} (imported)"
 
 
-def parse_imported(source: str | os.PathLike[str], overrides: Overrides) -> Graph:
-    """Convert a model file, then walk the spec text it becomes.
-
-    The inputs and batch of `overrides` go to the importer (an ONNX file may leave a
-    size open); the spec is then read with the rest of `overrides`. A problem the
-    importer did not catch names the source file marked "(imported)", with the line
-    and column of the converted spec that `cnncalc import` prints.
-    """
-    from .emit import spec_text
-    from ..spec import parse_text
-
-    spec = import_spec(source if isinstance(source, (str, Path)) else Path(source),
-                       ImportOptions(dict(overrides.inputs), overrides.batch))
-    label = imported_label(source)
-    try:
-        # The importer applied the input shapes under the source's names (the spec calls an
-        # only input `input`), so they are not applied again.
-        graph = parse_text(spec_text(spec, header_for(source)), label, replace(overrides, inputs={}))
-    except SpecError as error:
-        if error.mark is not None and error.mark.file == label:
-            error.hint = "; ".join(filter(None, [error.hint, f"`cnncalc import {source}` prints the converted spec"]))
-        raise
-    return replace(graph, source=str(source))
-
-
 __all__ = ["IMPORTERS", "ImportOptions", "format_name", "header_for", "import_spec", "is_import_source",
-           "imported_label", "parse_imported", "read_text"]
+           "imported_label", "read_text"]

@@ -65,6 +65,7 @@ def _plan(source: Source, overrides: Mapping[str, Any] | None, inputs: Mapping[s
             raise SpecError("overrides, inputs and batch apply to a spec, not to a parsed Graph",
                             hint="pass the spec's path or text with them")
         return plan(source, RESERVED)
-    from ..spec import Overrides, parse
+    from ..sources import parse
+    from ..spec import Overrides
 
     return plan(parse(source, Overrides(dict(overrides or {}), dict(inputs or {}), batch)), RESERVED)

@@ -1,0 +1,50 @@
+"""What a source is, and who reads it.
+
+A source is a YAML spec (a path, or spec text holding a newline), a model file cnncalc
+imports by its suffix (Darknet .cfg, Caffe .prototxt, ONNX .onnx) or
+`torch:package.module:factory`. This module sits above both readers, the spec reader
+(spec.py) and the importers, so that neither imports the other: an imported model
+becomes spec text, which the spec reader walks like any other.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+
+from .errors import SpecError
+from .graph import Graph
+from .importers import ImportOptions, header_for, import_spec, imported_label, is_import_source
+from .spec import Overrides, parse_text, read_source
+
+
+def parse(source: str | os.PathLike[str], overrides: Overrides | None = None) -> Graph:
+    """Read, validate and walk a source; every problem is a SpecError with its location."""
+    if is_import_source(source):
+        return parse_imported(source, overrides or Overrides())
+    text, filename = read_source(source)
+    return parse_text(text, filename, overrides)
+
+
+def parse_imported(source: str | os.PathLike[str], overrides: Overrides) -> Graph:
+    """Convert a model file, then walk the spec text it becomes.
+
+    The inputs and batch of `overrides` go to the importer (an ONNX file may leave a
+    size open); the spec is then read with the rest of `overrides`. A problem the
+    importer did not catch names the source file marked "(imported)", with the line
+    and column of the converted spec that `cnncalc import` prints.
+    """
+    from .importers.emit import spec_text
+
+    spec = import_spec(source if isinstance(source, str) else os.fspath(source),
+                       ImportOptions(dict(overrides.inputs), overrides.batch))
+    label = imported_label(source)
+    try:
+        # The importer applied the input shapes under the source's names (the spec calls an
+        # only input `input`), so they are not applied again.
+        graph = parse_text(spec_text(spec, header_for(source)), label, replace(overrides, inputs={}))
+    except SpecError as error:
+        if error.mark is not None and error.mark.file == label:
+            error.hint = "; ".join(filter(None, [error.hint, f"`cnncalc import {source}` prints the converted spec"]))
+        raise
+    return replace(graph, source=str(source))
