@@ -1,0 +1,95 @@
+"""Primitive layers: each built from its fields and inferred from its input shapes once per
+distinct (fields, shapes), then recorded as a frozen LayerRecord."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import FieldError, ShapeError
+from ..field import receptive_field
+from ..graph import Field, LayerRecord, Tensor
+from ..layers import Cost, Layer, build
+from ..layers.base import ENTRY_FIELDS
+from ..limits import LIMIT_HINT, over_limit
+from ..scope import Context
+from ..yamlread import Map
+from .values import Values, has_dollar, hashable
+
+
+class Inference:
+    def __init__(self, values: Values) -> None:
+        self.values = values
+        self.records: list[LayerRecord] = []
+        self._layers: dict[Any, Layer] = {}
+        self._inferred: dict[Any, tuple[Layer, Cost]] = {}
+        self._fields: dict[Any, Field] = {}
+
+    def primitive(self, entry: Map, kind: str, name: str, context: Context, inputs: list[Tensor]) -> Tensor:
+        full_name = context.prefix + name
+        layer_id = (full_name, kind)
+        # Chains repeat the same layer on the same shapes thousands of times: infer each once,
+        # keyed by the field values (with their types: 1, 1.0 and true differ) and the shapes.
+        values: dict[str, Any] = {}
+        parts = []
+        for name_, raw in entry.items():
+            if name_ in ENTRY_FIELDS:
+                continue
+            kind_of = type(raw)
+            if kind_of is not int and kind_of is not float and kind_of is not bool:
+                raw = self.values.value(entry, name_, context.scope, inputs[0], layer_id) if has_dollar(raw) else raw
+                kind_of = type(raw)
+            values[name_] = raw
+            parts.append((name_, kind_of, hashable(raw) if isinstance(raw, (list, dict)) else raw))
+        shapes = (inputs[0].shape,) if len(inputs) == 1 else tuple(tensor.shape for tensor in inputs)
+        key = (kind, tuple(parts), shapes)
+        known = self._inferred.get(key)
+        if known is None:
+            known = self._inferred[key] = self.infer(kind, values, entry, layer_id, inputs)
+        layer, cost = known
+        fields = (cost.field, inputs[0].field) if len(inputs) == 1 else None
+        receptive = self._fields.get(fields) if fields else None
+        if receptive is None:
+            receptive = receptive_field(cost.field, inputs, layer.arity)
+            if fields:
+                self._fields[fields] = receptive
+        self.records.append(LayerRecord(full_name, kind, tuple(tensor.producer for tensor in inputs), layer, cost,
+                                        receptive, context.path, context.block_types, entry.mark))
+        return Tensor(cost.shape, full_name, receptive)
+
+    def infer(self, kind: str, values: dict[str, Any], entry: Map, layer_id: tuple[str, str],
+              inputs: list[Tensor]) -> tuple[Layer, Cost]:
+        fail = self.values.fail
+        layer = self.layer(kind, values, entry, layer_id)
+        if layer.arity == "one" and len(inputs) != 1:
+            raise fail(f"from names {len(inputs)} inputs, but {kind} takes one", entry.value_marks["from"],
+                       layer_id, "give from one name or offset (add, sub, mul and concat merge several)")
+        shapes = tuple(tensor.shape for tensor in inputs)
+        try:
+            cost = layer.infer(shapes)
+        except ShapeError as error:
+            described = " and ".join("x".join(map(str, shape)) for shape in shapes)
+            raise fail(f"{error.problem} (input {described})", entry.mark, layer_id, error.hint) from None
+        if any(size < 1 for size in cost.shape):
+            raise fail(f"output size {list(cost.shape)} is below 1", entry.mark, layer_id)
+        problem = over_limit(cost)
+        if problem:
+            raise fail(problem, entry.mark, layer_id, LIMIT_HINT)
+        return layer, cost
+
+    def layer(self, kind: str, values: dict[str, Any], entry: Map, layer_id: tuple[str, str]) -> Layer:
+        key = (kind, hashable(values))
+        cached = self._layers.get(key)
+        if cached is not None:
+            return cached
+        try:
+            layer = build(kind, values)
+        except FieldError as error:
+            if error.problem.startswith("unknown field") and error.field in entry.key_marks:
+                at = entry.key_marks[error.field]  # first: a YAML key may itself be null
+            elif error.field is None:
+                at = entry.mark
+            else:
+                at = entry.value_marks.get(error.field, entry.mark)
+            raise self.values.fail(error.problem, at, layer_id, error.hint) from None
+        self._layers[key] = layer
+        return layer
