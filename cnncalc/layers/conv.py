@@ -9,6 +9,7 @@ from ..errors import ShapeError
 from . import fields as f
 from .base import NO_FIELD, Cost, Layer, Shape, Window, option, per_axis, product, register
 from .base import resolve_padding, spatial_rank, window_outputs
+from .scatter import landing
 
 
 def _check_channels(declared: int | None, actual: int, name: str) -> None:
@@ -77,7 +78,9 @@ class TransposedConvolution(Layer):
     MACs = in_c * prod(in) * (out_c/groups) * prod(k): every input element meets every tap
     """
 
-    full_rule = "2*MACs - output elements, + output elements with bias (a multiply and an add per MAC)"
+    full_rule = ("a multiply per MAC, and per output element one add fewer than the products that land on it "
+                 "(2*MACs - output elements when every product lands and every output gets one), "
+                 "+ output elements with bias")
 
     out_channels: int = option(parse=f.count, doc="output channels")
     kernel_size: Any = option(parse=f.sizes, doc="kernel size, one number or one per axis")
@@ -113,12 +116,17 @@ class TransposedConvolution(Layer):
             out_sizes.append(out)
         macs = product(shape) * self.out_channels // self.groups * product(kernel)
         outputs = self.out_channels * product(tuple(out_sizes))
+        # Products cropped away are multiplies without an add; outputs no product reaches
+        # (output_padding, stride gaps) take no add either.
+        axes = [landing(*axis) for axis in zip(sizes, kernel, stride, dilation, (pad[0] for pad in pads), out_sizes)]
+        adds = (in_channels * self.out_channels // self.groups * product(tuple(landed for landed, _ in axes))
+                - self.out_channels * product(tuple(touched for _, touched in axes)))
         return Cost(
             shape=(self.out_channels, *out_sizes),
             params=in_channels * self.out_channels // self.groups * product(kernel)
             + (self.out_channels if self.bias else 0),
             macs=macs,
-            full_flops=2 * macs - outputs + (outputs if self.bias else 0),
+            full_flops=macs + adds + (outputs if self.bias else 0),
             field=NO_FIELD,
         )
 
