@@ -34,12 +34,14 @@ INTEGER_RANGE = (-(2**63), 2**64 - 1)  # protobuf's widest integers, int64 and u
 _DIGITS = len(str(INTEGER_RANGE[1]))  # a decimal integer with more digits is out of range unconverted
 
 # Spaces, then one token. Each alternative matches in one way only, and no group repeats, so a long
-# or unclosed token costs time in proportion to it and no memory for backtracking.
+# or unclosed token costs time in proportion to it and no memory for backtracking. (`lastgroup` is
+# the token's kind: each kind is the last group of its alternative.)
 _TOKEN = re.compile(r"""
     [ \t\r\n]*
     (?:(?P<comment>\#[^\n]*)
      | (?P<string>"[^"\\\n]*(?:\\[^\n][^"\\\n]*)*"|'[^'\\\n]*(?:\\[^\n][^'\\\n]*)*')
-     | (?P<number>[-+]?(?:0[xX][0-9a-fA-F]+|(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?[fF]?))(?![\w.])
+     | (?=(?P<numeral>[-+]?(?:0[xX][0-9a-fA-F]+|(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?[fF]?)))
+       (?P<number>(?P=numeral))(?![\w.])  # the lookahead is atomic: "1111...1a" is not retried digit by digit
      | (?P<name>-?[A-Za-z_][A-Za-z0-9_.]*)
      | (?P<punct>[{}<>\[\]:,;])
      | (?P<end>\Z)
@@ -62,6 +64,9 @@ class Token(NamedTuple):
     text: str
     line: int
     column: int
+
+
+_new_token = tuple.__new__  # a Token without NamedTuple's Python-level __new__: a third faster
 
 
 class Field(NamedTuple):
@@ -99,14 +104,17 @@ def describe(value: Scalar | Message) -> str:
 
 
 def _tokens(text: str, filename: str) -> Iterator[Token]:
-    """The tokens but comments, the last an end token."""
-    line, line_start = 1, 0
-    for count, match in enumerate(_TOKEN.finditer(text), 1):
-        kind, start = match.lastgroup or "end", match.start(match.lastgroup or "end")
-        newlines = text.count("\n", match.start(), start)  # only spaces hold newlines
-        if newlines:
-            line += newlines
-            line_start = text.rfind("\n", match.start(), start) + 1
+    """The tokens but comments, the last an end token. (The hot loop of a read: kept lean.)"""
+    line, line_start, count = 1, 0, 0
+    for match in _TOKEN.finditer(text):
+        kind = match.lastgroup or "end"
+        start = match.start(kind)
+        if start != match.start():  # spaces before the token: the only place newlines are
+            newlines = text.count("\n", match.start(), start)
+            if newlines:
+                line += newlines
+                line_start = text.rfind("\n", match.start(), start) + 1
+        count += 1
         if count > TOKEN_LIMIT or kind == "bad":
             mark = Mark(filename, line, start - line_start + 1)
             if kind == "bad":
@@ -114,7 +122,7 @@ def _tokens(text: str, filename: str) -> Iterator[Token]:
             raise SpecError(f"the file has more than {TOKEN_LIMIT:,} tokens (names, values, braces)", mark=mark,
                             hint="the largest Caffe nets have some 50,000: a generated or corrupt file?")
         if kind != "comment":
-            yield Token(kind, match.group(kind), line, start - line_start + 1)
+            yield _new_token(Token, (kind, match.group(kind), line, start - line_start + 1))
         if kind == "end":
             return
 
