@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
@@ -33,8 +34,10 @@ def printable_text(text: str, filename: str, hint: str) -> str:
     text = text.removeprefix("\ufeff")
     found = _CONTROL.search(text)
     if found is not None:
-        what = "a carriage return not followed by a newline" if found[0] == "\r" else \
-            f"the control character U+{ord(found[0]):04X}"
+        char = found[0]
+        kinds = {"Zl": "line separator", "Zp": "paragraph separator", "Cf": "bidirectional control"}
+        what = "carriage return not followed by a newline" if char == "\r" else \
+            f"{kinds.get(unicodedata.category(char), 'control character')} U+{ord(char):04X}"
         raise SpecError(f"{what} in the file", mark=mark_at(text, found.start(), filename), hint=hint)
     return text
 

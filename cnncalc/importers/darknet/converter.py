@@ -36,10 +36,10 @@ class _Converter:
         here = self.reader.section.index
         index = value if value >= 0 else here + value
         if not 0 <= index < here:
-            readable = f"layers 0 to {here - 1}" if here else "the input only (it is the first layer)"
+            readable = f"can only read layers 0 to {here - 1}" if here else "is the first: no layer comes before it"
             itself = " itself" if index == here else ""
-            raise self.reader.fail(key, f"{key}: {value} is layer {index}{itself}, but layer {here} can only read "
-                                        f"{readable}", "negative numbers count back from this layer")
+            raise self.reader.fail(key, f"{key}: {value} is layer {index}{itself}, but layer {here} {readable}",
+                                   "negative numbers count back from this layer")
         return self.outputs[index]
 
     def activation(self, source: str, default: str) -> str:
