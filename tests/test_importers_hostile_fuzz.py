@@ -22,6 +22,7 @@ KEEP, and CNNCALC_IMPORT_FUZZ_ONLY=<index> reruns it alone.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import random
@@ -117,8 +118,11 @@ def run(command: str, path: Path) -> tuple[str | None, int]:
     """(None when cnncalc behaved, else what went wrong; the exit status)."""
     arguments = ["analyze", "--format", "json", str(path)] if command == "analyze" else ["import", str(path)]
     start = time.perf_counter()
-    with time_limit(TIME_LIMIT):
-        result = CliRunner().invoke(main, arguments)
+    try:
+        with time_limit(TIME_LIMIT):
+            result = CliRunner().invoke(main, arguments)
+    finally:
+        gc.enable()  # the CLI turns the cyclic collector off for its short-lived process; this one lives on
     elapsed = time.perf_counter() - start
     if isinstance(result.exception, TimeLimit) or elapsed > TIME_LIMIT:
         return f"{command}: no answer within {TIME_LIMIT} s", -1

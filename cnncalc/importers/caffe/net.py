@@ -17,7 +17,7 @@ def _unsupported_mode(layer: CaffeLayer) -> str | None:
         if found is None or not isinstance(found.value, Message):
             return None
         item = found.value.last(key)
-        return str(item.value) if item is not None else None
+        return item.value if item is not None and isinstance(item.value, str) else None
 
     if layer.type == "Eltwise" and choice("eltwise_param", "operation") == "MAX":
         return "Eltwise MAX"
@@ -72,12 +72,12 @@ def _phase_excluded(layer: Message) -> bool:
         found = []
         for rule in layer.all(key):
             phase = rule.value.last("phase") if isinstance(rule.value, Message) else None
-            if phase is not None:
-                found.append(str(phase.value))
+            if phase is not None and isinstance(phase.value, str):
+                found.append(phase.value)
         return found
 
     phase = layer.last("phase")
-    if phase is not None and str(phase.value) == "TRAIN":
+    if phase is not None and phase.value == "TRAIN":
         return True
     included = phases("include")
     return bool(included and "TEST" not in included) or "TEST" in phases("exclude")
