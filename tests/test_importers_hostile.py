@@ -149,7 +149,8 @@ def test_prototxt_errors(tmp_path: Path, content: str, message: str) -> None:
                  "net.cfg:10:8: layer 'route_1' ([route]): layers=-99999999999...9999 (5,001 characters) is out of "
                  f"range; {C_INT}", id="5000-digit-route"),
     pytest.param(NET + CFG_CONV.replace("filters=4", "filters=1e30"),
-                 "net.cfg:6:9: layer 'conv_0' ([convolutional]): filters=1e30 is not a whole number", id="filters-1e30"),
+                 "net.cfg:6:9: layer 'conv_0' ([convolutional]): filters=1e30 is not a whole number",
+                 id="filters-1e30"),
     pytest.param("[net]\nwidth=8,8\nheight=8\nchannels=3\n" + CFG_CONV,
                  "net.cfg:2:7: layer 'net' ([net]): width=8,8 is not a whole number", id="net-width-a-list"),
     pytest.param("[net]\nbatch=64,2\nwidth=8\nheight=8\nchannels=3\n" + CFG_CONV,

@@ -65,9 +65,10 @@ class Params:
         self.layer = layer
         self.block = block
         found = layer.message.last(block)
-        if found is not None and not isinstance(found.value, Message):
-            raise layer.fail(f"{block} is {describe(found.value)}, not a block", f"write {block} {{ ... }}", found)
-        self.message = found.value if found is not None else Message(0, 0)
+        message = found.value if found is not None else Message(0, 0)
+        if not isinstance(message, Message):
+            raise layer.fail(f"{block} is {describe(message)}, not a block", f"write {block} {{ ... }}", found)
+        self.message = message
         for item in self.message.fields:
             if item.name not in allowed:
                 raise layer.fail(f"unknown field '{item.name}' in {block}", f"{guess(item.name, allowed)}{block} takes "

@@ -24,7 +24,8 @@ def _check(sections: list[Section], filename: str) -> None:
             if key not in known:
                 takes = ", ".join(sorted(KEYS[kind])) or "no keys"
                 raise Reader(filename, section).fail(key, f"unknown key '{key}' in [{section.written}]",
-                                                     f"{guess(key, known)}[{section.written}] takes {takes}", at_key=True)
+                                                     f"{guess(key, known)}[{section.written}] takes {takes}",
+                                                     at_key=True)
         for key, (accepted, why) in UNSUPPORTED_OPTIONS.get(kind, {}).items():
             found = section.options.get(key)
             if found is not None and found.value != accepted:
