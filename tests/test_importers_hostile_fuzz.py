@@ -15,7 +15,7 @@ IMPORT_EVERY also `cnncalc import FILE`: each must exit 0 with valid output (JSO
 that reads back), or exit 2 with one line on stderr that starts with the file's path, no
 traceback, within TIME_LIMIT seconds.
 
-CNNCALC_IMPORT_FUZZ_CASES sets the number of cases (default 4,000: about 15 s, the fixed attacks 20 s more),
+CNNCALC_IMPORT_FUZZ_CASES sets the number of cases (default 3,000: about 12 s, the fixed attacks 20 s more),
 CNNCALC_IMPORT_FUZZ_SEED the seed; a failure names the case, whose mutant is kept in
 KEEP, and CNNCALC_IMPORT_FUZZ_ONLY=<index> reruns it alone.
 """
@@ -44,7 +44,7 @@ from test_importers_hostile_mutations import (cfg_text, mutate_bytes, mutate_cfg
 from cnncalc.cli import main
 
 SEED = int(os.environ.get("CNNCALC_IMPORT_FUZZ_SEED", "20261202"))
-CASES = int(os.environ.get("CNNCALC_IMPORT_FUZZ_CASES", "4000"))
+CASES = int(os.environ.get("CNNCALC_IMPORT_FUZZ_CASES", "3000"))
 ONLY = os.environ.get("CNNCALC_IMPORT_FUZZ_ONLY")
 BATCHES = 6
 IMPORT_EVERY = 5  # one case in five also runs `cnncalc import`

@@ -1,14 +1,15 @@
 """The fuzzer's formats: cfg and prototxt read into editable structures, written back, mutated.
 
 A cfg is a list of [name, [[key, value], ...]]; a prototxt a list of [name, value] fields
-whose value is a scalar (str for "strings", Word for bare words, int, float, bool) or a
-list of fields (a block). Writing either back gives a file cnncalc reads as the original,
+whose value is a scalar (str for "strings", Word for bare words, int, float, bool, a tuple
+of str for adjacent "strings") or a list of fields (a block). Writing either back gives a file cnncalc reads as the original,
 which the tests at the end check, so that every mutant differs from a valid network by
 its edits alone. Seeds of both formats are also generated: small random valid networks.
 """
 
 from __future__ import annotations
 
+import copy
 import random
 import re
 from pathlib import Path
@@ -190,6 +191,8 @@ def parse_prototxt(text: str) -> Tree:
 
 
 def _scalar(value: Any) -> str:
+    if isinstance(value, tuple):
+        return " ".join(map(_scalar, value))
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, Word):
@@ -259,13 +262,14 @@ def mutate_prototxt(rng: random.Random, fields: Tree) -> str:
         del block[at]
         return f"field {name} dropped"
     if kind == 1:
-        block.insert(at, [name, value])
+        block.insert(at, [name, copy.deepcopy(value)])
         return f"field {name} duplicated"
     if kind == 2:
         other = rng.choice(_blocks(fields))
         if other:
             index = rng.randrange(len(other))
-            block[at], other[index] = other[index], block[at]
+            # copies: a field swapped into its own block would make the tree hold itself
+            block[at], other[index] = copy.deepcopy(other[index]), copy.deepcopy(block[at])
             return f"fields {name} and {other[index][0]} swapped"
     if kind in (3, 4):
         raw = edge_value(rng)
@@ -289,10 +293,10 @@ def mutate_prototxt(rng: random.Random, fields: Tree) -> str:
             nested = [[rng.choice(["x", name]), nested]]
         block[at][1] = nested
         return f"{name} nested {depth} deep"
-    if kind == 9:
-        block.insert(at, [name, " "] if isinstance(value, str) else [name, value])
-        block[at][1] = "a" if isinstance(value, str) else value
-        return f"{name} given as adjacent strings"
+    if kind == 9 and isinstance(value, str) and not isinstance(value, Word):
+        cut = rng.randint(0, len(value))
+        block[at][1] = (value[:cut], value[cut:]) + ("",) * rng.choice([0, 1, 1000])  # "a" "b": one string
+        return f"{name} written as adjacent strings"
     block.append([rng.choice(CAFFE_KEYS), edge_value(rng)])
     return "a field added"
 
