@@ -137,7 +137,8 @@ def test_importing_cnncalc_loads_no_importer() -> None:
             "print(sorted(name for name in sys.modules if name.startswith(('onnx', 'torch', 'cnncalc.importers.')) "
             "and not name.startswith('cnncalc.importers.darknet.')))")  # the darknet package's own modules
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "['cnncalc.importers.builder', 'cnncalc.importers.darknet', 'cnncalc.importers.emit']"
+    assert out.strip() == ("['cnncalc.importers.builder', 'cnncalc.importers.common', 'cnncalc.importers.darknet', "
+                           "'cnncalc.importers.emit']")
 
 
 def test_error_in_the_converted_spec_names_the_source(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

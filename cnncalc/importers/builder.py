@@ -15,6 +15,7 @@ from typing import Any
 from ..errors import FieldError, Mark, ShapeError, SpecError
 from ..layers import Shape, build
 from ..layers.base import product
+from ..limits import LAYER_LIMIT, LIMIT_HINT, over_limit
 
 
 @dataclass(frozen=True)
@@ -36,15 +37,23 @@ class SpecBuilder:
         self.layers: list[dict[str, Any]] = []
         self.shapes: dict[str, Shape] = {}
         self.consumed: set[str] = set()
+        # base name -> the lowest suffix not yet known to be taken. Names are never given back, so
+        # every `base_k` below it stays taken: 20,000 layers called "relu" cost 20,000 probes, not 2*10**8.
+        self._next_suffix: dict[str, int] = {}
 
     def unique(self, wanted: str) -> str:
-        """`wanted` made a usable, unused name: no `$` (it starts an expression), `_2` if taken."""
+        """`wanted` made a usable, unused name: no `$` (it starts an expression), `_2`, `_3`... if taken."""
         base = wanted.replace("$", "_").strip() or "layer"
-        name, number = base, 1
-        while name in self.shapes or name == "input":
+        if not self._taken(base):
+            return base
+        number = self._next_suffix.get(base, 2)
+        while self._taken(f"{base}_{number}"):
             number += 1
-            name = f"{base}_{number}"
-        return name
+        self._next_suffix[base] = number  # probed again next time: the caller may not take it
+        return f"{base}_{number}"
+
+    def _taken(self, name: str) -> bool:
+        return name in self.shapes or name == "input"
 
     def add_input(self, name: str, shape: Shape, batch: int) -> str:
         name = name if name == "input" and name not in self.shapes else self.unique(name)
@@ -59,6 +68,9 @@ class SpecBuilder:
         A field cnncalc rejects or a shape it cannot take is an error at `where`, the
         source layer, saying which cnncalc layer it would have become.
         """
+        if len(self.layers) >= LAYER_LIMIT:
+            raise where.fail(f"the network has more than {LAYER_LIMIT:,} layers", "the limit of a spec; "
+                             "a generated or corrupt file?")
         name = self.unique(name)
         shapes = tuple(self.shapes[source] for source in sources)
         try:
@@ -73,6 +85,9 @@ class SpecBuilder:
             raise where.fail(f"as cnncalc {kind}: {error.problem} (input {described})", error.hint) from None
         if min(cost.shape, default=1) < 1 or product(cost.shape) < 1:
             raise where.fail(f"as cnncalc {kind}: output size {list(cost.shape)} is below 1")
+        too_big = over_limit(cost)
+        if too_big is not None:
+            raise where.fail(f"as cnncalc {kind}: {too_big}", LIMIT_HINT)
         entry: dict[str, Any] = {"#": comment} if comment else {}
         entry.update({"type": kind, "name": name, "from": sources[0] if len(sources) == 1 else list(sources)})
         entry.update(fields)

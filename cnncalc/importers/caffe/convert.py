@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import difflib
 from pathlib import Path
 from typing import Any
 
 from ...errors import Mark, SpecError
 from .. import ImportOptions, read_text
 from ..builder import SpecBuilder
+from ..common import guess
 from ..prototxt import parse
 from .converter import _Converter
 from .inputs import _Input, _inputs
-from .layer import NET_KEYS, TRAINING_ONLY
+from .layer import NET_KEYS, TRAINING_ONLY, word
 from .net import _check_types, _layers
 
 
@@ -23,11 +23,9 @@ def to_spec(path: Path, options: ImportOptions) -> dict[str, Any]:
     for key in net.names():
         if key not in NET_KEYS:
             at = net.last(key)
-            close = difflib.get_close_matches(key, NET_KEYS, n=1)
-            guess = f"did you mean '{close[0]}'? " if close else ""
             raise SpecError(f"unknown field '{key}' at the top of the file",
                             mark=Mark(filename, at.line, at.column) if at else None,
-                            hint=f"{guess}a net has {', '.join(NET_KEYS)}")
+                            hint=f"{guess(key, NET_KEYS)}a net has {', '.join(NET_KEYS)}")
     all_layers = _layers(net, filename)
     inputs = _inputs(net, all_layers, filename)
     layers = _check_types(all_layers, filename)
@@ -41,13 +39,18 @@ def to_spec(path: Path, options: ImportOptions) -> dict[str, Any]:
     skipped = [f"{layer.name} ({layer.type})" for layer in all_layers if layer.type in TRAINING_ONLY]
     for layer in layers:
         converter.convert(layer)
+    if not builder.layers:
+        first = all_layers[0].where.mark if all_layers else Mark(filename, 1, 1)
+        raise SpecError("the net has no layers cnncalc can count", mark=first,
+                        hint="its layers are inputs or training-only ones (losses, Accuracy, Silence)" if all_layers
+                        else "add layer { name: ... type: ... bottom: ... top: ... } blocks")
     notes = list(converter.notes)
     if skipped:
         notes.append(f"Left out as training-only: {', '.join(skipped)}.")
     if options.batch is None and batch != 1:
         notes.append(f"Batch {batch}, as the file's input shape gives it (analyze --batch 1 for one sample).")
     name_field = net.last("name")
-    name = str(name_field.value) if name_field is not None else path.stem
+    name = word(name_field, filename, "name", "AlexNet") if name_field is not None else path.stem
     outputs = builder.unconsumed()
     return builder.spec(name, outputs if len(outputs) > 1 else None, " ".join(notes) or None)
 

@@ -7,8 +7,8 @@ from typing import Any
 
 from ...errors import Mark, SpecError
 from ..builder import Where
-from ..prototxt import Field, Message
-from .layer import INPUT_TYPES, CaffeLayer, Params
+from ..prototxt import Field, Message, describe
+from .layer import INPUT_TYPES, CaffeLayer, Params, word
 
 
 def _sizes(values: list[Any]) -> list[int] | None:
@@ -22,11 +22,17 @@ def _shape_of(message: Message, layer: CaffeLayer | None, filename: str, at: Fie
     dims = [item.value for item in message.all("dim")]
     sizes = _sizes(dims)
     if sizes is None:
-        problem = f"input shape {dims} is not a list of sizes >= 1"
+        problem = f"input shape {_listed(dims)} is not a list of sizes >= 1"
         if layer is not None:
             raise layer.fail(problem, "shape { dim: 1 dim: 3 dim: 224 dim: 224 }", at)
         raise SpecError(problem, mark=Mark(filename, at.line, at.column), hint="input_shape { dim: 1 dim: 3 ... }")
     return sizes
+
+
+def _listed(values: list[Any]) -> str:
+    """Values as an error quotes them: the first few, blocks by their line."""
+    shown = ", ".join(describe(value) for value in values[:8])
+    return f"[{shown}{', ...' if len(values) > 8 else ''}]"
 
 
 @dataclass
@@ -51,7 +57,8 @@ def _inputs(net: Message, layers: list[CaffeLayer], filename: str) -> list[_Inpu
         raise SpecError(f"{len(names)} input(s) but {len(shapes)} input_shape blocks",
                         mark=Mark(filename, shapes[0].line, shapes[0].column), hint="one input_shape per input")
     for index, field in enumerate(names):
-        where = Where(Mark(filename, field.line, field.column), (str(field.value), "input"))
+        name = word(field, filename, "input", "data")
+        where = Where(Mark(filename, field.line, field.column), (name, "input"))
         if shapes:
             shape_field = shapes[index]
             message = shape_field.value if isinstance(shape_field.value, Message) else Message(0, 0)
@@ -60,13 +67,15 @@ def _inputs(net: Message, layers: list[CaffeLayer], filename: str) -> list[_Inpu
             values = [item.value for item in flat[4 * index: 4 * index + 4]]
             sizes = _sizes(values)
             if sizes is None:
-                raise SpecError(f"input_dim values {values} are not sizes >= 1",
+                raise SpecError(f"input_dim values {_listed(values)} are not sizes >= 1",
                                 mark=Mark(filename, flat[4 * index].line, flat[4 * index].column))
             dims = sizes
-        result.append(_Input(str(field.value), dims, where, None))
+        result.append(_Input(name, dims, where, None))
     for layer in layers:
         if layer.type not in INPUT_TYPES:
             continue
+        if not layer.tops:
+            raise layer.fail(f"the {layer.type} layer has no top", "name the blob it makes: top: \"data\"")
         if layer.type == "Input":
             params = Params(layer, "input_param", ("shape",))
             blocks = params.message.all("shape")
@@ -87,6 +96,6 @@ def _inputs(net: Message, layers: list[CaffeLayer], filename: str) -> list[_Inpu
             params = Params(layer, "memory_data_param", ("batch_size", "channels", "height", "width"))
             dims = [params.integer(key, None, 1) for key in ("batch_size", "channels", "height", "width")]
             result.append(_Input(layer.tops[0], dims, layer.where, layer.name))
-        elif layer.tops:
+        else:
             result.append(_Input(layer.tops[0], None, layer.where, layer.name))
     return result

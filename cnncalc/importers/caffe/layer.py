@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import difflib
+import math
 from dataclasses import dataclass
 from typing import Any
 
 from ...errors import Mark, SpecError
 from ..builder import Where
-from ..prototxt import Field, Message
+from ..common import guess
+from ..prototxt import Field, Message, describe
 
 NET_KEYS = ("name", "input", "input_shape", "input_dim", "force_backward", "state", "debug_info", "layer", "layers",
             "profile_info", "profile_iter", "profile_test_iter")
@@ -31,6 +32,14 @@ V1_TYPES = {
 INPUT_TYPES = ("Input", "DummyData", "MemoryData", "Data", "ImageData", "HDF5Data", "WindowData", "AnnotatedData")
 TRAINING_ONLY = ("Accuracy", "SoftmaxWithLoss", "EuclideanLoss", "HingeLoss", "InfogainLoss",
                  "MultinomialLogisticLoss", "SigmoidCrossEntropyLoss", "ContrastiveLoss", "Silence", "HDF5Output")
+
+
+def word(found: Field, filename: str, key: str, example: str) -> str:
+    """A name (of a layer, type, blob or input): a string or a bare word, never a number or a block."""
+    if not isinstance(found.value, str):
+        raise SpecError(f"{key}: {describe(found.value)} is not a name", hint=f"write {key}: \"{example}\"",
+                        mark=Mark(filename, found.line, found.column))
+    return found.value
 
 
 @dataclass
@@ -56,12 +65,13 @@ class Params:
         self.layer = layer
         self.block = block
         found = layer.message.last(block)
-        self.message = found.value if found is not None and isinstance(found.value, Message) else Message(0, 0)
+        message = found.value if found is not None else Message(0, 0)
+        if not isinstance(message, Message):
+            raise layer.fail(f"{block} is {describe(message)}, not a block", f"write {block} {{ ... }}", found)
+        self.message = message
         for item in self.message.fields:
             if item.name not in allowed:
-                close = difflib.get_close_matches(item.name, allowed, n=1)
-                guess = f"did you mean '{close[0]}'? " if close else ""
-                raise layer.fail(f"unknown field '{item.name}' in {block}", f"{guess}{block} takes "
+                raise layer.fail(f"unknown field '{item.name}' in {block}", f"{guess(item.name, allowed)}{block} takes "
                                  f"{', '.join(allowed)}", item)
 
     def one(self, key: str) -> Field | None:
@@ -75,7 +85,7 @@ class Params:
         if found is None:
             return default
         if isinstance(found.value, bool) and bool not in kinds or not isinstance(found.value, kinds):
-            raise self.layer.fail(f"{self.block}.{key} is {found.value!r}", f"it takes {what}", found)
+            raise self.layer.fail(f"{self.block}.{key} is {describe(found.value)}", f"it takes {what}", found)
         return found.value
 
     def integer(self, key: str, default: int | None = None, minimum: int = 0) -> int:
@@ -91,13 +101,16 @@ class Params:
         values = []
         for item in self.message.all(key):
             if isinstance(item.value, bool) or not isinstance(item.value, int) or item.value < minimum:
-                raise self.layer.fail(f"{self.block}.{key} is {item.value!r}",
+                raise self.layer.fail(f"{self.block}.{key} is {describe(item.value)}",
                                       f"it takes whole numbers >= {minimum}", item)
             values.append(item.value)
         return values
 
     def number(self, key: str, default: float) -> float:
-        return float(self.value(key, default, (int, float), "a number"))
+        value = float(self.value(key, default, (int, float), "a number"))
+        if not math.isfinite(value):
+            raise self.layer.fail(f"{self.block}.{key} is {value}", "it takes a finite number", self.one(key))
+        return value
 
     def flag(self, key: str, default: bool) -> bool:
         return bool(self.value(key, default, (bool,), "true or false"))

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import difflib
-
 from ...errors import Mark, SpecError
 from ..builder import Where
-from ..prototxt import Field, Message
+from ..common import guess
+from ..prototxt import Message
 from .converter import CONVERTERS
-from .layer import INPUT_TYPES, LAYER_KEYS, TRAINING_ONLY, V1_TYPES, CaffeLayer
+from .layer import INPUT_TYPES, LAYER_KEYS, TRAINING_ONLY, V1_TYPES, CaffeLayer, word
 
 
 def _unsupported_mode(layer: CaffeLayer) -> str | None:
@@ -18,7 +17,7 @@ def _unsupported_mode(layer: CaffeLayer) -> str | None:
         if found is None or not isinstance(found.value, Message):
             return None
         item = found.value.last(key)
-        return str(item.value) if item is not None else None
+        return item.value if item is not None and isinstance(item.value, str) else None
 
     if layer.type == "Eltwise" and choice("eltwise_param", "operation") == "MAX":
         return "Eltwise MAX"
@@ -29,12 +28,8 @@ def _unsupported_mode(layer: CaffeLayer) -> str | None:
     return None
 
 
-def _text(layer: Message, key: str) -> list[Field]:
-    found = layer.all(key)
-    for item in found:
-        if not isinstance(item.value, str):
-            raise SpecError(f"layer {key} is {item.value!r}, not a name", hint=f"write {key}: \"name\"")
-    return found
+def _text(layer: Message, key: str, filename: str) -> list[str]:
+    return [word(item, filename, key, "data") for item in layer.all(key)]
 
 
 def _layers(net: Message, filename: str) -> list[CaffeLayer]:
@@ -49,24 +44,22 @@ def _layers(net: Message, filename: str) -> list[CaffeLayer]:
         type_field = message.last("type")
         if type_field is None:
             raise SpecError(f"a {item.name} without a type", mark=where, hint="add type: \"Convolution\" or another")
-        kind = V1_TYPES.get(str(type_field.value), str(type_field.value))
+        written = word(type_field, filename, "type", "Convolution")
+        kind = V1_TYPES.get(written, written)
         name_field = message.last("name")
         counts[kind] = counts.get(kind, 0) + 1
-        name = str(name_field.value) if name_field is not None else f"{kind.lower()}_{counts[kind]}"
+        name = word(name_field, filename, "name", "conv1") if name_field else f"{kind.lower()}_{counts[kind]}"
         layer_where = Where(where, (name, kind))
         for key in message.names():
             if key not in LAYER_KEYS and not key.endswith("_param"):
-                close = difflib.get_close_matches(key, LAYER_KEYS, n=1)
-                guess = f"did you mean '{close[0]}'? " if close else ""
                 at = message.last(key)
                 raise SpecError(f"unknown field '{key}'", mark=Mark(filename, at.line, at.column) if at else where,
-                                layer=layer_where.layer, hint=f"{guess}a layer has {', '.join(LAYER_KEYS)} and "
-                                                              "*_param blocks")
+                                layer=layer_where.layer,
+                                hint=f"{guess(key, LAYER_KEYS)}a layer has {', '.join(LAYER_KEYS)} and *_param blocks")
         try:
-            bottoms = [str(field.value) for field in _text(message, "bottom")]
-            tops = [str(field.value) for field in _text(message, "top")]
+            bottoms, tops = _text(message, "bottom", filename), _text(message, "top", filename)
         except SpecError as error:
-            raise SpecError(error.problem, mark=where, layer=layer_where.layer, hint=error.hint) from None
+            raise SpecError(error.problem, mark=error.mark, layer=layer_where.layer, hint=error.hint) from None
         if _phase_excluded(message):
             continue
         result.append(CaffeLayer(message, name, kind, bottoms, tops, layer_where))
@@ -79,12 +72,12 @@ def _phase_excluded(layer: Message) -> bool:
         found = []
         for rule in layer.all(key):
             phase = rule.value.last("phase") if isinstance(rule.value, Message) else None
-            if phase is not None:
-                found.append(str(phase.value))
+            if phase is not None and isinstance(phase.value, str):
+                found.append(phase.value)
         return found
 
     phase = layer.last("phase")
-    if phase is not None and str(phase.value) == "TRAIN":
+    if phase is not None and phase.value == "TRAIN":
         return True
     included = phases("include")
     return bool(included and "TEST" not in included) or "TEST" in phases("exclude")

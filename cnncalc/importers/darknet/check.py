@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import difflib
-
 from ...errors import Mark, SpecError
+from ..common import guess
 from .converter import CONVERTERS
 from .sections import Option, Reader, Section
 from .tables import ACTIVATIONS, HEADS, KEYS, TRAINING_KEYS, UNSUPPORTED_OPTIONS
@@ -23,11 +22,10 @@ def _check(sections: list[Section], filename: str) -> None:
         known = KEYS[kind] | TRAINING_KEYS
         for key, option in section.options.items():
             if key not in known:
-                close = difflib.get_close_matches(key, sorted(known), n=1)
-                guess = f"did you mean '{close[0]}'? " if close else ""
-                raise Reader(filename, section).fail(
-                    key, f"unknown key '{key}' in [{section.written}]",
-                    f"{guess}[{section.written}] takes {', '.join(sorted(KEYS[kind])) or 'no keys'}", at_key=True)
+                takes = ", ".join(sorted(KEYS[kind])) or "no keys"
+                raise Reader(filename, section).fail(key, f"unknown key '{key}' in [{section.written}]",
+                                                     f"{guess(key, known)}[{section.written}] takes {takes}",
+                                                     at_key=True)
         for key, (accepted, why) in UNSUPPORTED_OPTIONS.get(kind, {}).items():
             found = section.options.get(key)
             if found is not None and found.value != accepted:

@@ -23,11 +23,11 @@ def _input(net: Reader, options: ImportOptions) -> tuple[tuple[int, ...], int, s
     if given is not None:
         shape = tuple(given)
     else:
-        sizes = (net.integer("channels", 0), net.integer("height", 0), net.integer("width", 0))
-        if all(sizes):
-            shape = sizes
-        elif net.integer("inputs", 0):
-            shape = (net.integer("inputs", 0),)
+        keys = ("channels", "height", "width")
+        if all(net.has(key) for key in keys):
+            shape = tuple(net.integer(key, None, 1) for key in keys)
+        elif net.has("inputs"):
+            shape = (net.integer("inputs", None, 1),)
         else:
             raise net.fail(None, "[net] gives no input size", "set width=, height= and channels=, or give --input "
                                                               "CxHxW")

@@ -36,8 +36,10 @@ class _Converter:
         here = self.reader.section.index
         index = value if value >= 0 else here + value
         if not 0 <= index < here:
-            raise self.reader.fail(key, f"{key}: {value} is layer {index}, but layer {here} can only read layers 0 "
-                                        f"to {here - 1}", "negative numbers count back from this layer")
+            readable = f"can only read layers 0 to {here - 1}" if here else "is the first: no layer comes before it"
+            itself = " itself" if index == here else ""
+            raise self.reader.fail(key, f"{key}: {value} is layer {index}{itself}, but layer {here} {readable}",
+                                   "negative numbers count back from this layer")
         return self.outputs[index]
 
     def activation(self, source: str, default: str) -> str:

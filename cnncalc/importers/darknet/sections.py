@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import itertools
+import math
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from ...errors import Mark, SpecError
 from ..builder import Where
+from ..common import brief, printable_text
 from .tables import ALIASES, PREFIX
+
+LINE_LIMIT = 200_000  # lines of a cfg: yolov4.cfg has 1,158; past it a file is generated or corrupt
+SECTION_LIMIT = 5_000  # layers ([sections] after [net]): yolov4.cfg has 162; 5,000 import in about 4 s
+INTEGER_RANGE = (-(2**31), 2**31 - 1)  # Darknet reads whole numbers with atoi into a C int: past it, Darknet overflows
+_DIGITS = len(str(INTEGER_RANGE[1]))  # a number with more digits is out of range without being converted
+_WHOLE = re.compile(r"[-+]?[0-9]+")
+_TEXT_HINT = "a cfg is plain text: [section] and key=value lines"
 
 
 @dataclass(frozen=True)
@@ -42,7 +54,7 @@ def read_cfg(text: str, filename: str) -> list[Section]:
     """The sections of a cfg, with the line and column of everything; malformed lines are errors."""
     sections: list[Section] = []
     index = -1
-    for number, raw in enumerate(text.splitlines(), 1):
+    for number, raw in _lines(printable_text(text, filename, _TEXT_HINT), filename):
         content = raw.strip()
         if not content or content[0] in "#;":
             continue
@@ -52,8 +64,11 @@ def read_cfg(text: str, filename: str) -> list[Section]:
         if content.startswith("["):
             name = content[1:-1].strip() if content.endswith("]") else ""
             if not content.endswith("]") or not name or "[" in name or "]" in name:
-                raise SpecError(f"malformed section header '{content}'", mark=Mark(filename, number, column),
+                raise SpecError(f"malformed section header '{brief(content)}'", mark=Mark(filename, number, column),
                                 hint="a section is a name in brackets on a line of its own, e.g. [convolutional]")
+            if len(sections) > SECTION_LIMIT:
+                raise SpecError(f"the file has more than {SECTION_LIMIT:,} layers", mark=Mark(filename, number, column),
+                                hint="the largest Darknet cfgs have some 500: a generated or corrupt file?")
             sections.append(Section(name, number, column, index))
             index += 1
             continue
@@ -61,11 +76,11 @@ def read_cfg(text: str, filename: str) -> list[Section]:
         key = "".join(key.split())
         where = Mark(filename, number, column)
         if not sections:
-            raise SpecError(f"'{content}' comes before the first [section]", mark=where,
+            raise SpecError(f"'{brief(content)}' comes before the first [section]", mark=where,
                             hint="a Darknet cfg starts with [net]")
         section = sections[-1]
         if not sep or not key:
-            raise SpecError(f"[{section.written}]: expected key=value, found '{content}'", mark=where,
+            raise SpecError(f"[{section.written}]: expected key=value, found '{brief(content)}'", mark=where,
                             hint="a truncated or mistyped line? cfg lines are [section] or key=value")
         option = Option("".join(value.split()), number, column + raw.lstrip().index("=") + 1, column)
         if key in section.options:
@@ -76,6 +91,29 @@ def read_cfg(text: str, filename: str) -> list[Section]:
         raise SpecError("the file has no [sections]", mark=Mark(filename, 1, 1),
                         hint="a Darknet cfg starts with [net], then one section per layer")
     return sections
+
+
+def _lines(text: str, filename: str) -> Iterator[tuple[int, str]]:
+    """(number, line) split at newlines only, as Darknet reads them, a Windows line end's '\\r' dropped."""
+    start = 0
+    for number in itertools.count(1):
+        if number > LINE_LIMIT and start < len(text):
+            raise SpecError(f"the file has more than {LINE_LIMIT:,} lines", mark=Mark(filename, number, 1),
+                            hint="the largest Darknet cfgs have some 3,000: a generated or corrupt file?")
+        end = text.find("\n", start)
+        yield number, text[start:end if end >= 0 else len(text)].removesuffix("\r")
+        if end < 0:
+            return
+        start = end + 1
+
+
+def whole(text: str) -> int:
+    """A whole number as Darknet's atoi reads a sane one: ValueError if it is none, OverflowError past a C int."""
+    if not _WHOLE.fullmatch(text):
+        raise ValueError(text)
+    if len(text.lstrip("-+").lstrip("0")) > _DIGITS or not INTEGER_RANGE[0] <= int(text) <= INTEGER_RANGE[1]:
+        raise OverflowError(text)
+    return int(text)
 
 
 class Reader:
@@ -117,9 +155,11 @@ class Reader:
                 raise self.fail(None, f"[{self.section.written}] needs {key}=", "a truncated section?")
             return default
         try:
-            value = int(option.value)
+            value = whole(option.value)
         except ValueError:
-            raise self.fail(key, f"{key}={option.value} is not a whole number") from None
+            raise self.fail(key, f"{key}={brief(option.value)} is not a whole number") from None
+        except OverflowError:
+            raise self.out_of_range(key) from None
         if value < minimum:
             raise self.fail(key, f"{key}={value} is below {minimum}")
         return value
@@ -129,18 +169,27 @@ class Reader:
         if option is None:
             return default
         try:
-            return float(option.value)
+            value = float(option.value)
         except ValueError:
-            raise self.fail(key, f"{key}={option.value} is not a number") from None
+            raise self.fail(key, f"{key}={brief(option.value)} is not a number") from None
+        if not math.isfinite(value):
+            raise self.fail(key, f"{key}={brief(option.value)} is not a finite number")
+        return value
 
     def integers(self, key: str) -> list[int]:
         option = self.raw(key)
         if option is None:
             raise self.fail(None, f"[{self.section.written}] needs {key}=", "e.g. layers=-1,-4")
         try:
-            return [int(item) for item in option.value.split(",") if item != ""]
+            return [whole(item) for item in option.value.split(",") if item != ""]
         except ValueError:
-            raise self.fail(key, f"{key}={option.value} is not a list of layer numbers") from None
+            raise self.fail(key, f"{key}={brief(option.value)} is not a list of whole numbers") from None
+        except OverflowError:
+            raise self.out_of_range(key) from None
+
+    def out_of_range(self, key: str) -> SpecError:
+        return self.fail(key, f"{key}={brief(self.text(key, ''))} is out of range",
+                         "Darknet reads whole numbers into a C int, -2**31 to 2**31 - 1")
 
     def strides(self) -> tuple[int | list[int], int]:
         """(stride as cnncalc takes it: one number, or [y, x]; the plain `stride`)."""
