@@ -88,9 +88,8 @@ def _cast(inputs: list[Array | None], attrs: dict[str, Any], opset: int) -> list
 
 
 def _constant_of_shape(inputs: list[Array | None], attrs: dict[str, Any], opset: int) -> list[Array]:
-    from onnx import numpy_helper
-
-    fill = numpy_helper.to_array(attrs["value"]).reshape(-1)[0] if "value" in attrs else np.float32(0)
+    # `value` is already an array: the converter checks and reads it (never from another file)
+    fill = np.asarray(attrs["value"]).reshape(-1)[0] if "value" in attrs else np.float32(0)
     return [np.full([int(v) for v in np.asarray(inputs[0]).reshape(-1)], fill)]
 
 

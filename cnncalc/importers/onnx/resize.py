@@ -8,13 +8,14 @@ import onnx
 
 from ..common import compact, padding_field
 from .base import _Base
-from .model import NodeWhere, PadRecord, _attributes
+from .attributes import read_attributes
+from .model import NodeWhere, PadRecord
 
 
 class _Resizing(_Base):
     def resize(self, node: onnx.NodeProto, index: int, where: NodeWhere) -> None:
         source = self.data(node, 0, where)
-        attrs = _attributes(node)
+        attrs = read_attributes(node, where)
         full = self.full_shape(node.input[0])
         rank = len(full) - 2
         if rank < 1:
@@ -65,7 +66,7 @@ class _Resizing(_Base):
 
     def pad(self, node: onnx.NodeProto, index: int, where: NodeWhere) -> None:
         source = self.data(node, 0, where)
-        attrs = _attributes(node)
+        attrs = read_attributes(node, where)
         full = self.full_shape(node.input[0])
         rank = len(full)
         if self.opset < 11:
