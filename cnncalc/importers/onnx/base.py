@@ -104,7 +104,8 @@ class _Base:
         """A constant's numbers, flat; strings (or no element type NumPy computes with) are an error."""
         array = np.asarray(self.value(name, where)).reshape(-1)
         if array.dtype.kind not in "biuf":
-            raise where.fail(f"the constant '{name}' holds {array.dtype} values, not numbers",
+            what = "strings" if array.dtype.kind in "USO" else f"{array.dtype} values"
+            raise where.fail(f"the constant '{name}' holds {what}, not numbers",
                              "this operand is a list of numbers")
         return array
 

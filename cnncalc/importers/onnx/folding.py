@@ -81,9 +81,10 @@ class _Folding(_Base):
             raise where.fail(error.problem, error.hint) from None
         if isinstance(found, Unread):
             raise where.fail(found.problem, found.hint)
-        if found.size != 1 or found.dtype.kind not in "biuf":
-            raise where.fail(f"the attribute 'value' is {found.size} values of {found.dtype}",
-                             "ConstantOfShape fills with one number")
+        if found.dtype.kind not in "biuf":
+            raise where.fail("the attribute 'value' holds strings, not a number", "ConstantOfShape fills with one number")
+        if found.size != 1:
+            raise where.fail(f"the attribute 'value' holds {found.size:,} numbers", "ConstantOfShape fills with one number")
         return found
 
     def constant_attribute(self, attrs: dict[str, Any], where: NodeWhere) -> Any:
