@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,7 +27,9 @@ if TYPE_CHECKING:
 def to_spec(path: Path, options: ImportOptions) -> dict[str, Any]:
     """The spec (a dict, see cnncalc.importers) of the ONNX model at `path`."""
     try:
-        return _Converter(load(path), path, options).convert()
+        with warnings.catch_warnings():  # NumPy's on hostile constants (ComplexWarning ...): errors say enough
+            warnings.simplefilter("ignore")
+            return _Converter(load(path), path, options).convert()
     except SpecError as error:  # names from the file may hold newlines: a message is one line
         raise SpecError(printable(error.problem), mark=error.mark, layer=error.layer,
                         hint=printable(error.hint) if error.hint else None) from None

@@ -39,6 +39,8 @@ def _range_count(inputs: list[Array | Unread | None]) -> Shape | None:
     if len(inputs) < 3 or any(item is None or isinstance(item, Unread) or np.size(item) != 1
                               for item in inputs[:3]):
         return None
+    if any(np.asarray(item).dtype.kind not in "biuf" for item in inputs[:3]):
+        raise FoldError("Range takes numbers")
     start, limit, delta = (float(np.asarray(item).reshape(-1)[0]) for item in inputs[:3])
     if delta == 0 or not all(map(math.isfinite, (start, limit, delta))):
         raise FoldError(f"Range({start:g}, {limit:g}, {delta:g}) has no finite length")

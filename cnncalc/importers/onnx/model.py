@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import onnx
-from onnx import helper
 
 from ...errors import SpecError
 from ...files import ONNX_LIMIT, read_bounded
@@ -66,7 +65,23 @@ def load(path: Path) -> onnx.ModelProto:
         raise SpecError(f"{path}: not an ONNX model, or a truncated one ({first_line(error)})", hint=hint) from None
     if not model.ir_version or not model.HasField("graph") or not model.graph.node:
         raise SpecError(f"{path}: not an ONNX model, or a truncated one (no graph nodes)", hint=hint)
+    bad = next((name for name in _names(model) if isinstance(name, bytes)), None)
+    if bad is not None:  # protobuf hands a string field that is not UTF-8 over as bytes
+        raise SpecError(f"{path}: the name {bad!r} is not UTF-8 text", hint=hint)
     return model
+
+
+def _names(model: onnx.ModelProto) -> list[Any]:
+    """Every text field cnncalc reads: names of the graph's values, nodes, attributes and opsets."""
+    graph = model.graph
+    names: list[Any] = [model.producer_name, model.producer_version, graph.name]
+    names += [entry.domain for entry in model.opset_import] + [tensor.name for tensor in graph.initializer]
+    for value in [*graph.input, *graph.output]:
+        names += [value.name, *(dim.dim_param for dim in value.type.tensor_type.shape.dim)]
+    for node in graph.node:
+        names += [node.name, node.op_type, node.domain, *node.input, *node.output]
+        names += [attribute.name for attribute in node.attribute]
+    return names
 
 
 def first_line(error: Exception) -> str:
