@@ -1,5 +1,5 @@
-"""A node's attributes, checked: each one cnncalc reads must have the type the operator's definition gives
-it, and one it needs but the node lacks is a located error (never a KeyError or a TypeError)."""
+"""A node's form, checked: its attributes, each of the type the operator's definition gives it (one it
+needs but the node lacks is a located error, never a KeyError), and the inputs it must have."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ KINDS: dict[str, int] = {
     "value": TENSOR,
 }
 KINDS_BY_OPERATOR = {("Pad", "value"): FLOAT}  # Pad before opset 11
-ACCEPTED = {FLOAT: (FLOAT, INT), FLOATS: (FLOATS, INTS)}  # an integer stands for a float
+ACCEPTED: dict[int, tuple[int, ...]] = {FLOAT: (FLOAT, INT), FLOATS: (FLOATS, INTS)}  # an integer stands for a float
 
 
 def kind_name(kind: int) -> str:
@@ -63,3 +63,22 @@ def read_attributes(node: onnx.NodeProto, where: NodeWhere) -> Attributes:
             value = [item.decode("utf-8", "replace") for item in value]
         result[attribute.name] = value
     return Attributes(result, where)
+
+
+# Inputs each operator must have (the operator's definitions); 1 for any other, 0 for Constant.
+MIN_INPUTS = {**dict.fromkeys(("Conv", "ConvTranspose", "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Pow", "Min",
+                               "Max", "Equal", "Less", "Greater", "Mod", "PRelu", "LayerNormalization", "Gather",
+                               "Expand", "Tile"), 2),
+              **dict.fromkeys(("InstanceNormalization", "GroupNormalization", "Range", "Where"), 3),
+              "BatchNormalization": 5, "Constant": 0}
+# Operators that took attributes before the given opset and inputs from it on: (opset, inputs from then on).
+MIN_INPUTS_SINCE = {"Reshape": (5, 2), "Pad": (11, 2), "Slice": (10, 3), "Upsample": (9, 2)}
+
+
+def missing_inputs(node: onnx.NodeProto, opset: int, where: NodeWhere) -> None:
+    since, count = MIN_INPUTS_SINCE.get(node.op_type, (0, MIN_INPUTS.get(node.op_type, 1)))
+    needed = count if opset >= since else 1
+    for position in range(needed):
+        if position >= len(node.input) or not node.input[position]:
+            raise where.fail(f"input {position} is missing; {node.op_type} takes at least {needed}",
+                             "the operator's definition lists its inputs")

@@ -11,6 +11,7 @@ import onnx
 
 from ...errors import SpecError
 from .activations import ACTIVATIONS, _Activations
+from .attributes import missing_inputs
 from .conv import _Convolution
 from .folding import _Folding
 from .fold import FOLDERS
@@ -127,6 +128,7 @@ class _Converter(_Folding, _Pooling, _Normalization, _Convolution, _Activations,
         """Every node reads graph inputs, initializers or earlier nodes' outputs (a cycle reads none of them)."""
         known = {item.name for item in self.graph.input} | set(self.constants)
         for index, node in enumerate(self.graph.node):
+            missing_inputs(node, self.opset, self.where(node, index))
             for position, name in enumerate(node.input):
                 if name and name not in known:
                     raise self.where(node, index).fail(f"input {position} ('{name}') is made by no earlier node",

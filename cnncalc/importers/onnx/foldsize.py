@@ -42,9 +42,10 @@ def _range_count(inputs: list[Array | Unread | None]) -> Shape | None:
     if any(np.asarray(item).dtype.kind not in "biuf" for item in inputs[:3]):
         raise FoldError("Range takes numbers")
     start, limit, delta = (float(np.asarray(item).reshape(-1)[0]) for item in inputs[:3])
-    if delta == 0 or not all(map(math.isfinite, (start, limit, delta))):
+    length = (limit - start) / delta if delta else math.inf
+    if not all(map(math.isfinite, (start, limit, delta, length))):
         raise FoldError(f"Range({start:g}, {limit:g}, {delta:g}) has no finite length")
-    return (max(math.ceil((limit - start) / delta), 0),)
+    return (max(math.ceil(length), 0),)
 
 
 def _gather(shapes: list[Shape], attrs: dict[str, Any]) -> Shape:

@@ -78,6 +78,8 @@ class _Resizing(_Base):
             axes_name = self.optional_input(node, 3)
             if axes_name:
                 axes = [axis % rank for axis in self.ints(axes_name, where)]
+                if len(pads) != 2 * len(axes):
+                    raise where.fail(f"pads has {len(pads)} entries for {len(axes)} axes", f"give {2 * len(axes)}")
                 expanded = [0] * (2 * rank)
                 for position, axis in enumerate(axes):
                     expanded[axis], expanded[axis + rank] = pads[position], pads[position + len(axes)]
