@@ -113,6 +113,11 @@ CASES = [
     ("pads-short-for-axes", build([node("Pad", ["x", "p", "", "a"], ["y"], name="pad")], [1, 3, 8, 8],
                                   {"p": ints(1, 1), "a": ints(2, 3)}),
      "pad", "Pad", "pads has 2 entries for 2 axes", "give 4"),
+    ("perm-empty", attribute("Transpose", ["x"], [1, 4, 5],
+                             perm=helper.make_attribute("perm", [], attr_type=onnx.AttributeProto.INTS)),
+     "n", "Transpose", "perm [] does not order 3 axes", "the axes 0 to rank - 1, each once"),
+    ("perm-repeats", build([node("Transpose", ["x"], ["y"], name="t", perm=[0, 2, -1])], [1, 4, 5]),
+     "t", "Transpose", "perm [0, 2, -1] does not order 3 axes", "the axes 0 to rank - 1, each once"),
     ("unnamed-node", build([helper.make_node("Relu", ["x", "ghost"], ["y"])], [1, 4]),
      "Relu_0", "Relu", "input 1 ('ghost') is made by no earlier node", DANGLING),
     ("newline-in-names", build([node("Relu", ["x\n#injected"], ["y"], name="a\nb")], [1, 4]),
@@ -160,3 +165,18 @@ def test_many_nodes_named_alike(tmp_path: Path) -> None:
     seconds = time.perf_counter() - start
     assert result.exit_code == 0, result.output
     assert seconds < 15, f"{NODES:,} nodes named alike took {seconds:.1f} s"
+
+
+def test_the_last_guard_names_the_node(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A ValueError (TypeError, KeyError ...) that no check caught still names the node, in one line."""
+    from cnncalc.importers.onnx import convert
+
+    def broken(*arguments: Any) -> None:
+        raise ValueError("an operand no check foresaw\nsecond line")
+
+    monkeypatch.setitem(convert.HANDLERS, "Relu", broken)
+    path = write(build([node("Relu", ["x"], ["y"], name="relu")], [1, 4]), tmp_path)
+    result = CliRunner().invoke(main, ["analyze", str(path)])
+    assert (result.exit_code, result.stderr) == (2, f"{path}: node 'relu' (Relu): cannot convert this node (ValueError: "
+                                                    "an operand no check foresaw); the node does not follow its "
+                                                    "operator's definition\n")

@@ -73,7 +73,10 @@ class _Shapes(_Base):
     def transpose(self, node: onnx.NodeProto, index: int, where: NodeWhere) -> None:
         source = self.data(node, 0, where)
         rank = len(self.shape(source)) + 1
-        perm = [int(p) % rank for p in read_attributes(node, where).get("perm", list(reversed(range(rank))))]
+        perm = [int(p) for p in read_attributes(node, where).get("perm", list(reversed(range(rank))))]
+        if sorted(axis % rank if -rank <= axis < rank else rank for axis in perm) != list(range(rank)):
+            raise where.fail(f"perm {perm} does not order {rank} axes", "the axes 0 to rank - 1, each once")
+        perm = [axis % rank for axis in perm]
         if perm[0] != 0:
             raise where.fail(f"perm {perm} moves the batch axis", "cnncalc permutes the axes of each sample")
         if perm == list(range(rank)):
