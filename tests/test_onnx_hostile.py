@@ -217,6 +217,14 @@ def test_folding_stops_at_the_budget(tmp_path: Path, model: Any, expected: str) 
     assert seconds < 3, f"{seconds:.1f} s: the constant was computed"  # before: 37 s and 3.5 GB for 30000x30000
 
 
+def test_a_large_initializer_whose_numbers_are_needed(tmp_path: Path) -> None:
+    model = build([node("Pad", ["x", "p"], ["y"], name="pad")], [1, 4, 5, 5], {"p": np.zeros(1_000_001, np.int64)})
+    path = write(model, tmp_path)
+    result = CliRunner().invoke(main, ["analyze", str(path)])
+    assert (result.exit_code, result.stderr) == (2, f"{path}: node 'pad' (Pad): the constant 'p' has 1,000,001 "
+                                                    f"elements, more than the 1,000,000 cnncalc reads; {BUDGET_HINT}\n")
+
+
 def test_the_126_byte_model(tmp_path: Path) -> None:
     """ConstantOfShape 30000x30000 added to the input: only its shape is used, so nothing is computed."""
     model = build([node("ConstantOfShape", ["s"], ["c"], name="fill"), node("Add", ["x", "c"], ["y"], name="add")],
