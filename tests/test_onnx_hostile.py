@@ -164,6 +164,33 @@ def test_external_data_is_never_read(places: dict[str, Path], case: tuple[str, A
             assert result.stderr.count("\n") == 1
 
 
+def sparse_weight(location: str, dims: tuple[int, ...] = (4, 3, 3, 3)) -> Any:
+    values = external(helper.make_tensor("w", TensorProto.FLOAT, [1], [1.0]), location)
+    return helper.make_sparse_tensor(values, helper.make_tensor("i", TensorProto.INT64, [1], [0]), list(dims))
+
+
+@pytest.mark.parametrize("nodes,sparse,expected", [
+    ([node("Conv", ["x", "w"], ["y"], name="conv")], sparse_weight("secret.txt"), None),
+    ([node("Reshape", ["x", "w"], ["y"], name="reshape")], sparse_weight("secret.txt"),
+     "{model}: node 'reshape' (Reshape): the constant 'w' is a sparse tensor, whose numbers cnncalc does not read; "
+     "cnncalc counts a sparse weight from its dims; give other constants densely"),
+    ([node("Conv", ["x", "w"], ["y"], name="conv")], sparse_weight("secret.txt", (4, -3, 3, 3)),
+     "{model}: the sparse constant 'w' has a negative size in its dims [4, -3, 3, 3]; "
+     "the file is damaged, or was not written by an exporter"),
+], ids=["weight-counted", "numbers-needed", "negative-dims"])
+def test_sparse_initializers(places: dict[str, Path], nodes: list[Any], sparse: Any, expected: str | None) -> None:
+    model = build(nodes, [1, 3, 8, 8])
+    model.graph.sparse_initializer.append(sparse)
+    path = write(model, places["models"])
+    result = CliRunner().invoke(main, ["analyze", str(path), "--format", "json"])
+    assert SECRET not in result.output
+    if expected is None:
+        assert result.exit_code == 0, result.output
+        assert '"params": 108' in result.output
+    else:
+        assert (result.exit_code, result.stderr) == (2, expected.format(model=path) + "\n")
+
+
 def test_the_constant_of_shape_leak_is_closed(places: dict[str, Path]) -> None:
     """What the issue showed: the fill value read from ./secret.txt appeared as `Add by the constant 83`."""
     path = write(fill_model("secret.txt"), places["models"])

@@ -20,6 +20,7 @@ from .norm import _Normalization
 from .pool import _Pooling
 from .resize import _Resizing
 from .shapes import _Shapes
+from .tensors import TensorError, sparse_constant
 
 if TYPE_CHECKING:
     from .. import ImportOptions
@@ -43,6 +44,11 @@ class _Converter(_Folding, _Pooling, _Normalization, _Convolution, _Activations,
     def convert(self) -> dict[str, Any]:
         for initializer in self.graph.initializer:
             self.constants[initializer.name] = initializer
+        for sparse in self.graph.sparse_initializer:
+            try:
+                self.constants[sparse.values.name] = sparse_constant(sparse, sparse.values.name)
+            except TensorError as error:
+                raise SpecError(f"{self.file}: {error.problem}", hint=error.hint) from None
         spec_batch = self.read_inputs()
         self.check_operators()
         self.check_inputs()

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 from .model import Shape, first_line
@@ -126,3 +127,16 @@ def tensor_numbers(tensor: TensorProto, label: str) -> Any:
     except (ValueError, TypeError, KeyError, IndexError, OverflowError) as error:  # what to_array raises
         raise TensorError(f"{label} cannot be read ({first_line(error)})") from None
 
+
+
+def sparse_constant(sparse: onnx.SparseTensorProto, name: str) -> Unread:
+    """A sparse initializer as its shape: enough for a weight; its numbers (in `values` and `indices`,
+    possibly external) are never read."""
+    dims = tuple(int(size) for size in sparse.dims)
+    if any(size < 0 for size in dims):
+        raise TensorError(f"the sparse constant '{name}' has a negative size in its dims {list(dims)}")
+    if math.prod(dims) > TENSOR_ELEMENT_LIMIT:
+        raise TensorError(f"the sparse constant '{name}' has dims {list(dims)}, {math.prod(dims):.3g} elements, "
+                          f"more than the {TENSOR_ELEMENT_LIMIT:.3g} cnncalc takes in one tensor")
+    return Unread(dims, f"the constant '{name}' is a sparse tensor, whose numbers cnncalc does not read",
+                  "cnncalc counts a sparse weight from its dims; give other constants densely")
