@@ -244,6 +244,16 @@ def test_folding_stops_at_the_budget(tmp_path: Path, model: Any, expected: str) 
     assert seconds < 3, f"{seconds:.1f} s: the constant was computed"  # before: 37 s and 3.5 GB for 30000x30000
 
 
+def test_tile_with_a_zero_repeat_allocates_nothing(tmp_path: Path) -> None:
+    """Found by the fuzzer: np.tile repeats 2**31 times before the 0 empties the result (32 GiB)."""
+    model = needs([node("Tile", ["v", "r"], ["big"], name="tile")], {"v": ints(1, 2).reshape(1, 2),
+                                                                     "r": ints(2**31, 0)})
+    path = write(model, tmp_path)
+    result = CliRunner().invoke(main, ["analyze", str(path)])
+    assert (result.exit_code, result.stderr) == (2, f"{path}: node 'reshape' (Reshape): the new shape [] does not keep "
+                                                    "the batch (1) first; cnncalc's layers reshape each sample\n")
+
+
 def test_a_large_initializer_whose_numbers_are_needed(tmp_path: Path) -> None:
     model = build([node("Pad", ["x", "p"], ["y"], name="pad")], [1, 4, 5, 5], {"p": np.zeros(1_000_001, np.int64)})
     path = write(model, tmp_path)

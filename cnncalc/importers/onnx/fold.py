@@ -156,7 +156,10 @@ def _where(inputs: list[Array | None], attrs: dict[str, Any], opset: int) -> lis
 
 
 def _tile(inputs: list[Array | None], attrs: dict[str, Any], opset: int) -> list[Array]:
-    return [np.tile(np.asarray(inputs[0]), [int(v) for v in np.asarray(inputs[1]).reshape(-1)])]
+    data, repeats = np.asarray(inputs[0]), [int(v) for v in np.asarray(inputs[1]).reshape(-1)]
+    if data.size == 0 or 0 in repeats:  # np.tile would repeat the other axes first: 2**31 x 0 allocates 2**31
+        return [np.zeros([size * repeat for size, repeat in zip(data.shape, repeats)], data.dtype)]
+    return [np.tile(data, repeats)]
 
 
 def _identity(inputs: list[Array | None], attrs: dict[str, Any], opset: int) -> list[Array]:
