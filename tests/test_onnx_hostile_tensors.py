@@ -167,6 +167,15 @@ def test_many_nodes_named_alike(tmp_path: Path) -> None:
     assert seconds < 15, f"{NODES:,} nodes named alike took {seconds:.1f} s"
 
 
+def test_a_graph_that_computes_nothing(tmp_path: Path) -> None:
+    """Found by the fuzzer: an Identity (or Cast) alone left no layer, and the message named no file."""
+    path = write(build([node("Cast", ["x"], ["y"], name="cast", to=TensorProto.FLOAT)], [1, 4]), tmp_path)
+    result = CliRunner().invoke(main, ["analyze", str(path)])
+    assert (result.exit_code, result.stderr) == (2, f"{path}: the graph has no layer cnncalc can count: its outputs are "
+                                                    "its inputs, passed through (Identity, Cast, a Reshape that changes "
+                                                    "nothing); cnncalc counts what is computed from the inputs\n")
+
+
 def test_the_last_guard_names_the_node(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A ValueError (TypeError, KeyError ...) that no check caught still names the node, in one line."""
     from cnncalc.importers.onnx import convert

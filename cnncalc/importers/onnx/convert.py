@@ -73,6 +73,10 @@ class _Converter(_Folding, _Pooling, _Normalization, _Convolution, _Activations,
                                 hint="cnncalc counts what is computed from the inputs")
             if self.values[output.name] not in outputs:
                 outputs.append(self.values[output.name])
+        if not self.builder.layers:  # the builder's own error would not name the file
+            raise SpecError(f"{self.file}: the graph has no layer cnncalc can count: its outputs are its inputs, "
+                            "passed through (Identity, Cast, a Reshape that changes nothing)",
+                            hint="cnncalc counts what is computed from the inputs")
         for details in self.builder.inputs.values():
             details["batch"] = spec_batch
         producer = " ".join(filter(None, [self.model.producer_name, self.model.producer_version]))
