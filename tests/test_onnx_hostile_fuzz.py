@@ -350,7 +350,7 @@ def check(directory: Path, data: bytes, index: int, every_command: bool = False)
     for command in commands if every_command or index % 2 == 0 else commands[:1]:
         problem = run(path, command)
         if problem is not None:
-            return problem
+            return f"{problem}\nmutant kept in {path}"
     path.unlink()
     return None
 
