@@ -17,6 +17,18 @@ run. The graph is read node by node in its (topological) order:
 - Shapes are inferred by cnncalc's own layer classes as each layer is added, so a
   problem names the node, not the converted spec.
 
+Hostile files (a model is input like any other):
+
+- External data is never read: a tensor marked as stored outside the file (data_location
+  EXTERNAL, `external_data` entries) has its dims used and its numbers never, whatever the
+  location names (tensors.py); onnx's loaders and `to_array` only ever see checked tensors.
+- Constant folding has an element budget (FOLD_ELEMENT_LIMIT): a result's shape is known
+  before NumPy allocates it (foldsize.py), and a larger constant is kept as its shape, enough
+  for a weight; only a node that needs its numbers fails, naming the node that made it.
+- Tensors, attributes and node inputs are checked before use (element type, dims against the
+  data, the attribute types the operators define, inputs made by earlier nodes); anything
+  else a node breaks still ends as an error naming it, never a traceback.
+
 Exactness notes (also in the README):
 
 - BatchNormalization folded into the convolution by the exporter (torch.onnx.export in

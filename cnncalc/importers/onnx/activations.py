@@ -11,7 +11,8 @@ import onnx
 from ...layers.base import product
 from ..common import fold_bias, is_per_channel
 from .base import _Base
-from .model import NodeWhere, _attributes
+from .attributes import read_attributes
+from .model import NodeWhere
 
 ACTIVATIONS = {"Relu": "relu", "LeakyRelu": "leaky_relu", "Elu": "elu", "Selu": "selu", "Sigmoid": "sigmoid",
                "Tanh": "tanh", "HardSigmoid": "hardsigmoid", "HardSwish": "hardswish", "Gelu": "gelu",
@@ -23,7 +24,7 @@ class _Activations(_Base):
 
     def activation(self, node: onnx.NodeProto, index: int, where: NodeWhere) -> None:
         self.data(node, 0, where)  # fails on a constant input, or one no earlier node made
-        attrs = _attributes(node)
+        attrs = read_attributes(node, where)
         kind = ACTIVATIONS[node.op_type]
         fields: dict[str, Any] = {}
         chain: list[int] = []
@@ -89,7 +90,7 @@ class _Activations(_Base):
         source = self.data(node, 0, where)
         rank = len(self.shape(source)) + 1
         default = -1 if self.opset >= 13 else 1
-        axis = int(_attributes(node).get("axis", default)) % rank
+        axis = int(read_attributes(node, where).get("axis", default)) % rank
         if self.opset < 13 and any(size != 1 for size in self.full_shape(node.input[0])[axis + 1:]):
             raise where.fail(f"before opset 13, Softmax on axis {axis} runs over every axis from it on",
                              "cnncalc's softmax runs over one axis; export with opset 13 or later")
@@ -104,7 +105,7 @@ class _Activations(_Base):
 
     def clip(self, node: onnx.NodeProto, index: int, where: NodeWhere) -> None:
         source = self.data(node, 0, where)
-        attrs = _attributes(node)
+        attrs = read_attributes(node, where)
         if self.opset < 11:
             low, high = attrs.get("min"), attrs.get("max")
         else:
@@ -150,7 +151,7 @@ class _Activations(_Base):
                       comment=f"{node.op_type} by the constant {scalar:g}: no layer type; counted as an identity "
                               "(no parameters, no MACs)")
             return
-        shape = self.constant_shape(constant)
+        shape = self.constant_shape(constant, where)
         if not is_per_channel(self.builder, source, shape, self.batch) or constant_first and kind in ("sub", "div"):
             raise where.fail(f"{node.op_type} with a constant of shape {list(shape)} on a tensor "
                              f"{list(self.full_shape(tensor))}: no layer type", "cnncalc maps a scalar constant "

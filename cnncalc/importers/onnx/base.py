@@ -8,13 +8,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import onnx
-from onnx import numpy_helper
 
+from ...errors import SpecError
 from ...layers.base import product
 from ..builder import SpecBuilder
 from ..common import drop, entry
-from .fold import FOLDERS, FoldError, fold
-from .model import STANDARD_DOMAINS, NodeWhere, PadRecord, Shape, _attributes
+from .foldsize import shape_of
+from .model import STANDARD_DOMAINS, NodeWhere, PadRecord, Shape, printable
+from .tensors import TensorError, Unread, tensor_numbers, tensor_shape
 
 if TYPE_CHECKING:
     from .. import ImportOptions
@@ -62,71 +63,61 @@ class _Base:
             name = name.lower()
         return name + suffix
 
-    def foldable(self, node: onnx.NodeProto) -> bool:
-        if node.op_type == "Constant":
-            return True
-        inputs = [name for name in node.input if name]
-        if node.op_type in ("Shape", "Size"):
-            return all(name in self.constants or name in self.values for name in inputs)
-        return node.op_type in FOLDERS and all(name in self.constants for name in inputs)
-
-    def fold(self, node: onnx.NodeProto, where: NodeWhere) -> None:
-        attrs = _attributes(node)
-        if node.op_type == "Constant":
-            self.constants[node.output[0]] = self.constant_attribute(attrs, where)
-            return
-        if node.op_type in ("Shape", "Size"):
-            shape = self.full_shape(node.input[0]) if node.input[0] in self.values else \
-                self.constant_shape(node.input[0])
-            if node.op_type == "Size":
-                self.constants[node.output[0]] = np.array(product(shape), dtype=np.int64)
-            else:
-                start, end = attrs.get("start", 0), attrs.get("end")
-                self.constants[node.output[0]] = np.array(shape[slice(start, end)], dtype=np.int64)
-            return
-        inputs = [self.value(name, where) if name else None for name in node.input]
-        try:
-            results = fold(node.op_type, inputs, attrs, self.opset)
-        except FoldError as error:
-            raise where.fail(f"cannot compute this constant: {error}") from None
-        for name, result in zip(node.output, results):
-            self.constants[name] = result
-
-    def constant_attribute(self, attrs: dict[str, Any], where: NodeWhere) -> Any:
-        if "value" in attrs:
-            return attrs["value"]
-        for key in ("value_float", "value_int"):
-            if key in attrs:
-                return np.array(attrs[key], dtype=np.float32 if key == "value_float" else np.int64)
-        for key in ("value_floats", "value_ints"):
-            if key in attrs:
-                return np.array(attrs[key], dtype=np.float32 if key == "value_floats" else np.int64)
-        raise where.fail("a Constant without a value cnncalc reads", "value, value_float(s) or value_int(s)")
-
-    def value(self, name: str, where: NodeWhere) -> Any:
-        """A constant's NumPy value (initializers are read only when an operator needs the numbers)."""
-        if name not in self.constants:
-            raise where.fail(f"input '{name}' must be a constant here", "cnncalc reads this operand's numbers")
+    def constant_input(self, name: str, where: NodeWhere) -> Any:
+        """A constant's NumPy array, or `Unread` (shape only); initializers are read when first needed."""
         found = self.constants[name]
         if isinstance(found, onnx.TensorProto):
-            if found.data_location == onnx.TensorProto.EXTERNAL:
-                raise where.fail(f"the numbers of '{name}' are stored outside the file",
-                                 "cnncalc needs them for this operand; keep small constants in the model file")
-            found = numpy_helper.to_array(found)
+            try:
+                found = tensor_numbers(found, f"the constant '{name}'")
+            except TensorError as error:
+                raise where.fail(error.problem, error.hint) from None
             self.constants[name] = found
         return found
 
-    def constant_shape(self, name: str) -> Shape:
+    def value(self, name: str, where: NodeWhere) -> Any:
+        """A constant's NumPy value, for an operator that needs the numbers."""
+        if name not in self.constants:
+            raise where.fail(f"input '{name}' must be a constant here", "cnncalc reads this operand's numbers")
+        found = self.constant_input(name, where)
+        if isinstance(found, Unread):
+            raise self.unread(found, where)
+        return found
+
+    def unread(self, found: Unread, where: NodeWhere) -> SpecError:
+        """The error for numbers cnncalc does not have: at the node that would have computed them, if any."""
+        if found.origin is None:
+            return where.fail(found.problem, found.hint)
+        name, op_type = where.layer or ("?", "?")
+        return NodeWhere(None, found.origin, self.file).fail(
+            f"{found.problem}, and node '{name}' ({op_type}) needs its numbers", found.hint)
+
+    def constant_shape(self, name: str, where: NodeWhere) -> Shape:
         found = self.constants[name]
         if isinstance(found, onnx.TensorProto):
-            return tuple(int(size) for size in found.dims)
-        return tuple(int(size) for size in np.shape(found))
+            try:
+                return tensor_shape(found, f"the constant '{name}'")
+            except TensorError as error:
+                raise where.fail(error.problem, error.hint) from None
+        return shape_of(found)
+
+    def numbers(self, name: str, where: NodeWhere) -> Any:
+        """A constant's numbers, flat; strings (or no element type NumPy computes with) are an error."""
+        array = np.asarray(self.value(name, where)).reshape(-1)
+        if array.dtype.kind not in "biuf":
+            what = "strings" if array.dtype.kind in "USO" else f"{array.dtype} values"
+            raise where.fail(f"the constant '{name}' holds {what}, not numbers",
+                             "this operand is a list of numbers")
+        return array
 
     def ints(self, name: str, where: NodeWhere) -> list[int]:
-        return [int(item) for item in np.asarray(self.value(name, where)).reshape(-1)]
+        array = self.numbers(name, where)
+        if array.dtype.kind == "f" and not np.all(np.isfinite(array)):
+            raise where.fail(f"the constant '{name}' holds {array.tolist()[:8]}, not integers",
+                             "this operand is a list of sizes or indices")
+        return [int(item) for item in array]
 
     def floats(self, name: str, where: NodeWhere) -> list[float]:
-        return [float(item) for item in np.asarray(self.value(name, where)).reshape(-1)]
+        return [float(item) for item in self.numbers(name, where)]
 
     def optional_input(self, node: onnx.NodeProto, index: int) -> str | None:
         return node.input[index] if len(node.input) > index and node.input[index] else None
@@ -154,11 +145,12 @@ class _Base:
         if name not in self.constants:
             raise where.fail(f"the weight ('{name}') is not a constant",
                              "cnncalc counts weights stored in the file (initializers)")
-        return self.constant_shape(name)
+        return self.constant_shape(name, where)
 
     def emit(self, node: onnx.NodeProto, index: int, kind: str, sources: list[str], fields: dict[str, Any],
              where: NodeWhere, output: int | None = 0, suffix: str = "", comment: str | None = None) -> str:
         fields = {key: value for key, value in fields.items() if value is not None}
+        comment = printable(comment) if comment else comment  # a name from the file must not end the comment
         name = self.builder.add(kind, self.layer_name(node, index, suffix), sources, fields, where, comment)
         if output is not None and len(node.output) > output:
             self.values[node.output[output]] = name
@@ -188,9 +180,9 @@ class _Base:
         return other
 
     def scalar_constant(self, name: str | None, where: NodeWhere) -> float | None:
-        if name is None or name not in self.constants or product(self.constant_shape(name)) != 1:
+        if name is None or name not in self.constants or product(self.constant_shape(name, where)) != 1:
             return None
-        return float(np.asarray(self.value(name, where)).reshape(-1)[0])
+        return self.floats(name, where)[0]
 
     def rank_axis(self, axis: int, rank: int, where: NodeWhere, what: str = "axis") -> int:
         """An ONNX axis (batch = 0) as a per-sample dim (channels = 0); the batch axis is an error."""

@@ -9,7 +9,8 @@ import onnx
 
 from ..common import compact, padding_field
 from .base import _Base
-from .model import NodeWhere, PadRecord, Pairs, Shape, _attributes
+from .attributes import read_attributes
+from .model import NodeWhere, PadRecord, Pairs, Shape
 
 
 def same_pairs(sizes: Shape, kernel: list[int], stride: list[int], dilation: list[int], upper: bool) -> Pairs:
@@ -65,7 +66,7 @@ class _Convolution(_Base):
         source = self.data(node, 0, where)
         rank = self.spatial(node, where, source, "convolution")
         weight = self.weight_shape(node, 1, where)
-        attrs = _attributes(node)
+        attrs = read_attributes(node, where)
         if len(weight) != rank + 2:
             raise where.fail(f"weight shape {list(weight)} does not fit an input of {rank} spatial axes")
         kernel = [int(k) for k in attrs.get("kernel_shape", weight[2:])]
@@ -95,7 +96,7 @@ class _Convolution(_Base):
         source = self.data(node, 0, where)
         rank = self.spatial(node, where, source, "transposed convolution")
         weight = self.weight_shape(node, 1, where)
-        attrs = _attributes(node)
+        attrs = read_attributes(node, where)
         if len(weight) != rank + 2:
             raise where.fail(f"weight shape {list(weight)} does not fit an input of {rank} spatial axes")
         shape = self.shape(source)
@@ -135,7 +136,7 @@ class _Convolution(_Base):
 
     def gemm(self, node: onnx.NodeProto, index: int, where: NodeWhere) -> None:
         source = self.data(node, 0, where)
-        attrs = _attributes(node)
+        attrs = read_attributes(node, where)
         if attrs.get("transA", 0):
             raise where.fail("transA = 1 puts the batch on the second axis", "cnncalc's linear acts on each sample")
         if len(self.shape(source)) != 1:

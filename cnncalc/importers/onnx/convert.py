@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -10,13 +11,16 @@ import onnx
 
 from ...errors import SpecError
 from .activations import ACTIVATIONS, _Activations
+from .attributes import missing_inputs
 from .conv import _Convolution
+from .folding import _Folding
 from .fold import FOLDERS
-from .model import STANDARD_DOMAINS, NodeWhere, load
+from .model import STANDARD_DOMAINS, NodeWhere, first_line, load, printable
 from .norm import _Normalization
 from .pool import _Pooling
 from .resize import _Resizing
 from .shapes import _Shapes
+from .tensors import TensorError, sparse_constant
 
 if TYPE_CHECKING:
     from .. import ImportOptions
@@ -24,26 +28,43 @@ if TYPE_CHECKING:
 
 def to_spec(path: Path, options: ImportOptions) -> dict[str, Any]:
     """The spec (a dict, see cnncalc.importers) of the ONNX model at `path`."""
-    return _Converter(load(path), path, options).convert()
+    try:
+        with warnings.catch_warnings():  # NumPy's on hostile constants (ComplexWarning ...): errors say enough
+            warnings.simplefilter("ignore")
+            return _Converter(load(path), path, options).convert()
+    except SpecError as error:  # names from the file may hold newlines: a message is one line
+        raise SpecError(printable(error.problem), mark=error.mark, layer=error.layer,
+                        hint=printable(error.hint) if error.hint else None) from None
 
 
 
-class _Converter(_Pooling, _Normalization, _Convolution, _Activations, _Shapes, _Resizing):
+class _Converter(_Folding, _Pooling, _Normalization, _Convolution, _Activations, _Shapes, _Resizing):
     # -- the whole graph --------------------------------------------------------------
 
     def convert(self) -> dict[str, Any]:
         for initializer in self.graph.initializer:
             self.constants[initializer.name] = initializer
+        for sparse in self.graph.sparse_initializer:
+            try:
+                self.constants[sparse.values.name] = sparse_constant(sparse, sparse.values.name)
+            except TensorError as error:
+                raise SpecError(f"{self.file}: {error.problem}", hint=error.hint) from None
         spec_batch = self.read_inputs()
         self.check_operators()
+        self.check_inputs()
         for index, node in enumerate(self.graph.node):
             if index in self.absorbed:
                 continue
             where = self.where(node, index)
-            if self.foldable(node):
-                self.fold(node, where)
-                continue
-            HANDLERS[node.op_type](self, node, index, where)
+            try:
+                if self.foldable(node):
+                    self.fold(node, where)
+                else:
+                    HANDLERS[node.op_type](self, node, index, where)
+            except (ValueError, TypeError, KeyError, IndexError, ZeroDivisionError, OverflowError) as error:
+                # the last guard: a node that breaks its operator's definition in a way no check above caught
+                raise where.fail(f"cannot convert this node ({type(error).__name__}: {first_line(error)})",
+                                 "the node does not follow its operator's definition") from None
         outputs = []
         for output in self.graph.output:
             if output.name not in self.values:
@@ -52,6 +73,10 @@ class _Converter(_Pooling, _Normalization, _Convolution, _Activations, _Shapes, 
                                 hint="cnncalc counts what is computed from the inputs")
             if self.values[output.name] not in outputs:
                 outputs.append(self.values[output.name])
+        if not self.builder.layers:  # the builder's own error would not name the file
+            raise SpecError(f"{self.file}: the graph has no layer cnncalc can count: its outputs are its inputs, "
+                            "passed through (Identity, Cast, a Reshape that changes nothing)",
+                            hint="cnncalc counts what is computed from the inputs")
         for details in self.builder.inputs.values():
             details["batch"] = spec_batch
         producer = " ".join(filter(None, [self.model.producer_name, self.model.producer_version]))
@@ -108,6 +133,19 @@ class _Converter(_Pooling, _Normalization, _Convolution, _Activations, _Shapes, 
             raise SpecError(f"{self.file}: the inputs have different batch sizes {sorted(batches)}")
         self.batch = batches.pop() if batches else (self.options.batch or 1)
         return self.options.batch or self.batch
+
+    def check_inputs(self) -> None:
+        """Every node reads graph inputs, initializers or earlier nodes' outputs (a cycle reads none of them)."""
+        known = {item.name for item in self.graph.input} | set(self.constants)
+        for index, node in enumerate(self.graph.node):
+            missing_inputs(node, self.opset, self.where(node, index))
+            for position, name in enumerate(node.input):
+                if name and name not in known:
+                    raise self.where(node, index).fail(f"input {position} ('{name}') is made by no earlier node",
+                                                       "is the file truncated, or its nodes out of order?")
+            if not any(node.output):
+                raise self.where(node, index).fail("the node has no output")
+            known.update(node.output)
 
     def check_operators(self) -> None:
         """Every node cnncalc cannot map, all at once: op types nothing handles, outside constant code."""

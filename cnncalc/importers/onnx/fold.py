@@ -88,9 +88,8 @@ def _cast(inputs: list[Array | None], attrs: dict[str, Any], opset: int) -> list
 
 
 def _constant_of_shape(inputs: list[Array | None], attrs: dict[str, Any], opset: int) -> list[Array]:
-    from onnx import numpy_helper
-
-    fill = numpy_helper.to_array(attrs["value"]).reshape(-1)[0] if "value" in attrs else np.float32(0)
+    # `value` is already an array: the converter checks and reads it (never from another file)
+    fill = np.asarray(attrs["value"]).reshape(-1)[0] if "value" in attrs else np.float32(0)
     return [np.full([int(v) for v in np.asarray(inputs[0]).reshape(-1)], fill)]
 
 
@@ -157,7 +156,10 @@ def _where(inputs: list[Array | None], attrs: dict[str, Any], opset: int) -> lis
 
 
 def _tile(inputs: list[Array | None], attrs: dict[str, Any], opset: int) -> list[Array]:
-    return [np.tile(np.asarray(inputs[0]), [int(v) for v in np.asarray(inputs[1]).reshape(-1)])]
+    data, repeats = np.asarray(inputs[0]), [int(v) for v in np.asarray(inputs[1]).reshape(-1)]
+    if data.size == 0 or 0 in repeats:  # np.tile would repeat the other axes first: 2**31 x 0 allocates 2**31
+        return [np.zeros([size * repeat for size, repeat in zip(data.shape, repeats)], data.dtype)]
+    return [np.tile(data, repeats)]
 
 
 def _identity(inputs: list[Array | None], attrs: dict[str, Any], opset: int) -> list[Array]:

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import onnx
-from onnx import helper
 
 from ...errors import SpecError
 from ...files import ONNX_LIMIT, read_bounded
@@ -16,6 +15,9 @@ from ..builder import Where
 Shape = tuple[int, ...]
 Pairs = list[tuple[int, int]]
 STANDARD_DOMAINS = ("", "ai.onnx")
+# protobuf's parser refuses messages nested deeper than this (upb's default), so a model with If / Loop
+# subgraphs nested 1,000 deep is refused while reading; cnncalc itself never walks into subgraphs.
+PROTOBUF_DEPTH = 100
 
 
 @dataclass(frozen=True)
@@ -26,7 +28,13 @@ class NodeWhere(Where):
 
     def fail(self, problem: str, hint: str | None = None) -> SpecError:
         name, op_type = self.layer or ("?", "?")
-        return SpecError(f"{self.file}: node '{name}' ({op_type}): {problem}", hint=hint)
+        return SpecError(f"{self.file}: node '{printable(name)}' ({printable(op_type)}): {printable(problem)}",
+                         hint=printable(hint) if hint else None)
+
+
+def printable(text: str) -> str:
+    """`text` on one line: the file's names may hold newlines and control characters, and an error is one line."""
+    return "".join(character if character.isprintable() else repr(character)[1:-1] for character in text)
 
 
 @dataclass
@@ -51,24 +59,32 @@ def load(path: Path) -> onnx.ModelProto:
     try:
         model = onnx.load_model_from_string(data)
     except Exception as error:  # protobuf's DecodeError and friends: the bytes are not a ModelProto
-        raise SpecError(f"{path}: not an ONNX model, or a truncated one ({_first_line(error)})", hint=hint) from None
+        if "MaxDepth" in str(error):  # protobuf's own bound on nesting (upb: 100 messages)
+            raise SpecError(f"{path}: subgraphs (If, Loop, Scan) nested deeper than protobuf reads "
+                            f"({PROTOBUF_DEPTH} messages)", hint="cnncalc maps no subgraph operator") from None
+        raise SpecError(f"{path}: not an ONNX model, or a truncated one ({first_line(error)})", hint=hint) from None
     if not model.ir_version or not model.HasField("graph") or not model.graph.node:
         raise SpecError(f"{path}: not an ONNX model, or a truncated one (no graph nodes)", hint=hint)
+    bad = next((name for name in _names(model) if isinstance(name, bytes)), None)
+    if bad is not None:  # protobuf hands a string field that is not UTF-8 over as bytes
+        raise SpecError(f"{path}: the name {bad!r} is not UTF-8 text", hint=hint)
     return model
 
 
-def _first_line(error: Exception) -> str:
+def _names(model: onnx.ModelProto) -> list[Any]:
+    """Every text field cnncalc reads: names of the graph's values, nodes, attributes and opsets."""
+    graph = model.graph
+    names: list[Any] = [model.producer_name, model.producer_version, graph.name]
+    names += [entry.domain for entry in model.opset_import] + [tensor.name for tensor in graph.initializer]
+    for value in [*graph.input, *graph.output]:
+        names += [value.name, *(dim.dim_param for dim in value.type.tensor_type.shape.dim)]
+    for node in graph.node:
+        names += [node.name, node.op_type, node.domain, *node.input, *node.output]
+        names += [attribute.name for attribute in node.attribute]
+    return names
+
+
+def first_line(error: Exception) -> str:
     text = str(error).strip().splitlines()
     return text[0] if text else type(error).__name__
 
-
-def _attributes(node: onnx.NodeProto) -> dict[str, Any]:
-    result = {}
-    for attribute in node.attribute:
-        value = helper.get_attribute_value(attribute)
-        if isinstance(value, bytes):
-            value = value.decode("utf-8", "replace")
-        elif isinstance(value, list) and value and isinstance(value[0], bytes):
-            value = [item.decode("utf-8", "replace") for item in value]
-        result[attribute.name] = value
-    return result

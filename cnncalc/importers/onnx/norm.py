@@ -9,7 +9,8 @@ import onnx
 from ...layers.base import product
 from ..common import compact
 from .conv import _Convolution
-from .model import NodeWhere, _attributes
+from .attributes import read_attributes
+from .model import NodeWhere
 
 
 class _Normalization(_Convolution):  # spatial is the convolution's
@@ -59,7 +60,7 @@ class _Normalization(_Convolution):  # spatial is the convolution's
     def layernorm(self, node: onnx.NodeProto, index: int, where: NodeWhere) -> None:
         source = self.data(node, 0, where)
         shape = self.shape(source)
-        axis = self.rank_axis(int(_attributes(node).get("axis", -1)), len(shape) + 1, where)
+        axis = self.rank_axis(int(read_attributes(node, where).get("axis", -1)), len(shape) + 1, where)
         comment = None
         if not self.optional_input(node, 2):
             comment = "the file has no bias here: cnncalc counts a weight and a bias"
@@ -69,12 +70,12 @@ class _Normalization(_Convolution):  # spatial is the convolution's
 
     def groupnorm(self, node: onnx.NodeProto, index: int, where: NodeWhere) -> None:
         source = self.data(node, 0, where)
-        groups = int(_attributes(node)["num_groups"])
+        groups = int(read_attributes(node, where)["num_groups"])
         self.emit(node, index, "groupnorm", [source], {"num_groups": groups}, where)
 
     def lrn(self, node: onnx.NodeProto, index: int, where: NodeWhere) -> None:
         source = self.data(node, 0, where)
-        attrs = _attributes(node)
+        attrs = read_attributes(node, where)
         self.emit(node, index, "lrn", [source], {"size": int(attrs["size"]), "alpha": float(attrs.get("alpha", 1e-4)),
                                                  "beta": float(attrs.get("beta", 0.75)),
                                                  "k": float(attrs.get("bias", 1.0))}, where)

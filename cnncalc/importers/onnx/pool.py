@@ -8,7 +8,8 @@ import onnx
 
 from ..common import compact, padding_field
 from .conv import _Convolution
-from .model import NodeWhere, PadRecord, _attributes
+from .attributes import read_attributes
+from .model import NodeWhere, PadRecord
 
 
 class _Pooling(_Convolution):  # window, spatial and take_pad are the convolution's
@@ -17,7 +18,7 @@ class _Pooling(_Convolution):  # window, spatial and take_pad are the convolutio
     def pool(self, node: onnx.NodeProto, index: int, where: NodeWhere) -> None:
         source = self.data(node, 0, where)
         rank = self.spatial(node, where, source, "pooling")
-        attrs = _attributes(node)
+        attrs = read_attributes(node, where)
         is_max = node.op_type == "MaxPool"
         if len(node.output) > 1 and node.output[1] and node.output[1] in self.consumers:
             raise where.fail("the indices output is used", "cnncalc counts max pooling's values only")
@@ -61,7 +62,7 @@ class _Pooling(_Convolution):  # window, spatial and take_pad are the convolutio
     def reduce(self, node: onnx.NodeProto, index: int, where: NodeWhere) -> None:
         """ReduceMean / ReduceMax over every spatial axis: global pooling (then flatten without keepdims)."""
         source = self.data(node, 0, where)
-        attrs = _attributes(node)
+        attrs = read_attributes(node, where)
         rank = len(self.shape(source)) + 1
         axes_name = self.optional_input(node, 1)
         axes = [int(axis) for axis in attrs["axes"]] if "axes" in attrs else (

@@ -8,13 +8,14 @@ import onnx
 
 from ..common import compact, padding_field
 from .base import _Base
-from .model import NodeWhere, PadRecord, _attributes
+from .attributes import read_attributes
+from .model import NodeWhere, PadRecord
 
 
 class _Resizing(_Base):
     def resize(self, node: onnx.NodeProto, index: int, where: NodeWhere) -> None:
         source = self.data(node, 0, where)
-        attrs = _attributes(node)
+        attrs = read_attributes(node, where)
         full = self.full_shape(node.input[0])
         rank = len(full) - 2
         if rank < 1:
@@ -65,7 +66,7 @@ class _Resizing(_Base):
 
     def pad(self, node: onnx.NodeProto, index: int, where: NodeWhere) -> None:
         source = self.data(node, 0, where)
-        attrs = _attributes(node)
+        attrs = read_attributes(node, where)
         full = self.full_shape(node.input[0])
         rank = len(full)
         if self.opset < 11:
@@ -77,6 +78,8 @@ class _Resizing(_Base):
             axes_name = self.optional_input(node, 3)
             if axes_name:
                 axes = [axis % rank for axis in self.ints(axes_name, where)]
+                if len(pads) != 2 * len(axes):
+                    raise where.fail(f"pads has {len(pads)} entries for {len(axes)} axes", f"give {2 * len(axes)}")
                 expanded = [0] * (2 * rank)
                 for position, axis in enumerate(axes):
                     expanded[axis], expanded[axis + rank] = pads[position], pads[position + len(axes)]

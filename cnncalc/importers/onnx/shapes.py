@@ -7,14 +7,15 @@ import onnx
 
 from ...layers.base import product
 from .base import _Base
-from .model import NodeWhere, _attributes
+from .attributes import read_attributes
+from .model import NodeWhere
 
 
 class _Shapes(_Base):
     def concat(self, node: onnx.NodeProto, index: int, where: NodeWhere) -> None:
         sources = [self.data(node, position, where) for position in range(len(node.input))]
         rank = len(self.shape(sources[0])) + 1
-        dim = self.rank_axis(int(_attributes(node)["axis"]), rank, where)
+        dim = self.rank_axis(int(read_attributes(node, where)["axis"]), rank, where)
         self.emit(node, index, "concat", sources, {"dim": dim if dim else None}, where)
 
     # -- reshaping ----------------------------------------------------------------------------
@@ -40,7 +41,7 @@ class _Shapes(_Base):
         source = self.data(node, 0, where)
         full = list(self.full_shape(node.input[0]))
         target = self.ints(node.input[1], where)
-        if not _attributes(node).get("allowzero", 0):
+        if not read_attributes(node, where).get("allowzero", 0):
             target = [full[axis] if size == 0 and axis < len(full) else size for axis, size in enumerate(target)]
         if target.count(-1) == 1:
             known = product(tuple(size for size in target if size != -1))
@@ -50,13 +51,13 @@ class _Shapes(_Base):
     def flatten(self, node: onnx.NodeProto, index: int, where: NodeWhere) -> None:
         source = self.data(node, 0, where)
         full = self.full_shape(node.input[0])
-        axis = int(_attributes(node).get("axis", 1)) % (len(full) + 1)
+        axis = int(read_attributes(node, where).get("axis", 1)) % (len(full) + 1)
         self.reshaped(node, index, where, source, [product(full[:axis]), product(full[axis:])])
 
     def squeeze(self, node: onnx.NodeProto, index: int, where: NodeWhere) -> None:
         source = self.data(node, 0, where)
         full = self.full_shape(node.input[0])
-        attrs = _attributes(node)
+        attrs = read_attributes(node, where)
         axes_name = self.optional_input(node, 1)
         axes = attrs.get("axes") or (self.ints(axes_name, where) if axes_name else None)
         if node.op_type == "Squeeze":
@@ -72,7 +73,10 @@ class _Shapes(_Base):
     def transpose(self, node: onnx.NodeProto, index: int, where: NodeWhere) -> None:
         source = self.data(node, 0, where)
         rank = len(self.shape(source)) + 1
-        perm = [int(p) % rank for p in _attributes(node).get("perm", list(reversed(range(rank))))]
+        perm = [int(p) for p in read_attributes(node, where).get("perm", list(reversed(range(rank))))]
+        if sorted(axis % rank if -rank <= axis < rank else rank for axis in perm) != list(range(rank)):
+            raise where.fail(f"perm {perm} does not order {rank} axes", "the axes 0 to rank - 1, each once")
+        perm = [axis % rank for axis in perm]
         if perm[0] != 0:
             raise where.fail(f"perm {perm} moves the batch axis", "cnncalc permutes the axes of each sample")
         if perm == list(range(rank)):
@@ -96,7 +100,7 @@ class _Shapes(_Base):
 
     def slice(self, node: onnx.NodeProto, index: int, where: NodeWhere) -> None:
         source = self.data(node, 0, where)
-        attrs = _attributes(node)
+        attrs = read_attributes(node, where)
         rank = len(self.shape(source)) + 1
         if self.opset < 10:
             starts, ends = list(attrs["starts"]), list(attrs["ends"])
@@ -117,7 +121,7 @@ class _Shapes(_Base):
 
     def split(self, node: onnx.NodeProto, index: int, where: NodeWhere) -> None:
         source = self.data(node, 0, where)
-        attrs = _attributes(node)
+        attrs = read_attributes(node, where)
         full = (self.batch, *self.shape(source))
         axis = int(attrs.get("axis", 0)) % len(full)
         sizes_name = self.optional_input(node, 1)
@@ -141,7 +145,7 @@ class _Shapes(_Base):
     def depth_to_space(self, node: onnx.NodeProto, index: int, where: NodeWhere) -> None:
         source = self.data(node, 0, where)
         self.emit(node, index, "pixel_shuffle", [source],
-                  {"upscale_factor": int(_attributes(node)["blocksize"])}, where)
+                  {"upscale_factor": int(read_attributes(node, where)["blocksize"])}, where)
 
     def passthrough(self, node: onnx.NodeProto, index: int, where: NodeWhere) -> None:
         """Identity and Cast change nothing cnncalc counts; Dropout is kept as a (free) dropout layer."""
