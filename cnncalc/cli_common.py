@@ -3,6 +3,9 @@ and one way to write output."""
 
 from __future__ import annotations
 
+import errno
+import math
+import os
 import sys
 from pathlib import Path
 from typing import Any, Callable
@@ -15,10 +18,47 @@ FORMATS = ("table", "json", "csv", "markdown")
 CHIP_FORMATS = ("table", "json", "markdown")
 
 
+# `cnncalc ... | head`: the reader left. No message, and the status a shell reports for a
+# tool that SIGPIPE ended (`yes | head`), so a pipeline under `set -o pipefail` sees what it
+# sees from any other tool, and it is never read as 0 (all budgets hold) or 1 (one exceeded).
+BROKEN_PIPE_STATUS = 128 + 13
+
+
 def fail(message: str) -> None:
-    """One message on stderr and exit status 2: what a bad spec or option gets."""
-    click.echo(message, err=True)
+    """One message on stderr and exit status 2: what a bad spec or option gets. The message
+    is escaped whole (render/escape.py), so a name quoted in it cannot start a line of its own."""
+    from .render.escape import display
+
+    click.echo(display(message), err=True)
     sys.exit(2)
+
+
+def echo(text: str) -> None:
+    """Print to standard output; a full disk is one message and status 2, a closed pipe a quiet exit."""
+    try:
+        click.echo(text, nl=False)  # click flushes: a full device answers here, not at exit
+    except OSError as error:
+        stdout_failed(error)
+
+
+def stdout_failed(error: OSError) -> None:
+    """Standard output cannot be written: stop writing it, then exit (never a traceback)."""
+    _detach_stdout()
+    if error.errno == errno.EPIPE:
+        sys.exit(BROKEN_PIPE_STATUS)
+    fail(f"cannot write standard output: {error.strerror or error}")
+
+
+def _detach_stdout() -> None:
+    """Point standard output at /dev/null, so the interpreter's last flush of what is left
+    in its buffer does not fail again at exit."""
+    try:
+        descriptor = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        return  # not a real file (click's test runner)
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, descriptor)
+    os.close(null)
 
 
 def scalar(text: str) -> Any:
@@ -89,17 +129,50 @@ def input_shape(text: str) -> tuple[str, tuple[int, ...]]:
 
 
 def write(text: str, options: dict[str, Any]) -> None:
+    """The whole output to standard output, or to the -o file (files.write_atomic)."""
+    from .files import write_atomic
+    from .render.escape import display
+
     output: Path | None = options["output"]
     if output is None:
-        click.echo(text, nl=False)
+        echo(text)
         return
-    if output.exists() and not options["force"]:
-        fail(f"{output} exists; add --force to overwrite it")
     try:
-        output.write_text(text, encoding="utf-8")
-    except OSError as error:
-        fail(f"cannot write {output}: {error.strerror or error}")
-    click.echo(f"wrote {output}", err=True)
+        write_atomic(output, text.encode("utf-8"), options["force"])
+    except SpecError as error:
+        fail(str(error))
+    click.echo(f"wrote {display(str(output))}", err=True)
+
+
+def check_output(path: Path | None, force: bool) -> None:
+    """Refuse an -o (or --plot) file that exists, or is a link, before any slow work."""
+    from .files import check_writable
+
+    if path is None:
+        return
+    try:
+        check_writable(path, force)
+    except SpecError as error:
+        fail(str(error))
+
+
+class PositiveNumber(click.ParamType):
+    """A finite number > 0 (at most `maximum`): FloatRange lets nan and inf through."""
+
+    name = "number"
+
+    def __init__(self, maximum: float | None = None) -> None:
+        self.maximum = maximum
+
+    def convert(self, value: Any, param: click.Parameter | None, context: click.Context | None) -> float:
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"'{value}' is not a number", param, context)
+        if not math.isfinite(number) or number <= 0 or (self.maximum is not None and number > self.maximum):
+            bound = f"at most {self.maximum:g}" if self.maximum is not None else "finite"
+            self.fail(f"'{value}' is not a number > 0 and {bound}", param, context)
+        return number
 
 
 def chip_options(function: Callable[..., Any]) -> Callable[..., Any]:
@@ -110,12 +183,12 @@ def chip_options(function: Callable[..., Any]) -> Callable[..., Any]:
                                                        "unspecified", "fp16_fp16acc"]),
                      help="Which peak of the chip (default: int8, else the chip's first)."),
         click.option("--sparse", is_flag=True, help="Use the 2:4 structured-sparsity peak (a pruned network only)."),
-        click.option("--utilization", type=click.FloatRange(min=0, min_open=True, max=1), default=1.0,
+        click.option("--utilization", type=PositiveNumber(maximum=1), default=1.0,
                      show_default=True, help="Share of the peak reached; 1.0 is the ideal."),
         click.option("--chips", "chips_file", type=click.Path(dir_okay=False, path_type=Path),
                      help="A YAML file of extra chips, same format as the built-in table (also CNNCALC_CHIPS)."),
         click.option("--bandwidth", metavar="RATE", help="Memory bandwidth, e.g. 68GB/s (overrides the chip's)."),
-        click.option("--fps", "target_fps", type=click.FloatRange(min=0, min_open=True),
+        click.option("--fps", "target_fps", type=PositiveNumber(),
                      help="Target frames per second: pass or fail, exit 1 on fail."),
     ]
     for option in reversed(options):

@@ -9,8 +9,8 @@ from typing import Any
 import click
 
 from .cli import main
-from .cli_common import (CHIP_FORMATS, bandwidth, chip_options, fail, file_options, input_shape, pair,
-                         resolve_compute, scalar, write)
+from .cli_common import (CHIP_FORMATS, PositiveNumber, bandwidth, chip_options, echo, fail, file_options, input_shape,
+                         pair, resolve_compute, scalar, write)
 from .errors import SpecError
 
 
@@ -21,8 +21,8 @@ from .errors import SpecError
 @click.option("--set", "settings", multiple=True, metavar="NAME=VALUE", help="With --spec: a parameter.")
 @click.option("--input", "input_shapes", multiple=True, metavar="[NAME=]CxHxW", help="With --spec: an input shape.")
 @click.option("--batch", type=click.IntRange(min=1), help="With --spec: the batch (fps counts samples).")
-@click.option("--tops", type=click.FloatRange(min=0, min_open=True), help="Peak in tera-ops/s (int8 unless --precision).")
-@click.option("--tflops", type=click.FloatRange(min=0, min_open=True),
+@click.option("--tops", type=PositiveNumber(), help="Peak in tera-ops/s (int8 unless --precision).")
+@click.option("--tflops", type=PositiveNumber(),
               help="Peak in tera-FLOPS (fp16 unless --precision).")
 @chip_options
 @click.option("--convention", type=click.Choice(["2mac", "mac", "full"]), default="2mac", show_default=True,
@@ -91,4 +91,4 @@ def chips(chip_id: str | None, chips_file: Path | None, output_format: str) -> N
             render_chips(list(table.values()), output_format)
     except SpecError as error:
         fail(str(error))
-    click.echo(text, nl=False)
+    echo(text)

@@ -10,7 +10,7 @@ is switched.
 from __future__ import annotations
 
 import math
-from pathlib import Path
+from typing import BinaryIO
 
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -92,9 +92,9 @@ def layers_figure(report: Report, rows: tuple[LayerRow, ...], depth: int | None 
     return figure
 
 
-def save(figure: Figure, path: Path) -> None:
-    """Write the figure; the format follows the file's extension (.png, .svg or .pdf)."""
-    figure.savefig(path, dpi=DPI, format=path.suffix[1:].lower())
+def save(figure: Figure, handle: BinaryIO, form: str) -> None:
+    """Write the figure to an open file in `form`: png, svg or pdf (the file's extension)."""
+    figure.savefig(handle, dpi=DPI, format=form)
 
 
 def _figure(width: float, height: float) -> Figure:
