@@ -3,13 +3,12 @@ workflow annotations, and JUnit XML for CI dashboards."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from xml.sax.saxutils import quoteattr
 
 from .. import __version__
 from ..budgets import Outcome
-from .escape import display, github_message, github_property
+from .escape import display, github_message, github_property, json_document
 
 Checked = list[tuple[str, str, list[Outcome]]]  # (spec path, network name, outcomes)
 
@@ -55,7 +54,7 @@ def _json(checked: Checked, convention: str) -> str:
         "specs": [{"spec": path, "name": name, "budgets": [_outcome_json(outcome) for outcome in outcomes]}
                   for path, name, outcomes in checked],
     }
-    return json.dumps(data, indent=1) + "\n"
+    return json_document(data)
 
 
 def _outcome_json(outcome: Outcome) -> dict[str, Any]:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from xml.sax.saxutils import quoteattr
 
 from ..diff import Diff, LayerChange, TotalChange
 from ..units import format_shape, human_bytes, human_count
-from .escape import display, github_message
+from .escape import display, github_message, json_document
 
 Failures = list[tuple[TotalChange, float]]
 
@@ -76,7 +75,7 @@ def _json(diff: Diff, failures: Failures) -> str:
                     "base": change.base, "head": change.head} for change in diff.layers],
         "fail": [change.key for change, _ in failures],
     }
-    return json.dumps(data, indent=1) + "\n"
+    return json_document(data)
 
 
 def _markdown(diff: Diff, failures: Failures) -> str:

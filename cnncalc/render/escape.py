@@ -15,6 +15,9 @@ on its own, keeps names exact.
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 # Workflow-command prefixes: GitHub's `::name ...::message` and `##[name ...]message` at the
 # start of a line (after spaces), Azure's `##vso[...]` anywhere.
 _COMMAND_PREFIXES = {"::": ":\\x3a", "##": "#\\x23"}
@@ -28,6 +31,17 @@ def display(text: str) -> str:
     for prefix, replacement in _COMMAND_PREFIXES.items():
         escaped = escaped.replace(prefix, replacement)
     return escaped
+
+
+def json_text(text: str) -> str:
+    """JSON text with `##` written `#\\u0023`: the same value, and no `##vso[` for Azure to run.
+    (JSON puts `#` nowhere but inside strings; it already escapes every control character.)"""
+    return text.replace("##", "#\\u0023")
+
+
+def json_document(data: Any) -> str:
+    """A JSON document, indented one space, as every command writes one."""
+    return json_text(json.dumps(data, indent=1)) + "\n"
 
 
 def github_message(text: str) -> str:

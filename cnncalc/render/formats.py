@@ -12,7 +12,7 @@ from .. import __version__
 from ..graph import Field
 from ..report import LayerRow, Report
 from .columns import CELLS, COLUMN_TITLES, Cells
-from .escape import display
+from .escape import display, json_text
 from .summary import assumption_lines, totals_lines
 
 
@@ -84,7 +84,7 @@ def render_json(report: Report, more: dict[str, Any] | None = None) -> str:
         if key == "inputs":
             lines = ",\n  ".join(map(_layer_line, report.layers))
             parts.append(f' "layers": [\n  {lines}\n ]' if report.layers else ' "layers": []')
-    return "{\n" + ",\n".join(parts) + "\n}\n"
+    return json_text("{\n" + ",\n".join(parts) + "\n}\n")
 
 
 @functools.lru_cache(maxsize=4096)

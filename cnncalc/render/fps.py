@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from ..chips import MEASURED_UTILIZATION, Chip
 from ..fps import FpsAnswer, LayerTime, Roofline
 from ..units import human_count
-from .escape import display
+from .escape import display, json_document
 
 
 def ops(value: float | None, unit: str = "") -> str:
@@ -70,7 +69,7 @@ def fps_lines(answer: FpsAnswer) -> list[tuple[str, str]]:
 
 def render_fps(answer: FpsAnswer, form: str) -> str:
     if form == "json":
-        return json.dumps(fps_json(answer), indent=1) + "\n"
+        return json_document(fps_json(answer))
     lines = fps_lines(answer)
     if form == "markdown":
         return "\n".join(f"- **{label}**: {text}" for label, text in lines) + "\n"
@@ -103,7 +102,7 @@ def _peaks(chip: Chip) -> str:
 
 def render_chips(chips: list[Chip], form: str) -> str:
     if form == "json":
-        return json.dumps([chip_json(chip) for chip in chips], indent=1) + "\n"
+        return json_document([chip_json(chip) for chip in chips])
     rows = [(display(chip.id), _peaks(chip), f"{chip.bandwidth / 1e9:g}" if chip.bandwidth else "-",
              f"{chip.power_w:g}" if chip.power_w else "-", display(chip.sources[0]) if chip.sources else "-")
             for chip in chips]
@@ -120,7 +119,7 @@ def render_chips(chips: list[Chip], form: str) -> str:
 
 def render_chip(chip: Chip, form: str) -> str:
     if form == "json":
-        return json.dumps(chip_json(chip), indent=1) + "\n"
+        return json_document(chip_json(chip))
     lines = [f"{display(chip.id)}: {display(chip.name)}" + (f" ({display(chip.vendor)})" if chip.vendor else ""),
              "  dense peaks: " + (_peaks(chip) or "none")]
     if chip.sparse_peaks:

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from typing import Any
 
 from ..fps import FpsAnswer, Roofline
 from ..report import Report
 from ..units import human_bytes, human_count
-from .escape import display
+from .escape import display, json_document
 
 Row = tuple[str, Report, "tuple[FpsAnswer, Roofline | None] | None"]
 COLUMNS = ("params", "macs", "flops", "weights_bytes", "activation_bytes", "peak_activation_bytes")
@@ -30,8 +29,7 @@ def _record(value: str, report: Report, chip: Any) -> dict[str, Any]:
 def render_sweep(name: str, rows: list[Row], form: str) -> str:
     records = [_record(value, report, chip) for value, report, chip in rows]
     if form == "json":
-        return json.dumps({"sweep": name, "convention": rows[0][1].assumptions.convention, "rows": records},
-                          indent=1) + "\n"
+        return json_document({"sweep": name, "convention": rows[0][1].assumptions.convention, "rows": records})
     keys = [key for key in records[0] if key != "outputs"]
     if form == "csv":
         buffer = io.StringIO()
