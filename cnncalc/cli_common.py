@@ -170,8 +170,8 @@ class PositiveNumber(click.ParamType):
         except (TypeError, ValueError):
             self.fail(f"'{value}' is not a number", param, context)
         if not math.isfinite(number) or number <= 0 or (self.maximum is not None and number > self.maximum):
-            bound = f"at most {self.maximum:g}" if self.maximum is not None else "finite"
-            self.fail(f"'{value}' is not a number > 0 and {bound}", param, context)
+            bound = f" and at most {self.maximum:g}" if self.maximum is not None else ""
+            self.fail(f"'{value}' is not a finite number > 0{bound}", param, context)
         return number
 
 
@@ -224,7 +224,10 @@ def bandwidth(text: str | None) -> float | None:
     if text is None:
         return None
     try:
-        return parse_bytes(text.removesuffix("/s").removesuffix("ps"))
+        rate = parse_bytes(text.removesuffix("/s").removesuffix("ps"))
     except ValueError as error:
         fail(f"--bandwidth {text}: {error}")
         raise
+    if rate <= 0:  # 0 would quietly fall back to the chip's own bandwidth
+        fail(f"--bandwidth {text}: a bandwidth must be more than 0")
+    return rate

@@ -36,8 +36,6 @@ def fps(**options: Any) -> None:
     a target is not met."""
     from .fps import OPS_PER_FLOP, on_chip, solve
     from .render.fps import render_fps
-    from .units import parse_count
-
     work = [name for name in ("flops", "macs", "spec") if options[name] is not None]
     if len(work) > 1:
         fail("give one of --flops, --macs and --spec")
@@ -45,9 +43,9 @@ def fps(**options: Any) -> None:
         compute = resolve_compute(options, bandwidth(options["bandwidth"]))
         ops_per_frame = None
         if options["flops"] is not None or options["macs"] is not None:
-            text = options["flops"] or options["macs"]
-            scale = OPS_PER_FLOP[options["convention"]] if options["flops"] else 2
-            ops_per_frame = parse_count(text) * scale
+            option = "--flops" if options["flops"] is not None else "--macs"
+            scale = OPS_PER_FLOP[options["convention"]] if option == "--flops" else 2
+            ops_per_frame = _work(option, options[option[2:]]) * scale
         if options["spec"] is not None and compute is not None:
             answer, _ = on_chip(_analyze(options), compute, options["target_fps"], options["utilization"])
         else:
@@ -63,6 +61,20 @@ def fps(**options: Any) -> None:
     write(render_fps(answer, options["output_format"]), options)
     if answer.passed is False:
         sys.exit(1)
+
+
+def _work(option: str, text: str) -> float:
+    """--flops or --macs: a finite count > 0 (no work per frame has no frame rate)."""
+    from .units import parse_count
+
+    try:
+        count = parse_count(text)
+    except ValueError as error:
+        fail(f"{option} {text}: {error}")
+        raise
+    if count <= 0:
+        fail(f"{option} {text}: the work per frame must be more than 0")
+    return count
 
 
 def _analyze(options: dict[str, Any]) -> Any:
