@@ -54,6 +54,10 @@ def check_writable(path: str | os.PathLike[str], force: bool) -> None:
     """Refuse before any work: an existing file or any symbolic link (dangling or not)
     without --force. With --force the link itself is replaced, never written through."""
     path = Path(path)
+    with contextlib.suppress(OSError):
+        kind = os.lstat(path).st_mode
+        if not (stat.S_ISREG(kind) or stat.S_ISLNK(kind)):  # a device, FIFO or socket: never replaced
+            raise SpecError(f"cannot write {path}: not a regular file", hint="name a file to write the output to")
     if force:
         return
     if path.is_symlink():

@@ -55,15 +55,23 @@ def read_report(source: Path) -> dict[str, Any]:
     except SpecError as error:  # its hint speaks of specs
         raise SpecError(error.problem, mark=error.mark, hint=HINT) from None
     try:
-        report = json.loads(text, parse_int=_integer, parse_float=_real, parse_constant=_Unusable)
-    except json.JSONDecodeError as error:
-        raise SpecError(f"not JSON: {error.msg}", mark=Mark(str(source), error.lineno, error.colno),
-                        hint=HINT) from None
+        report = _parse(text, bounded_integers=False)
+    except ValueError as error:
+        if isinstance(error, json.JSONDecodeError):
+            raise SpecError(f"not JSON: {error.msg}", mark=Mark(str(source), error.lineno, error.colno),
+                            hint=HINT) from None
+        report = _parse(text, bounded_integers=True)  # an integer past Python's 4,300 digits: find it
     except RecursionError:
         line, column = _too_deep(text)
         raise SpecError(f"JSON nested more than {REPORT_DEPTH} levels deep", mark=Mark(str(source), line, column),
                         hint=HINT) from None
     return _Checker(str(source)).report(report)
+
+
+def _parse(text: str, bounded_integers: bool) -> Any:
+    """json.loads; a hook on every integer costs a third of the time, so only when one is too long."""
+    integers = {"parse_int": _integer} if bounded_integers else {}
+    return json.loads(text, parse_float=_real, parse_constant=_Unusable, **integers)
 
 
 def _too_deep(text: str) -> tuple[int, int]:
@@ -84,82 +92,137 @@ def _kind(value: Any) -> str:
         return f"a {digits:,}-digit integer" if value.text.lstrip("-").isdigit() else value.text
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, int) and abs(value) >= COUNT_LIMIT:
+        return f"a {len(str(abs(value))):,}-digit integer"
     if isinstance(value, (int, float)):
-        return repr(value)  # at most 30 digits (REPORT_DIGITS), or a finite float
+        return repr(value)
     names = {dict: "an object", list: "a list", str: "a string"}
     return "null" if value is None else names.get(type(value), type(value).__name__)
 
 
+COUNT_LIMIT = 10**REPORT_DIGITS
+
+
+def _is_count(value: Any) -> bool:
+    return type(value) is int and 0 <= value < COUNT_LIMIT  # type(), not isinstance: true is no count
+
+
+def _is_number(value: Any) -> bool:
+    return type(value) is int or type(value) is float  # floats are finite (_real); ints under 4,300 digits
+
+
+def _is_text(value: Any) -> bool:
+    return type(value) is str
+
+
 class _Checker:
+    """Each check is one type test on the way through; the JSON path is only spelled out for a message."""
+
     def __init__(self, source: str) -> None:
         self.source = source
 
     def fail(self, path: str, problem: str) -> SpecError:
         return SpecError(f"{self.source}: {path}: {problem}", hint=HINT)
 
-    def expect(self, value: Any, path: str, wanted: str, fits: Callable[[Any], bool]) -> Any:
-        if isinstance(value, _Unusable) or not fits(value):
-            raise self.fail(path, f"expected {wanted}, got {_kind(value)}")
+    def value(self, value: Any, path: str, key: str, fits: Callable[[Any], bool], wanted: str) -> Any:
+        if fits(value):
+            return value
+        raise self.fail(f"{path}.{key}" if path else key, f"expected {wanted}, got {_kind(value)}")
+
+    def values(self, value: Any, path: str, key: str, fits: Callable[[Any], bool], wanted: str) -> list[Any]:
+        if type(value) is list and all(map(fits, value)):
+            return value
+        self.value(value, path, key, lambda item: type(item) is list, "a list")
+        for index, item in enumerate(value):
+            self.value(item, path, f"{key}[{index}]", fits, wanted)
         return value
 
-    def count(self, value: Any, path: str) -> int:
-        return int(self.expect(value, path, "a whole number >= 0", lambda item: isinstance(item, int)
-                               and not isinstance(item, bool) and item >= 0))
-
-    def text(self, value: Any, path: str) -> str:
-        return str(self.expect(value, path, "a string", lambda item: isinstance(item, str)))
-
-    def mapping(self, value: Any, path: str, keys: tuple[str, ...] = ()) -> dict[str, Any]:
-        self.expect(value, path, "an object", lambda item: isinstance(item, dict))
-        for key in keys:
+    def mapping(self, value: Any, path: str, required: tuple[str, ...] = ()) -> dict[str, Any]:
+        if type(value) is not dict:
+            raise self.fail(path, f"expected an object, got {_kind(value)}")
+        for key in required:
             if key not in value:
                 raise self.fail(path, f"no '{key}'")
-        return dict(value)
-
-    def items(self, value: Any, path: str, read: Callable[[Any, str], Any]) -> list[Any]:
-        self.expect(value, path, "a list", lambda item: isinstance(item, list))
-        return [read(item, f"{path}[{index}]") for index, item in enumerate(value)]
+        return value
 
     def report(self, data: Any) -> dict[str, Any]:
-        if not isinstance(data, dict) or not set(TOP_KEYS) <= set(data):
-            what = f"no '{next(key for key in TOP_KEYS if key not in data)}'" if isinstance(data, dict) \
+        if type(data) is not dict or not set(TOP_KEYS) <= set(data):
+            what = f"no '{next(key for key in TOP_KEYS if key not in data)}'" if type(data) is dict \
                 else f"expected an object, got {_kind(data)}"
             raise self.fail("the top level", f"{what}: not a cnncalc report")
         convention = self.mapping(data["convention"], "convention", ("flops",))
-        kept = {"flops": self.expect(convention["flops"], "convention.flops", f"one of {', '.join(CONVENTIONS)}",
-                                     lambda item: item in CONVENTIONS)}
-        for key, read in (("dtype", self.text), ("batch", self.count), ("optimizer", self.text),
-                          ("bytes_per_element", self.count)):
+        kept = {"flops": self.value(convention["flops"], "convention", "flops", CONVENTIONS.__contains__,
+                                    f"one of {', '.join(CONVENTIONS)}")}
+        for key, fits, wanted in (("dtype", _is_text, "a string"), ("batch", _is_count, "a whole number >= 0"),
+                                  ("optimizer", _is_text, "a string"),
+                                  ("bytes_per_element", _is_count, "a whole number >= 0")):
             if key in convention:
-                kept[key] = read(convention[key], f"convention.{key}")
+                kept[key] = self.value(convention[key], "convention", key, fits, wanted)
         inputs = self.mapping(data["inputs"], "inputs")
         totals = self.mapping(data["totals"], "totals", TOTALS)
+        layers = self.values(data["layers"], "", "layers", lambda item: True, "")
         return {"cnncalc": data["cnncalc"], "convention": kept,
-                "inputs": {name: self.items(shape, f"inputs.{name}", self.count) for name, shape in inputs.items()},
-                "totals": {key: self.count(totals[key], f"totals.{key}") for key in TOTALS},
-                "layers": self.items(data["layers"], "layers", self.layer)}
+                "inputs": {name: self.values(shape, "inputs", name, _is_count, "a whole number >= 0")
+                           for name, shape in inputs.items()},
+                "totals": {key: self.value(totals[key], "totals", key, _is_count, "a whole number >= 0")
+                           for key in TOTALS},
+                "layers": layers if all(map(_plain_layer, layers)) else
+                [self.layer(layer, f"layers[{index}]") for index, layer in enumerate(layers)]}
 
     def layer(self, value: Any, path: str) -> dict[str, Any]:
-        layer = self.mapping(value, path, ("name", "type", "output_shape", "params", "macs", "flops"))
-        kept: dict[str, Any] = {"name": self.text(layer["name"], f"{path}.name"),
-                                "type": self.text(layer["type"], f"{path}.type")}
+        """The fields diff reads or prints, checked; unknown ones dropped."""
+        layer = self.mapping(value, path, LAYER_REQUIRED)
+        kept = {key: self.value(layer[key], path, key, _is_text, "a string") for key in ("name", "type")}
         if "from" in layer:
-            kept["from"] = self.items(layer["from"], f"{path}.from", self.text)
-        kept["output_shape"] = self.items(layer["output_shape"], f"{path}.output_shape", self.count)
-        for key in ("params", "buffers", "macs", "flops", "activation_bytes"):
+            kept["from"] = self.values(layer["from"], path, "from", _is_text, "a string")
+        kept["output_shape"] = self.values(layer["output_shape"], path, "output_shape", _is_count,
+                                           "a whole number >= 0")
+        for key in LAYER_COUNTS:
             if key in layer:
-                kept[key] = self.count(layer[key], f"{path}.{key}")
+                kept[key] = self.value(layer[key], path, key, _is_count, "a whole number >= 0")
         if "view" in layer:
-            kept["view"] = self.expect(layer["view"], f"{path}.view", "true or false", lambda item: item in (True, False)
-                                       and isinstance(item, bool))
-        if layer.get("receptive_field") is not None:
-            field = self.mapping(layer["receptive_field"], f"{path}.receptive_field", ("size", "jump", "start"))
-            kept["receptive_field"] = {key: self.items(field[key], f"{path}.receptive_field.{key}", self.number)
-                                       for key in ("size", "jump", "start")}
+            kept["view"] = self.value(layer["view"], path, "view", lambda item: type(item) is bool, "true or false")
+        field = layer.get("receptive_field")
+        if field is not None:
+            where = f"{path}.receptive_field"
+            self.mapping(field, where, FIELD_KEYS)
+            kept["receptive_field"] = {key: self.values(field[key], where, key, _is_number, "a number")
+                                       for key in FIELD_KEYS}
         elif "receptive_field" in layer:
             kept["receptive_field"] = None
         return kept
 
-    def number(self, value: Any, path: str) -> float:
-        return self.expect(value, path, "a number", lambda item: isinstance(item, (int, float))  # type: ignore[no-any-return]
-                           and not isinstance(item, bool))
+
+LAYER_REQUIRED = ("name", "type", "output_shape", "params", "macs", "flops")
+LAYER_COUNTS = ("params", "buffers", "macs", "flops", "activation_bytes")
+LAYER_KEYS = ("name", "type", "from", "output_shape", *LAYER_COUNTS, "view", "receptive_field")
+FIELD_KEYS = ("size", "jump", "start")
+
+
+def _plain_layer(layer: Any) -> bool:
+    """A layer as the writer writes it, tested with C-level calls and no JSON paths (about 3 us);
+    anything else goes through _Checker.layer, which names what is wrong. Never more lenient."""
+    if type(layer) is not dict or not layer.keys() <= _LAYER_KEY_SET:
+        return False
+    get = layer.get
+    counts, shape, sources = [get("params"), get("macs"), get("flops")], get("output_shape"), get("from", [])
+    field, view = get("receptive_field"), get("view", False)
+    if type(shape) is not list or type(sources) is not list or (view is not True and view is not False):
+        return False
+    counts += shape
+    counts.append(get("buffers", 0))
+    counts.append(get("activation_bytes", 0))
+    if field is not None:
+        if type(field) is not dict or field.keys() != _FIELD_KEY_SET:
+            return False
+        size, jump, start = field["size"], field["jump"], field["start"]
+        if type(size) is not list or type(jump) is not list or type(start) is not list \
+                or not set(map(type, size + jump + start)) <= _NUMBER_TYPES:
+            return False
+    return (type(get("name")) is str and type(get("type")) is str and set(map(type, sources)) <= _TEXT_TYPES
+            and set(map(type, counts)) == _COUNT_TYPES and min(counts) >= 0 and max(counts) < COUNT_LIMIT)
+
+
+_NUMBER_TYPES, _TEXT_TYPES, _COUNT_TYPES = {int, float}, {str}, {int}
+_FIELD_KEY_SET = {"size", "jump", "start"}
+_LAYER_KEY_SET = frozenset(LAYER_KEYS)

@@ -234,6 +234,19 @@ def test_two_processes_cannot_both_create_the_file(tmp_path):
     assert target.read_text() == f"writer {codes.index(0)}" and leftovers(tmp_path) == []
 
 
+@pytest.mark.parametrize("make", ["fifo", "device"])
+def test_force_never_replaces_a_device_or_fifo(tmp_path, make):
+    if make == "fifo":
+        target = tmp_path / "pipe"
+        os.mkfifo(target)
+    else:
+        target = Path("/dev/null")
+    code, out, err = run("analyze", LENET, "-o", str(target), "--force")
+    assert (code, out, err) == (2, "", f"cannot write {target}: not a regular file; name a file to write the output "
+                                       "to\n")
+    assert target.is_fifo() if make == "fifo" else target.is_char_device()
+
+
 def test_a_missing_folder_is_one_message(tmp_path):
     target = tmp_path / "no" / "such" / "report.json"
     code, out, err = run("analyze", LENET, "-o", str(target))
