@@ -156,7 +156,8 @@ def check_output(path: Path | None, force: bool) -> None:
         fail(str(error))
 
 
-class PositiveNumber(click.ParamType):
+# click.ParamType is generic for type checkers from click 8.2; click>=8.0 is all cnncalc asks.
+class PositiveNumber(click.ParamType):  # type: ignore[type-arg]
     """A finite number > 0 (at most `maximum`): FloatRange lets nan and inf through."""
 
     name = "number"

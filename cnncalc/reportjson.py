@@ -13,7 +13,7 @@ import json
 import math
 import re
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, cast
 
 from .errors import Mark, SpecError
 from .files import read_bounded
@@ -70,8 +70,8 @@ def read_report(source: Path) -> dict[str, Any]:
 
 def _parse(text: str, bounded_integers: bool) -> Any:
     """json.loads; a hook on every integer costs a third of the time, so only when one is too long."""
-    integers = {"parse_int": _integer} if bounded_integers else {}
-    return json.loads(text, parse_float=_real, parse_constant=_Unusable, **integers)
+    return json.loads(text, parse_float=_real, parse_constant=_Unusable,
+                      parse_int=_integer if bounded_integers else None)
 
 
 def _too_deep(text: str) -> tuple[int, int]:
@@ -96,7 +96,7 @@ def _kind(value: Any) -> str:
         return f"a {len(str(abs(value))):,}-digit integer"
     if isinstance(value, (int, float)):
         return repr(value)
-    names = {dict: "an object", list: "a list", str: "a string"}
+    names: dict[type, str] = {dict: "an object", list: "a list", str: "a string"}
     return "null" if value is None else names.get(type(value), type(value).__name__)
 
 
@@ -135,7 +135,7 @@ class _Checker:
         self.value(value, path, key, lambda item: type(item) is list, "a list")
         for index, item in enumerate(value):
             self.value(item, path, f"{key}[{index}]", fits, wanted)
-        return value
+        return cast(list[Any], value)
 
     def mapping(self, value: Any, path: str, required: tuple[str, ...] = ()) -> dict[str, Any]:
         if type(value) is not dict:
@@ -205,7 +205,8 @@ def _plain_layer(layer: Any) -> bool:
     if type(layer) is not dict or not layer.keys() <= _LAYER_KEY_SET:
         return False
     get = layer.get
-    counts, shape, sources = [get("params"), get("macs"), get("flops")], get("output_shape"), get("from", [])
+    counts: list[Any] = [get("params"), get("macs"), get("flops")]
+    shape, sources = get("output_shape"), get("from", [])
     field, view = get("receptive_field"), get("view", False)
     if type(shape) is not list or type(sources) is not list or (view is not True and view is not False):
         return False
