@@ -10,8 +10,9 @@ from typing import Any
 import click
 
 from . import __version__
-from .cli_common import (bandwidth, check_output, chip_options, echo, fail, input_shape, output_options, pair,
-                         resolve_compute, scalar, shape, stdout_failed, write)
+from .cli_common import (bandwidth, chip_options, fail, input_shape, output_options, pair, resolve_compute, scalar,
+                         shape)
+from .cli_output import check_output, echo, stdout_failed, write
 from .errors import SpecError
 
 class _Commands(click.Group):

@@ -1,11 +1,9 @@
-"""What the commands share: option sets defined once, value parsing, one way to fail
-and one way to write output."""
+"""What the commands share: option sets defined once, value parsing and one way to fail
+(writing output is cli_output.py's)."""
 
 from __future__ import annotations
 
-import errno
 import math
-import os
 import sys
 from pathlib import Path
 from typing import Any, Callable
@@ -18,12 +16,6 @@ FORMATS = ("table", "json", "csv", "markdown")
 CHIP_FORMATS = ("table", "json", "markdown")
 
 
-# `cnncalc ... | head`: the reader left. No message, and the status a shell reports for a
-# tool that SIGPIPE ended (`yes | head`), so a pipeline under `set -o pipefail` sees what it
-# sees from any other tool, and it is never read as 0 (all budgets hold) or 1 (one exceeded).
-BROKEN_PIPE_STATUS = 128 + 13
-
-
 def fail(message: str) -> None:
     """One message on stderr and exit status 2: what a bad spec or option gets. The message
     is escaped whole (render/escape.py), so a name quoted in it cannot start a line of its own."""
@@ -31,34 +23,6 @@ def fail(message: str) -> None:
 
     click.echo(display(message), err=True)
     sys.exit(2)
-
-
-def echo(text: str) -> None:
-    """Print to standard output; a full disk is one message and status 2, a closed pipe a quiet exit."""
-    try:
-        click.echo(text, nl=False)  # click flushes: a full device answers here, not at exit
-    except OSError as error:
-        stdout_failed(error)
-
-
-def stdout_failed(error: OSError) -> None:
-    """Standard output cannot be written: stop writing it, then exit (never a traceback)."""
-    _detach_stdout()
-    if error.errno == errno.EPIPE:
-        sys.exit(BROKEN_PIPE_STATUS)
-    fail(f"cannot write standard output: {error.strerror or error}")
-
-
-def _detach_stdout() -> None:
-    """Point standard output at /dev/null, so the interpreter's last flush of what is left
-    in its buffer does not fail again at exit."""
-    try:
-        descriptor = sys.stdout.fileno()
-    except (AttributeError, OSError, ValueError):
-        return  # not a real file (click's test runner)
-    null = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(null, descriptor)
-    os.close(null)
 
 
 def scalar(text: str) -> Any:
@@ -126,34 +90,6 @@ def input_shape(text: str) -> tuple[str, tuple[int, ...]]:
     except click.BadParameter as error:
         fail(f"--input {text}: {error.message}")
         raise
-
-
-def write(text: str, options: dict[str, Any]) -> None:
-    """The whole output to standard output, or to the -o file (files.write_atomic)."""
-    from .files import write_atomic
-    from .render.escape import display
-
-    output: Path | None = options["output"]
-    if output is None:
-        echo(text)
-        return
-    try:
-        write_atomic(output, text.encode("utf-8"), options["force"])
-    except SpecError as error:
-        fail(str(error))
-    click.echo(f"wrote {display(str(output))}", err=True)
-
-
-def check_output(path: Path | None, force: bool) -> None:
-    """Refuse an -o (or --plot) file that exists, or is a link, before any slow work."""
-    from .files import check_writable
-
-    if path is None:
-        return
-    try:
-        check_writable(path, force)
-    except SpecError as error:
-        fail(str(error))
 
 
 # click.ParamType is generic for type checkers from click 8.2; click>=8.0 is all cnncalc asks.

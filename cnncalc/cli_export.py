@@ -8,7 +8,8 @@ from typing import Any
 import click
 
 from .cli import main
-from .cli_common import check_output, fail, input_shape, pair, scalar, write
+from .cli_common import fail, input_shape, pair, scalar
+from .cli_output import check_output, write
 from .errors import SpecError
 
 

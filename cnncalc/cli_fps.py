@@ -9,8 +9,9 @@ from typing import Any
 import click
 
 from .cli import main
-from .cli_common import (CHIP_FORMATS, PositiveNumber, bandwidth, chip_options, echo, fail, file_options, input_shape,
-                         pair, resolve_compute, scalar, write)
+from .cli_common import (CHIP_FORMATS, PositiveNumber, bandwidth, chip_options, fail, file_options, input_shape, pair,
+                         resolve_compute, scalar)
+from .cli_output import echo, write
 from .errors import SpecError
 
 

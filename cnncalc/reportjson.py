@@ -55,12 +55,15 @@ def read_report(source: Path) -> dict[str, Any]:
     except SpecError as error:  # its hint speaks of specs
         raise SpecError(error.problem, mark=error.mark, hint=HINT) from None
     try:
-        report = _parse(text, bounded_integers=False)
-    except ValueError as error:
-        if isinstance(error, json.JSONDecodeError):
-            raise SpecError(f"not JSON: {error.msg}", mark=Mark(str(source), error.lineno, error.colno),
-                            hint=HINT) from None
-        report = _parse(text, bounded_integers=True)  # an integer past Python's 4,300 digits: find it
+        try:
+            report = _parse(text, bounded_integers=False)
+        except ValueError as error:
+            if isinstance(error, json.JSONDecodeError):
+                raise
+            report = _parse(text, bounded_integers=True)  # an integer past Python's 4,300 digits: find it
+    except json.JSONDecodeError as error:
+        raise SpecError(f"not JSON: {error.msg}", mark=Mark(str(source), error.lineno, error.colno),
+                        hint=HINT) from None
     except RecursionError:
         line, column = _too_deep(text)
         raise SpecError(f"JSON nested more than {REPORT_DEPTH} levels deep", mark=Mark(str(source), line, column),

@@ -226,7 +226,8 @@ def test_the_cli_loses_a_creation_race_with_the_exists_message(tmp_path, monkeyp
 
 def test_two_processes_cannot_both_create_the_file(tmp_path):
     target = tmp_path / "report.json"
-    script = "import sys; from cnncalc.files import write_atomic; write_atomic(sys.argv[1], sys.argv[2].encode(), False)"
+    script = ("import sys; from cnncalc.files import write_atomic; "
+              "write_atomic(sys.argv[1], sys.argv[2].encode(), False)")
     processes = [subprocess.Popen([sys.executable, "-c", script, str(target), f"writer {index}"],
                                   stderr=subprocess.PIPE) for index in range(8)]
     codes = [process.wait() for process in processes]

@@ -45,7 +45,8 @@ RUN = {"cases": 0, "exit 0": 0, "exit 1": 0, "exit 2": 0}
 RAW = {"@HUGE@": "9" * 5000, "@DEEP@": "[" * 2000 + "]" * 2000, "@1E400@": "1e400", "@NAN@": "NaN",
        "@INF@": "-Infinity"}
 HOSTILE_TEXTS = ["", "x", "\n::error file=README.md,line=1::pwned", "::warning::w", "##[error]e", "##vso[x]y",
-                 "\x1b[31m", "\r\n", "\t", "\x00", "\x85", "\u2028", "\u202eevil", "é日本😀", "a" * 3000, "int8", "2mac",
+                 "\x1b[31m", "\r\n", "\t", "\x00", "\x85", "\u2028", "\u202eevil", "é日本😀", "a" * 3000, "int8",
+                 "2mac",
                  "|", "%0A", "'\"", "hailo-8"]
 
 
@@ -181,7 +182,8 @@ def chip_command(rng: random.Random, path: Path, data: bytes) -> list[str]:
     if choice < 7:
         return ["chips", chip, "--chips", str(path), "--format", form]
     if choice < 9:
-        return ["fps", "--flops", "4G", "--chip", chip, "--chips", str(path), "--fps", rng.choice(["30", "1e9"]), "--format", form]
+        return ["fps", "--flops", "4G", "--chip", chip, "--chips", str(path), "--fps", rng.choice(["30", "1e9"]),
+                "--format", form]
     return ["analyze", "specs/lenet5.yaml", "--chip", chip, "--chips", str(path), "--format", form]
 
 

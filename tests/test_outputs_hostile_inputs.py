@@ -67,8 +67,8 @@ REPORTS = {
                                                                                    "string, got 5"),
     "layer-shape-nan": (lambda report: report.replace('"output_shape": [1, 6, 28, 28]', '"output_shape": [1, NaN]'),
                         "layers[0].output_shape[1]: expected a whole number >= 0, got NaN"),
-    "layer-macs-a-mapping": (edited(lambda data: data["layers"][0].update(macs={})), "layers[0].macs: expected a "
-                                                                                     "whole number >= 0, got an object"),
+    "layer-macs-a-mapping": (edited(lambda data: data["layers"][0].update(macs={})),
+                             "layers[0].macs: expected a whole number >= 0, got an object"),
     "layer-rf-infinite": (edited(lambda data: data["layers"][0]["receptive_field"].update(jump=[1e308 * 10])),
                           "layers[0].receptive_field.jump[0]: expected a number, got Infinity"),
     "layer-view-a-number": (edited(lambda data: data["layers"][4].update(view=1)),
@@ -117,7 +117,10 @@ def test_a_malformed_report_is_one_message(tmp_path, report_text, case, side):
     ("", "1:1", "not JSON: Expecting value"),
     ('{"cnncalc": "0.1", "totals": {', "1:31", "not JSON: Expecting property name enclosed in double quotes"),
     ("\ufeff{}", "1:1", "not JSON: Unexpected UTF-8 BOM (decode using utf-8-sig)"),
-], ids=["100000-deep-array", "5000-deep-in-totals", "empty", "truncated", "byte-order-mark"])
+    ('{"totals": {"params": ' + "9" * 5000 + ', ]}', "1:5025", "not JSON: Expecting property name enclosed in "
+                                                          "double quotes"),
+], ids=["100000-deep-array", "5000-deep-in-totals", "empty", "truncated", "byte-order-mark",
+        "5000-digits-then-a-syntax-error"])
 def test_unparsable_json_is_located(tmp_path, text, place, message):
     bad = tmp_path / "base.json"
     bad.write_text(text, encoding="utf-8")

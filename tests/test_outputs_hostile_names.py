@@ -27,7 +27,8 @@ DANGEROUS = {
     "newline": "\n", "carriage-return": "\r", "tab": "\t", "nul": "\x00", "escape": "\x1b[31m", "delete": "\x7f",
     "c1-next-line": "\x85", "c1-csi": "\x9b", "line-separator": "\u2028", "paragraph-separator": "\u2029",
     "right-to-left-override": "\u202e", "left-to-right-isolate": "\u2066", "zero-width-no-break": "\ufeff",
-    "pipe": "|", "workflow-command": "\n::error file=README.md,line=1::pwned", "command-without-newline": "::warning::x",
+    "pipe": "|", "workflow-command": "\n::error file=README.md,line=1::pwned",
+    "command-without-newline": "::warning::x",
     "v1-command": "##[error]x", "azure-command": "##vso[task.setvariable variable=x]1", "percent": "100%0A",
 }
 EVERYTHING = "".join(DANGEROUS.values())

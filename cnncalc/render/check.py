@@ -88,7 +88,8 @@ def _github(checked: Checked, convention: str) -> str:
             file = github_property(display(path))
             where = f" file={file},line={mark.line},col={mark.column}" if mark else f" file={file}"
             verb = "is below the minimum" if outcome.unit == "fps" else "exceeds budget"
-            message = f"{outcome.budget.key} {outcome.describe(outcome.actual)} {verb} {outcome.describe(outcome.limit)}"
+            actual, limit = outcome.describe(outcome.actual), outcome.describe(outcome.limit)
+            message = f"{outcome.budget.key} {actual} {verb} {limit}"
             lines.append(f"::error{where},title=cnncalc budget::{github_message(message)}")
     lines.append(_verdict(checked, convention))
     return "\n".join(lines) + "\n"
