@@ -269,6 +269,7 @@ PRINTING = {
     "explain": ["explain"],
     "explain-type": ["explain", "conv2d"],
     "import": ["import", "specs/yolov4-tiny.cfg"],
+    "export": ["export", LENET, "--torch"],
     "help": ["--help"],
     "command-help": ["analyze", "--help"],
     "version": ["--version"],

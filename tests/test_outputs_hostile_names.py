@@ -168,6 +168,16 @@ def test_diff_keeps_one_record_per_line(tmp_path, form):
         assert len(changes) == 4 and sum(display("c" + EVERYTHING) in line for line in changes) == 1
 
 
+@pytest.mark.parametrize("form", ["table", "csv", "markdown", "json"])
+def test_sweep_keeps_one_record_per_line(hostile, tame, form):
+    code, out, err = run("analyze", str(hostile), "--sweep", "batch=1,2", "--format", form)
+    assert (code, err) == (0, "")
+    lines = assert_safe_lines(out)
+    assert len(lines) == len(run("analyze", str(tame), "--sweep", "batch=1,2", "--format", form)[1].split("\n"))
+    if form == "json":
+        assert [list(row["outputs"]) for row in json.loads(out)["rows"]] == [["c" + EVERYTHING]] * 2
+
+
 def test_an_error_naming_a_hostile_layer_is_one_line(tmp_path):
     spec = tmp_path / "bad.yaml"
     spec.write_text(yaml.safe_dump({"input": {"shape": [3, 8, 8]}, "layers": [
