@@ -219,3 +219,18 @@ def test_chip_names_stay_on_their_line(chip_file, hostile, arguments):
         assert display(HOSTILE_CHIP["id"]).replace("|", "\\|") in out
     else:
         assert display(HOSTILE_CHIP["id"]) in out
+
+
+@pytest.mark.parametrize("chip", [[], ["--chip", "jetson-orin-nano-8gb"]], ids=["layers-chart", "roofline"])
+def test_a_chart_draws_hostile_names_literally(tmp_path, chip):
+    """matplotlib reads `$...$` as mathtext and fails on `$\\frac{$` (a layer name cannot hold `$`,
+    the spec's name can); names are drawn as text."""
+    pytest.importorskip("matplotlib")
+    spec = tmp_path / "net.yaml"
+    spec.write_text(yaml.safe_dump({"name": "net $\\frac{$ " + EVERYTHING, "input": {"shape": [3, 8, 8]}, "layers": [
+        {"type": "conv2d", "name": "a" + EVERYTHING, "out_channels": 4, "kernel_size": 3},
+        {"type": "relu", "name": "b"}]}, allow_unicode=False, width=1000))
+    chart = tmp_path / "chart.png"
+    code, _, err = run("analyze", str(spec), "--plot", str(chart), *chip)
+    assert (code, err) == (0, f"wrote {chart}\n")
+    assert chart.read_bytes().startswith(b"\x89PNG")
