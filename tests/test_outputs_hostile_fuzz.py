@@ -180,7 +180,7 @@ def chip_command(rng: random.Random, path: Path, data: bytes) -> list[str]:
     if choice < 5:
         return ["chips", "--chips", str(path), "--format", form]
     if choice < 7:
-        return ["chips", chip, "--chips", str(path), "--format", form]
+        return ["chips", "--chips", str(path), "--format", form, "--", chip]  # an id may start with '-'
     if choice < 9:
         return ["fps", "--flops", "4G", "--chip", chip, "--chips", str(path), "--fps", rng.choice(["30", "1e9"]),
                 "--format", form]
