@@ -17,6 +17,7 @@ cores), CNNCALC_OUTPUTS_FUZZ_SEED the seed, CNNCALC_OUTPUTS_FUZZ_ONLY=<index> re
 from __future__ import annotations
 
 import copy
+import gc
 import json
 import os
 import random
@@ -229,6 +230,7 @@ def check_case(directory: Path, index: int) -> str | None:
     path.write_bytes(data)
     command = chip_command(rng, path, data) if kind == "chips" else diff_command(rng, kind, path, directory)
     result = CliRunner().invoke(main, command)
+    gc.enable()  # the CLI turns the cyclic collector off for its short-lived process; this one lives on
     RUN["cases"] += 1
     RUN[f"exit {result.exit_code}"] = RUN.get(f"exit {result.exit_code}", 0) + 1
     problem = problem_with(result, command)
