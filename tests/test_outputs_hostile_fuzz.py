@@ -104,7 +104,8 @@ def tree_edit(rng: random.Random, tree: Any) -> str:
         return f"key {key!r} renamed"
     if kind == 5:
         other, other_key = rng.choice(places)
-        container[key], other[other_key] = other[other_key], container[key]
+        # Copies: swapping a subtree with one inside it would make the tree a cycle.
+        container[key], other[other_key] = copy.deepcopy(other[other_key]), copy.deepcopy(container[key])
         return f"{key!r} and {other_key!r} swapped"
     if isinstance(container, list):
         container.insert(key, container[key])
