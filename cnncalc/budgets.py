@@ -4,6 +4,7 @@ against its report. What `cnncalc check` gates CI on."""
 from __future__ import annotations
 
 import difflib
+import math
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -111,7 +112,7 @@ def parse_budget(key: str, value: Any, at: Mark | None, raw_map: Map | None = No
     except ValueError as error:
         accepted = "counts take k, M, G, T (1000s)" if key in COUNT_BUDGETS else \
             "bytes take B, kB, MB, GB (1000s) and KiB, MiB, GiB (1024s)"
-        raise fail(f"budget {key} is {value!r}: {error}", accepted) from None
+        raise fail(f"budget {key} is {_shown(value)}: {error}", accepted) from None
     if limit < 0:
         raise fail(f"budget {key} is negative", "a budget is a limit >= 0")
     return Budget(key, limit, _text(value), at)
@@ -127,12 +128,31 @@ def _fps_budget(value: Any, raw: Map | None, filename: str, fail: Callable[..., 
             raise fail(f"unknown fps budget key '{key}'", f"keys: {', '.join(FPS_KEYS)}", where)
     minimum, utilization = value["min"], value.get("utilization", 1.0)
     for name, number in (("min", minimum), ("utilization", utilization)):
-        if isinstance(number, bool) or not isinstance(number, (int, float)) or number <= 0:
-            raise fail(f"fps {name} is {number!r}", "a number > 0 (utilization at most 1)")
-    if utilization > 1:
-        raise fail(f"fps utilization is {utilization!r}", "a share of the peak, at most 1")
+        # At the value itself in a spec; at the budget for --budget 'fps={...}'.
+        place = {"where": _mark(filename, raw.value_marks[name])} if raw is not None and name in raw else {}
+        if not _positive_finite(number):
+            raise fail(f"fps {name} is {_shown(number)}", "a finite number > 0 (utilization at most 1)", **place)
+        if name == "utilization" and number > 1:
+            raise fail(f"fps utilization is {number!r}", "a share of the peak, at most 1", **place)
     return FpsBudget(str(value["chip"]), float(minimum), value.get("precision"), float(utilization),
                      bool(value.get("sparse", False)))
+
+
+def _positive_finite(number: Any) -> bool:
+    if isinstance(number, bool) or not isinstance(number, (int, float)):
+        return False
+    try:
+        return 0 < float(number) < math.inf  # nan compares false; a 400-digit int overflows
+    except OverflowError:
+        return False
+
+
+def _shown(value: Any) -> str:
+    """A value as a message quotes it: a 400-digit number by its length."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**20:
+        return f"a {len(str(abs(value))):,}-digit number"  # YAML numbers stop at 4,300 digits, str()'s limit
+    text = repr(value)
+    return text if len(text) <= 40 else text[:40] + "..."
 
 
 def check(report: Report, budgets: list[Budget], chips: dict[str, Chip]) -> list[Outcome]:

@@ -12,10 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from .errors import Mark, SpecError
-from .spec import read_source
-from .yamlread import Map, Seq, load, position
+from .files import read_bounded
+from .yamlread import Map, Seq, decode, load, position
 
 BUILT_IN = Path(__file__).parent / "data" / "chips.yaml"
+CHIP_FILE_HINT = "--chips and CNNCALC_CHIPS name a YAML chip file: chips: [{id: my-npu, peak: {int8: 4.0e+12}}]"
 # Dense precisions, in the order a default is chosen: chips are most often rated int8.
 PRECISIONS = ("int8", "unspecified", "fp16", "bf16", "fp8", "int4", "tf32", "fp32", "fp16_fp16acc")
 CHIP_KEYS = ("id", "name", "vendor", "peak", "bandwidth", "memory", "power_w", "source", "notes")
@@ -86,8 +87,11 @@ def find_chip(chip_id: str, chips: dict[str, Chip]) -> Chip:
 
 
 def _read(path: Path) -> dict[str, Chip]:
-    text, filename = read_source(path)
-    root = load(text, filename)
+    filename = str(path)
+    try:
+        root = load(decode(read_bounded(path, hint=CHIP_FILE_HINT), filename), filename)
+    except SpecError as error:
+        raise _about_chips(error) from None
     if not isinstance(root, Map) or not isinstance(root.get("chips"), Seq):
         raise SpecError("a chip file is a mapping with a 'chips' list", mark=Mark(filename, 1, 1),
                         hint="write chips: [{id: my-npu, name: My NPU, peak: {int8: 4.0e+12}}]")
@@ -96,6 +100,14 @@ def _read(path: Path) -> dict[str, Chip]:
         chip = _chip(entry, at, filename)
         chips[chip.id] = chip
     return chips
+
+
+def _about_chips(error: SpecError) -> SpecError:
+    """The YAML reader speaks of specs ("the spec is empty", "save the spec as UTF-8"): here it is a chip file."""
+    if error.problem == "the spec is empty":
+        return SpecError("the chip file is empty", mark=error.mark, hint=CHIP_FILE_HINT)
+    hint = error.hint.replace("a spec", "a chip file").replace("the spec", "the chip file") if error.hint else None
+    return SpecError(error.problem, mark=error.mark, layer=error.layer, hint=hint)
 
 
 def _chip(entry: Any, at: Any, filename: str) -> Chip:
@@ -121,18 +133,35 @@ def _chip(entry: Any, at: Any, filename: str) -> Chip:
         if name not in PRECISIONS:
             raise fail(f"chip '{entry['id']}': unknown precision '{key}'", peaks.key_marks[key],
                        f"precisions: {', '.join(PRECISIONS)}, each also with _sparse")
-        (sparse if str(key).endswith("_sparse") else dense)[name] = _positive(value, peaks.value_marks[key], fail)
-    numbers = {key: None if entry.get(key) is None else _positive(entry[key], entry.value_marks[key], fail)
+        (sparse if str(key).endswith("_sparse") else dense)[name] = _positive(
+            value, peaks.value_marks[key], fail, f"chip '{entry['id']}': peak {key}")
+    numbers = {key: None if entry.get(key) is None else _positive(entry[key], entry.value_marks[key], fail,
+                                                                  f"chip '{entry['id']}': {key}")
                for key in ("bandwidth", "memory", "power_w")}
     sources = entry.get("source") or []
-    sources = [sources] if isinstance(sources, str) else list(sources)
+    sources = list(sources) if isinstance(sources, Seq) else [sources]
     return Chip(id=entry["id"], name=str(entry.get("name", entry["id"])), vendor=str(entry.get("vendor") or ""),
                 peaks=dense, sparse_peaks=sparse, bandwidth=numbers["bandwidth"], memory=numbers["memory"],
                 power_w=numbers["power_w"], sources=tuple(map(str, sources)),
                 notes=" ".join(str(entry.get("notes") or "").split()), origin=filename)
 
 
-def _positive(value: Any, at: Any, fail: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf"):
-        raise fail(f"{value!r} is not a positive number", at, "write numbers like 20.0e+12")
-    return float(value)
+def _positive(value: Any, at: Any, fail: Any, what: str) -> float:
+    """A finite number > 0 (a 400-digit integer overflows a float: refused, not an OverflowError)."""
+    number = float("nan")
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        number = float(value) if isinstance(value, float) or abs(value) < 10**300 else float("inf")
+    if not 0 < number < float("inf"):
+        raise fail(f"{what} is {_shown(value)}, not a positive finite number", at,
+                   "write ops or bytes per second like 20.0e+12")
+    return number
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**20:
+        try:
+            return f"a {len(str(abs(value))):,}-digit number"
+        except ValueError:  # past Python's 4,300-digit conversion limit
+            return "a number of over 4,300 digits"
+    text = "null" if value is None else repr(value)
+    return text if len(text) <= 40 else text[:40] + "..."

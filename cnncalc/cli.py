@@ -11,10 +11,24 @@ import click
 
 from . import __version__
 from .cli_common import (bandwidth, chip_options, fail, input_shape, output_options, pair, resolve_compute, scalar,
-                         shape, write)
+                         shape)
+from .cli_output import check_output, echo, stdout_failed, write
 from .errors import SpecError
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """click's group, plus the same answer as `echo`'s when standard output fails in click's
+    own printing (--help or --version into a full disk)."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().main(*args, **kwargs)
+        except OSError as error:
+            if error.filename is not None:  # a file, not standard output: a defect to see whole
+                raise
+            stdout_failed(error)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="cnncalc")
 def main() -> None:
     """Shapes, parameters, MACs, FLOPs, memory and receptive fields of convolutional networks,
@@ -62,7 +76,7 @@ def analyze(spec: Path, settings: tuple[str, ...], input_shapes: tuple[str, ...]
         _check_plot(plot_path, options, chip)
     _emit(report, depth, options, chip)
     if plot_path is not None:
-        _plot(plot_path, report, depth, chip)
+        _plot(plot_path, report, depth, chip, options["force"])
     if chip is not None and chip[0].passed is False:
         sys.exit(1)
 
@@ -102,8 +116,7 @@ def _check_plot(path: Path, options: dict[str, Any], chip: Any) -> None:
     """Fail before any output when --plot cannot be drawn."""
     if path.suffix.lower() not in (".png", ".svg", ".pdf"):
         fail(f"--plot {path}: unknown extension '{path.suffix}'; use .png, .svg or .pdf")
-    if path.exists() and not options["force"]:
-        fail(f"{path} exists; add --force to overwrite it")
+    check_output(path, options["force"])
     if options["output"] is not None and path.resolve() == options["output"].resolve():
         fail(f"--plot and -o both name {path}")
     if chip is not None and chip[1] is None:
@@ -114,9 +127,11 @@ def _check_plot(path: Path, options: dict[str, Any], chip: Any) -> None:
         fail("plotting needs matplotlib: pip install 'cnncalc[plot]'")
 
 
-def _plot(path: Path, report: Any, depth: int | None, chip: Any) -> None:
+def _plot(path: Path, report: Any, depth: int | None, chip: Any, force: bool) -> None:
     """The roofline with --chip, else per-layer MACs and memory; written after the normal output."""
+    from .files import write_atomic
     from .plot import layers_figure, roofline_figure, save
+    from .render.escape import display
     from .report import fold
 
     if chip is not None:
@@ -124,10 +139,10 @@ def _plot(path: Path, report: Any, depth: int | None, chip: Any) -> None:
     else:
         figure = layers_figure(report, fold(report.layers, depth), depth)
     try:
-        save(figure, path)
-    except OSError as error:
-        fail(f"cannot write {path}: {error.strerror or error}")
-    click.echo(f"wrote {path}", err=True)
+        write_atomic(path, lambda handle: save(figure, handle, path.suffix[1:].lower()), force)
+    except SpecError as error:
+        fail(str(error))
+    click.echo(f"wrote {display(str(path))}", err=True)
 
 
 @main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
@@ -165,10 +180,10 @@ def explain(layer_type: str | None) -> None:
     from .explain import describe_type, list_types
 
     if layer_type is None:
-        click.echo(list_types())
+        echo(list_types() + "\n")
         return
     try:
-        click.echo(describe_type(layer_type))
+        echo(describe_type(layer_type) + "\n")
     except SpecError as error:
         fail(str(error))
 

@@ -10,7 +10,8 @@ from typing import Any
 import click
 
 from .cli import main
-from .cli_common import fail, file_options, input_shape, pair, scalar, write
+from .cli_common import fail, file_options, input_shape, pair, scalar
+from .cli_output import write
 from .errors import SpecError
 
 CHECK_FORMATS = ("table", "json", "markdown", "github", "junit")

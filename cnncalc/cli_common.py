@@ -1,8 +1,9 @@
-"""What the commands share: option sets defined once, value parsing, one way to fail
-and one way to write output."""
+"""What the commands share: option sets defined once, value parsing and one way to fail
+(writing output is cli_output.py's)."""
 
 from __future__ import annotations
 
+import math
 import sys
 from pathlib import Path
 from typing import Any, Callable
@@ -16,8 +17,11 @@ CHIP_FORMATS = ("table", "json", "markdown")
 
 
 def fail(message: str) -> None:
-    """One message on stderr and exit status 2: what a bad spec or option gets."""
-    click.echo(message, err=True)
+    """One message on stderr and exit status 2: what a bad spec or option gets. The message
+    is escaped whole (render/escape.py), so a name quoted in it cannot start a line of its own."""
+    from .render.escape import display
+
+    click.echo(display(message), err=True)
     sys.exit(2)
 
 
@@ -88,18 +92,24 @@ def input_shape(text: str) -> tuple[str, tuple[int, ...]]:
         raise
 
 
-def write(text: str, options: dict[str, Any]) -> None:
-    output: Path | None = options["output"]
-    if output is None:
-        click.echo(text, nl=False)
-        return
-    if output.exists() and not options["force"]:
-        fail(f"{output} exists; add --force to overwrite it")
-    try:
-        output.write_text(text, encoding="utf-8")
-    except OSError as error:
-        fail(f"cannot write {output}: {error.strerror or error}")
-    click.echo(f"wrote {output}", err=True)
+# click.ParamType is generic for type checkers from click 8.2; click>=8.0 is all cnncalc asks.
+class PositiveNumber(click.ParamType):  # type: ignore[type-arg]
+    """A finite number > 0 (at most `maximum`): FloatRange lets nan and inf through."""
+
+    name = "number"
+
+    def __init__(self, maximum: float | None = None) -> None:
+        self.maximum = maximum
+
+    def convert(self, value: Any, param: click.Parameter | None, context: click.Context | None) -> float:
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"'{value}' is not a number", param, context)
+        if not math.isfinite(number) or number <= 0 or (self.maximum is not None and number > self.maximum):
+            bound = f" and at most {self.maximum:g}" if self.maximum is not None else ""
+            self.fail(f"'{value}' is not a finite number > 0{bound}", param, context)
+        return number
 
 
 def chip_options(function: Callable[..., Any]) -> Callable[..., Any]:
@@ -110,12 +120,12 @@ def chip_options(function: Callable[..., Any]) -> Callable[..., Any]:
                                                        "unspecified", "fp16_fp16acc"]),
                      help="Which peak of the chip (default: int8, else the chip's first)."),
         click.option("--sparse", is_flag=True, help="Use the 2:4 structured-sparsity peak (a pruned network only)."),
-        click.option("--utilization", type=click.FloatRange(min=0, min_open=True, max=1), default=1.0,
+        click.option("--utilization", type=PositiveNumber(maximum=1), default=1.0,
                      show_default=True, help="Share of the peak reached; 1.0 is the ideal."),
         click.option("--chips", "chips_file", type=click.Path(dir_okay=False, path_type=Path),
                      help="A YAML file of extra chips, same format as the built-in table (also CNNCALC_CHIPS)."),
         click.option("--bandwidth", metavar="RATE", help="Memory bandwidth, e.g. 68GB/s (overrides the chip's)."),
-        click.option("--fps", "target_fps", type=click.FloatRange(min=0, min_open=True),
+        click.option("--fps", "target_fps", type=PositiveNumber(),
                      help="Target frames per second: pass or fail, exit 1 on fail."),
     ]
     for option in reversed(options):
@@ -151,7 +161,10 @@ def bandwidth(text: str | None) -> float | None:
     if text is None:
         return None
     try:
-        return parse_bytes(text.removesuffix("/s").removesuffix("ps"))
+        rate = parse_bytes(text.removesuffix("/s").removesuffix("ps"))
     except ValueError as error:
         fail(f"--bandwidth {text}: {error}")
         raise
+    if rate <= 0:  # 0 would quietly fall back to the chip's own bandwidth
+        fail(f"--bandwidth {text}: a bandwidth must be more than 0")
+    return rate

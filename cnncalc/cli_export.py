@@ -8,7 +8,8 @@ from typing import Any
 import click
 
 from .cli import main
-from .cli_common import fail, input_shape, pair, scalar, write
+from .cli_common import fail, input_shape, pair, scalar
+from .cli_output import check_output, write
 from .errors import SpecError
 
 
@@ -28,8 +29,7 @@ def export(spec: Path, as_torch: bool, settings: tuple[str, ...], input_shapes: 
         fail("cnncalc export: say what to export: --torch (a PyTorch nn.Module, as Python source)")
     overrides = dict(pair(item, "--set", scalar) for item in settings)
     inputs = dict(input_shape(item) for item in input_shapes)
-    if options["output"] is not None and options["output"].exists() and not options["force"]:
-        fail(f"{options['output']} exists; add --force to overwrite it")  # before the slow import of torch
+    check_output(options["output"], options["force"])  # before the slow import of torch
     try:
         from .torch import module_source
 

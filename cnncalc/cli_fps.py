@@ -9,8 +9,9 @@ from typing import Any
 import click
 
 from .cli import main
-from .cli_common import (CHIP_FORMATS, bandwidth, chip_options, fail, file_options, input_shape, pair,
-                         resolve_compute, scalar, write)
+from .cli_common import (CHIP_FORMATS, PositiveNumber, bandwidth, chip_options, fail, file_options, input_shape, pair,
+                         resolve_compute, scalar)
+from .cli_output import echo, write
 from .errors import SpecError
 
 
@@ -21,8 +22,8 @@ from .errors import SpecError
 @click.option("--set", "settings", multiple=True, metavar="NAME=VALUE", help="With --spec: a parameter.")
 @click.option("--input", "input_shapes", multiple=True, metavar="[NAME=]CxHxW", help="With --spec: an input shape.")
 @click.option("--batch", type=click.IntRange(min=1), help="With --spec: the batch (fps counts samples).")
-@click.option("--tops", type=click.FloatRange(min=0, min_open=True), help="Peak in tera-ops/s (int8 unless --precision).")
-@click.option("--tflops", type=click.FloatRange(min=0, min_open=True),
+@click.option("--tops", type=PositiveNumber(), help="Peak in tera-ops/s (int8 unless --precision).")
+@click.option("--tflops", type=PositiveNumber(),
               help="Peak in tera-FLOPS (fp16 unless --precision).")
 @chip_options
 @click.option("--convention", type=click.Choice(["2mac", "mac", "full"]), default="2mac", show_default=True,
@@ -36,8 +37,6 @@ def fps(**options: Any) -> None:
     a target is not met."""
     from .fps import OPS_PER_FLOP, on_chip, solve
     from .render.fps import render_fps
-    from .units import parse_count
-
     work = [name for name in ("flops", "macs", "spec") if options[name] is not None]
     if len(work) > 1:
         fail("give one of --flops, --macs and --spec")
@@ -45,9 +44,9 @@ def fps(**options: Any) -> None:
         compute = resolve_compute(options, bandwidth(options["bandwidth"]))
         ops_per_frame = None
         if options["flops"] is not None or options["macs"] is not None:
-            text = options["flops"] or options["macs"]
-            scale = OPS_PER_FLOP[options["convention"]] if options["flops"] else 2
-            ops_per_frame = parse_count(text) * scale
+            option = "--flops" if options["flops"] is not None else "--macs"
+            scale = OPS_PER_FLOP[options["convention"]] if option == "--flops" else 2
+            ops_per_frame = _work(option, options[option[2:]]) * scale
         if options["spec"] is not None and compute is not None:
             answer, _ = on_chip(_analyze(options), compute, options["target_fps"], options["utilization"])
         else:
@@ -63,6 +62,20 @@ def fps(**options: Any) -> None:
     write(render_fps(answer, options["output_format"]), options)
     if answer.passed is False:
         sys.exit(1)
+
+
+def _work(option: str, text: str) -> float:
+    """--flops or --macs: a finite count > 0 (no work per frame has no frame rate)."""
+    from .units import parse_count
+
+    try:
+        count = parse_count(text)
+    except ValueError as error:
+        fail(f"{option} {text}: {error}")
+        raise
+    if count <= 0:
+        fail(f"{option} {text}: the work per frame must be more than 0")
+    return count
 
 
 def _analyze(options: dict[str, Any]) -> Any:
@@ -91,4 +104,4 @@ def chips(chip_id: str | None, chips_file: Path | None, output_format: str) -> N
             render_chips(list(table.values()), output_format)
     except SpecError as error:
         fail(str(error))
-    click.echo(text, nl=False)
+    echo(text)

@@ -8,7 +8,8 @@ from typing import Any
 import click
 
 from .cli import main
-from .cli_common import fail, input_shape, write
+from .cli_common import fail, input_shape
+from .cli_output import check_output, write
 from .errors import SpecError
 
 
@@ -29,8 +30,7 @@ def import_command(source: str, input_shapes: tuple[str, ...], batch: int | None
     from .spec import parse_text
 
     inputs = dict(input_shape(item) for item in input_shapes)
-    if options["output"] is not None and options["output"].exists() and not options["force"]:
-        fail(f"{options['output']} exists; add --force to overwrite it")  # before converting anything
+    check_output(options["output"], options["force"])  # before converting anything
     try:
         spec = import_spec(source, ImportOptions(inputs, batch))
         text = spec_text(spec, header_for(source))

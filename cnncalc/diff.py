@@ -4,17 +4,14 @@ and a spec analysed now compare alike."""
 
 from __future__ import annotations
 
-import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import Mark, SpecError
-from .files import read_bounded
-from .yamlread import decode
+from .errors import SpecError
+from .reportjson import TOTALS, read_report
 
-TOTALS = ("params", "buffers", "macs", "flops", "weights_bytes", "activation_bytes", "peak_activation_bytes",
-          "training_bytes")
 LAYER_FIELDS = ("type", "output_shape", "params", "macs", "flops")
 
 
@@ -54,15 +51,7 @@ class Diff:
 def load_analysis(source: Path, analyze_options: dict[str, Any]) -> dict[str, Any]:
     """A report in its JSON form: read from a `.json` file, or analysed from a spec."""
     if source.suffix == ".json":
-        text = decode(read_bounded(source), str(source))
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise SpecError(f"not JSON: {error.msg}", mark=Mark(str(source), error.lineno, error.colno),
-                            hint="give a report written by `cnncalc analyze --format json`") from None
-        if not isinstance(data, dict) or not {"cnncalc", "totals", "layers", "convention"} <= set(data):
-            raise SpecError(f"{source} is not a cnncalc report", hint="write one with `cnncalc analyze --format json`")
-        return data
+        return read_report(source)
     import cnncalc
 
     from .render.formats import report_json
@@ -100,9 +89,12 @@ def parse_threshold(text: str) -> tuple[str | None, float]:
     if name is not None and name not in TOTALS:
         raise SpecError(f"--fail-above {text}: no total '{name}'", hint=f"totals: {', '.join(TOTALS)}")
     try:
-        return name, float(value.strip().removesuffix("%"))
+        percent = float(value.strip().removesuffix("%"))
     except ValueError:
         raise SpecError(f"--fail-above {text}: '{value}' is not a percentage", hint="write 5% or flops=2%") from None
+    if not math.isfinite(percent) or percent < 0:  # nan would never fail, inf never either
+        raise SpecError(f"--fail-above {text}: '{value}' is not a finite percentage >= 0", hint="write 5% or flops=2%")
+    return name, percent
 
 
 def growth_failures(diff: Diff, thresholds: list[tuple[str | None, float]]) -> list[tuple[TotalChange, float]]:

@@ -10,7 +10,7 @@ is switched.
 from __future__ import annotations
 
 import math
-from pathlib import Path
+from typing import BinaryIO
 
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -21,6 +21,7 @@ from matplotlib.transforms import Bbox
 from matplotlib.ticker import EngFormatter, FuncFormatter
 
 from .fps import FpsAnswer, LayerTime, Roofline
+from .render.escape import display
 from .report import LayerRow, Report
 from .units import human_bytes, human_count
 
@@ -28,6 +29,7 @@ DPI = 100
 MEMORY_COLOUR, COMPUTE_COLOUR = "#0072B2", "#D55E00"  # Okabe-Ito blue and vermillion: safe for colour blindness
 LARGEST_MARKER = 700.0  # points^2: the area of the point with the largest share of the frame time
 ANNOTATED = 5  # the slowest layers named on the roofline
+CHART_NAME_LIMIT = 60  # characters of a name on a chart; longer names push the plots off the figure
 MAX_TICK_LABELS = 45  # on the layers chart's x axis; beyond, one name in N
 FEW_TICK_LABELS = 20  # up to this many are slanted rather than vertical
 
@@ -53,7 +55,7 @@ def roofline_figure(report: Report, answer: FpsAnswer, roofline: Roofline) -> Fi
     _roofline_legend(axes, on_axes, left_out, scale)
     utilization = "" if answer.utilization == 1 else f" at utilization {answer.utilization:g}"
     ideal = "-" if answer.fps is None else f"{answer.fps:,.0f}"
-    figure.suptitle(f"{report.name} on {label}, {precision}, batch {report.assumptions.batch}\n"
+    figure.suptitle(f"{_shown(report.name)} on {_shown(label)}, {precision}, batch {report.assumptions.batch}\n"
                     f"ideal {ideal} fps{utilization}, roofline {roofline.fps:,.0f} fps", fontsize=12)
     axes.set_xlabel("arithmetic intensity (ops per byte moved)")
     axes.set_ylabel("attained performance (ops/s)")
@@ -76,7 +78,7 @@ def layers_figure(report: Report, rows: tuple[LayerRow, ...], depth: int | None 
         axes.set_axisbelow(True)
     step = math.ceil(len(rows) / MAX_TICK_LABELS) if rows else 1
     ticks = list(positions)[::step]
-    labels = [f"{index} {rows[index].name}" for index in ticks]
+    labels = [f"{index} {_shown(rows[index].name)}" for index in ticks]
     if len(ticks) > FEW_TICK_LABELS:
         memory_axes.set_xticks(ticks, labels, rotation=90, fontsize=8)
     else:
@@ -86,15 +88,23 @@ def layers_figure(report: Report, rows: tuple[LayerRow, ...], depth: int | None 
     memory_axes.set_xlabel(f"row at --depth {depth}: a block instance or a layer{every}" if depth
                            else f"layer, in execution order{every}")
     totals, assumptions = report.totals, report.assumptions
-    figure.suptitle(f"{report.name}: {human_count(totals.macs)} MACs, {human_bytes(totals.activation_bytes)} of "
+    figure.suptitle(f"{_shown(report.name)}: {human_count(totals.macs)} MACs, {human_bytes(totals.activation_bytes)} of "
                     f"activations ({assumptions.dtype}, batch {assumptions.batch})", fontsize=12)
     figure.tight_layout()  # room for the names under the bars
     return figure
 
 
-def save(figure: Figure, path: Path) -> None:
-    """Write the figure; the format follows the file's extension (.png, .svg or .pdf)."""
-    figure.savefig(path, dpi=DPI, format=path.suffix[1:].lower())
+def save(figure: Figure, handle: BinaryIO, form: str) -> None:
+    """Write the figure to an open file in `form`: png, svg or pdf (the file's extension)."""
+    figure.savefig(handle, dpi=DPI, format=form)
+
+
+def _shown(name: str) -> str:
+    """A name as a chart shows it: escaped as in every format, cut to CHART_NAME_LIMIT, and `$`
+    literal (matplotlib would read `$...$` as mathtext, and fail on `$\\frac{$`)."""
+    text = display(name)
+    text = text if len(text) <= CHART_NAME_LIMIT else text[:CHART_NAME_LIMIT - 3] + "..."
+    return text.replace("$", r"\$")
 
 
 def _figure(width: float, height: float) -> Figure:
@@ -170,7 +180,7 @@ def _annotate_slowest(figure: Figure, axes: Axes, on_axes: list[LayerTime], scal
     slowest = sorted(on_axes, key=lambda layer: layer.seconds)[-ANNOTATED:]
     for layer in sorted(slowest, key=_intensity, reverse=True):  # from the right: leader lines pass left of names
         gap = radius(layer) * 0.7 + 5
-        text = axes.annotate(f"{layer.name} {layer.share * 100:.1f} %", (_intensity(layer), _attained(layer)),
+        text = axes.annotate(f"{_shown(layer.name)} {layer.share * 100:.1f} %", (_intensity(layer), _attained(layer)),
                              xytext=(gap, -gap), textcoords="offset points", ha="left", va="top", fontsize=9,
                              arrowprops={"arrowstyle": "-", "color": "0.45", "linewidth": 0.7, "shrinkA": 0,
                                          "relpos": (0, 1)},  # the line ends at the text's corner
@@ -202,11 +212,11 @@ def _roofline_legend(axes: Axes, on_axes: list[LayerTime], left_out: list[LayerT
                               label=f"area: share of the frame time ({reference * 100:g} % shown)"))
     if left_out:
         share = sum(layer.share for layer in left_out) * 100
-        types = ", ".join(dict.fromkeys(layer.type for layer in left_out))
+        types = ", ".join(dict.fromkeys(_shown(layer.type) for layer in left_out))
         slowest = max(left_out, key=lambda layer: layer.seconds)
         handles.append(Line2D([], [], linestyle="none",
                               label=f"not shown, no ops (intensity 0): {_count(left_out)}, {share:.1f} % of the "
-                                    f"time\n  {types}\n  slowest: {slowest.name} {slowest.share * 100:.1f} %"))
+                                    f"time\n  {types}\n  slowest: {_shown(slowest.name)} {slowest.share * 100:.1f} %"))
     axes.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.09), ncol=2, fontsize=9,
                 frameon=False, labelspacing=0.9, columnspacing=3)
 

@@ -6,6 +6,7 @@ binary ones (97.7 MiB); machine formats print exact integers.
 
 from __future__ import annotations
 
+import math
 import re
 from decimal import Decimal
 
@@ -23,7 +24,7 @@ def parse_count(text: str | int | float) -> float:
     number, unit = _split(text)
     if unit not in COUNT_PREFIXES:
         raise ValueError(f"unknown unit '{unit}' in '{text}'; counts take k, M, G, T")
-    return float(number * COUNT_PREFIXES[unit])
+    return _finite(number * COUNT_PREFIXES[unit], text)
 
 
 def parse_bytes(text: str | int | float) -> float:
@@ -34,7 +35,16 @@ def parse_bytes(text: str | int | float) -> float:
         raise ValueError(
             f"unknown unit '{unit}' in '{text}'; bytes take B, kB, MB, GB, TB, KiB, MiB, GiB, TiB"
         )
-    return float(number * BYTE_UNITS[unit])
+    return _finite(number * BYTE_UNITS[unit], text)
+
+
+def _finite(number: Decimal, text: str | int | float) -> float:
+    """1e400GB is a valid Decimal but no float: infinity would be a limit nothing exceeds."""
+    value = float(number)
+    if not math.isfinite(value):
+        shown = str(text) if isinstance(text, str) else f"a {number.adjusted() + 1:,}-digit number"
+        raise ValueError(f"'{shown[:40]}' is too large: not a finite number")
+    return value
 
 
 def _split(text: str | int | float) -> tuple[Decimal, str]:

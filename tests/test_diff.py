@@ -104,4 +104,4 @@ def test_junit_and_github():
     assert failures == ["flops"]
     code, out, _ = run("diff", "specs/resnet18.yaml", "specs/resnet34.yaml", "--fail-above", "flops=50%",
                        "--format", "github")
-    assert out.splitlines()[0].startswith("::error title=cnncalc diff::flops grew +102.0 %")
+    assert out.splitlines()[0].startswith("::error title=cnncalc diff::flops grew +102.0 %25")

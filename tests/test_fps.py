@@ -115,7 +115,7 @@ def test_user_chips_add_and_override(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("text,message", [
     ("chips: [{id: x, peak: {int9: 1.0e+12}}]", "mine.yaml:1:24: chip 'x': unknown precision 'int9'"),
-    ("chips: [{id: x, peak: {int8: -1}}]", "mine.yaml:1:30: -1 is not a positive number"),
+    ("chips: [{id: x, peak: {int8: -1}}]", "mine.yaml:1:30: chip 'x': peak int8 is -1, not a positive finite number"),
     ("chips: [{id: x, peek: {int8: 1}}]", "mine.yaml:1:17: chip 'x': unknown key 'peek'; did you mean 'peak'?"),
     ("chips: [{name: x}]", "mine.yaml:1:9: a chip is a mapping with an 'id'"),
     ("[1, 2]", "mine.yaml:1:1: a chip file is a mapping with a 'chips' list"),

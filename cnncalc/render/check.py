@@ -3,12 +3,12 @@ workflow annotations, and JUnit XML for CI dashboards."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from xml.sax.saxutils import quoteattr
 
 from .. import __version__
 from ..budgets import Outcome
+from .escape import display, github_message, github_property, json_document
 
 Checked = list[tuple[str, str, list[Outcome]]]  # (spec path, network name, outcomes)
 
@@ -32,7 +32,7 @@ def _table(checked: Checked, convention: str) -> str:
     for path, name, outcomes in checked:
         rows = [HEADER, *map(_row, outcomes)]
         widths = [max(len(row[index]) for row in rows) for index in range(len(HEADER))]
-        lines = [f"{path} ({name})"]
+        lines = [f"{display(path)} ({display(name)})"]
         lines += ["  " + "  ".join(text.ljust(width) for text, width in zip(row, widths)).rstrip() for row in rows]
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks) + "\n\n" + _verdict(checked, convention) + "\n"
@@ -54,7 +54,7 @@ def _json(checked: Checked, convention: str) -> str:
         "specs": [{"spec": path, "name": name, "budgets": [_outcome_json(outcome) for outcome in outcomes]}
                   for path, name, outcomes in checked],
     }
-    return json.dumps(data, indent=1) + "\n"
+    return json_document(data)
 
 
 def _outcome_json(outcome: Outcome) -> dict[str, Any]:
@@ -68,7 +68,7 @@ def _outcome_json(outcome: Outcome) -> dict[str, Any]:
 def _markdown(checked: Checked, convention: str) -> str:
     lines = []
     for path, name, outcomes in checked:
-        lines += [f"#### `{path}` ({name})", "", "| " + " | ".join(HEADER) + " |", "| --- | ---: | ---: | ---: | --- |"]
+        lines += [f"#### `{display(path)}` ({display(name)})", "", "| " + " | ".join(HEADER) + " |", "| --- | ---: | ---: | ---: | --- |"]
         for outcome in outcomes:
             cells = list(_row(outcome))
             cells[-1] = "✅ PASS" if outcome.passed else "❌ FAIL"
@@ -85,10 +85,12 @@ def _github(checked: Checked, convention: str) -> str:
             if outcome.passed:
                 continue
             mark = outcome.budget.mark
-            where = f" file={path},line={mark.line},col={mark.column}" if mark else f" file={path}"
+            file = github_property(display(path))
+            where = f" file={file},line={mark.line},col={mark.column}" if mark else f" file={file}"
             verb = "is below the minimum" if outcome.unit == "fps" else "exceeds budget"
-            lines.append(f"::error{where},title=cnncalc budget::{outcome.budget.key} "
-                         f"{outcome.describe(outcome.actual)} {verb} {outcome.describe(outcome.limit)}")
+            actual, limit = outcome.describe(outcome.actual), outcome.describe(outcome.limit)
+            message = f"{outcome.budget.key} {actual} {verb} {limit}"
+            lines.append(f"::error{where},title=cnncalc budget::{github_message(message)}")
     lines.append(_verdict(checked, convention))
     return "\n".join(lines) + "\n"
 
@@ -101,10 +103,10 @@ def _junit(checked: Checked, convention: str) -> str:
              f'<testsuites name="cnncalc check" tests="{total}" failures="{failures}">']
     for path, name, outcomes in checked:
         failed = sum(not outcome.passed for outcome in outcomes)
-        lines.append(f'  <testsuite name={quoteattr(path)} tests="{len(outcomes)}" failures="{failed}">')
+        lines.append(f'  <testsuite name={quoteattr(display(path))} tests="{len(outcomes)}" failures="{failed}">')
         for outcome in outcomes:
             key, limit, actual, margin, result = _row(outcome)
-            case = f'    <testcase classname={quoteattr(name)} name={quoteattr(key)}'
+            case = f'    <testcase classname={quoteattr(display(name))} name={quoteattr(key)}'
             if outcome.passed:
                 lines.append(case + "/>")
             else:

@@ -7,6 +7,7 @@ from typing import Callable
 from ..graph import Field
 from ..report import LayerRow
 from ..units import format_shape, human_bytes, human_count
+from .escape import display
 
 COLUMN_TITLES = {
     "name": "Layer",
@@ -49,9 +50,9 @@ def short(text: str) -> str:
 
 
 CELLS: Cells = {
-    "name": lambda row: short(row.name),
-    "type": lambda row: row.type,
-    "from": lambda row: short(", ".join(row.inputs)),
+    "name": lambda row: short(display(row.name)),
+    "type": lambda row: display(row.type),
+    "from": lambda row: short(", ".join(map(display, row.inputs))),
     "output": lambda row: format_shape(row.output_shape[1:]),
     "params": lambda row: human_count(row.params) if row.params else "-",
     "buffers": lambda row: human_count(row.buffers) if row.buffers else "-",

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from xml.sax.saxutils import quoteattr
 
 from ..diff import Diff, LayerChange, TotalChange
 from ..units import format_shape, human_bytes, human_count
+from .escape import display, github_message, json_document
 
 Failures = list[tuple[TotalChange, float]]
 
@@ -25,9 +25,9 @@ def _total_row(change: TotalChange) -> tuple[str, str, str, str, str]:
 
 def _layer_text(change: LayerChange) -> str:
     if change.change == "added" and change.head:
-        return f"+ {change.name} ({change.head['type']}) {format_shape(tuple(change.head['output_shape'][1:]))}"
+        return f"+ {display(change.name)} ({display(change.head['type'])}) {format_shape(tuple(change.head['output_shape'][1:]))}"
     if change.change == "removed" and change.base:
-        return f"- {change.name} ({change.base['type']})"
+        return f"- {display(change.name)} ({display(change.base['type'])})"
     assert change.base is not None and change.head is not None
     parts = []
     for key in change.fields:
@@ -35,10 +35,12 @@ def _layer_text(change: LayerChange) -> str:
         after: Any = change.head.get(key)
         if key == "output_shape":
             before, after = format_shape(tuple(before[1:])), format_shape(tuple(after[1:]))
-        elif key != "type":
+        elif key == "type":
+            before, after = display(before), display(after)
+        else:
             before, after = human_count(before), human_count(after)
         parts.append(f"{key} {before} -> {after}")
-    return f"~ {change.name}: " + ", ".join(parts)
+    return f"~ {display(change.name)}: " + ", ".join(parts)
 
 
 def render_diff(diff: Diff, failures: Failures, form: str) -> str:
@@ -55,7 +57,7 @@ def _verdict(diff: Diff, failures: Failures) -> str:
 
 
 def _table(diff: Diff, failures: Failures) -> str:
-    rows = [("Total", diff.base_label, diff.head_label, "Delta", "%"), *map(_total_row, diff.totals)]
+    rows = [("Total", display(diff.base_label), display(diff.head_label), "Delta", "%"), *map(_total_row, diff.totals)]
     widths = [max(len(row[index]) for row in rows) for index in range(5)]
     lines = ["  ".join(text.rjust(width) if index else text.ljust(width)
                        for index, (text, width) in enumerate(zip(row, widths))).rstrip() for row in rows]
@@ -73,11 +75,11 @@ def _json(diff: Diff, failures: Failures) -> str:
                     "base": change.base, "head": change.head} for change in diff.layers],
         "fail": [change.key for change, _ in failures],
     }
-    return json.dumps(data, indent=1) + "\n"
+    return json_document(data)
 
 
 def _markdown(diff: Diff, failures: Failures) -> str:
-    lines = [f"#### cnncalc diff: `{diff.base_label}` → `{diff.head_label}`", "",
+    lines = [f"#### cnncalc diff: `{display(diff.base_label)}` → `{display(diff.head_label)}`", "",
              "| Total | Base | Head | Delta | % |", "| --- | ---: | ---: | ---: | ---: |"]
     lines += ["| " + " | ".join(row) + " |" for row in map(_total_row, diff.totals)]
     if diff.layers:
@@ -88,10 +90,10 @@ def _markdown(diff: Diff, failures: Failures) -> str:
 
 
 def _github(diff: Diff, failures: Failures) -> str:
-    lines = [f"::error title=cnncalc diff::{change.key} grew {change.percent:+.1f} % "
-             f"({_value(change.key, change.base)} -> {_value(change.key, change.head)}), over {limit:g} %"
-             if change.percent is not None else f"::error title=cnncalc diff::{change.key} grew from 0"
-             for change, limit in failures]
+    lines = ["::error title=cnncalc diff::" + github_message(
+        f"{change.key} grew {change.percent:+.1f} % ({_value(change.key, change.base)} -> "
+        f"{_value(change.key, change.head)}), over {limit:g} %" if change.percent is not None
+        else f"{change.key} grew from 0") for change, limit in failures]
     return "\n".join([*lines, _verdict(diff, failures)]) + "\n"
 
 
@@ -100,7 +102,7 @@ def _junit(diff: Diff, failures: Failures) -> str:
     lines = ['<?xml version="1.0" encoding="UTF-8"?>',
              f'<testsuite name="cnncalc diff" tests="{len(diff.totals)}" failures="{len(failed)}">']
     for change in diff.totals:
-        case = f'  <testcase classname={quoteattr(diff.head_label)} name={quoteattr(change.key)}'
+        case = f'  <testcase classname={quoteattr(display(diff.head_label))} name={quoteattr(change.key)}'
         if change.key in failed:
             key, base, head, delta, percent = _total_row(change)
             message = quoteattr(f"{key} grew {percent} ({base} -> {head}), over {failed[key]:g} %")

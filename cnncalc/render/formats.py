@@ -12,6 +12,7 @@ from .. import __version__
 from ..graph import Field
 from ..report import LayerRow, Report
 from .columns import CELLS, COLUMN_TITLES, Cells
+from .escape import display, json_text
 from .summary import assumption_lines, totals_lines
 
 
@@ -83,7 +84,7 @@ def render_json(report: Report, more: dict[str, Any] | None = None) -> str:
         if key == "inputs":
             lines = ",\n  ".join(map(_layer_line, report.layers))
             parts.append(f' "layers": [\n  {lines}\n ]' if report.layers else ' "layers": []')
-    return "{\n" + ",\n".join(parts) + "\n}\n"
+    return json_text("{\n" + ",\n".join(parts) + "\n}\n")
 
 
 @functools.lru_cache(maxsize=4096)
@@ -117,7 +118,7 @@ def render_csv(report: Report, rows: tuple[LayerRow, ...]) -> str:
     for row in rows:
         field = field_json(row.receptive_field)
         parts = ["x".join(map(str, field[key])) if field else "" for key in ("size", "jump", "start")]
-        writer.writerow([row.name, row.type, " ".join(row.inputs), "x".join(map(str, row.output_shape)),
+        writer.writerow([display(row.name), display(row.type), " ".join(map(display, row.inputs)), "x".join(map(str, row.output_shape)),
                          row.params, row.buffers, row.macs, row.flops, row.activation_bytes,
                          str(row.view).lower(), *parts])
     return buffer.getvalue()
@@ -125,7 +126,7 @@ def render_csv(report: Report, rows: tuple[LayerRow, ...]) -> str:
 
 def render_markdown(report: Report, rows: tuple[LayerRow, ...], columns: tuple[str, ...], cells: Cells = CELLS,
                     more: list[tuple[str, str]] | None = None) -> str:
-    lines = [f"### {report.name}", "", "| " + " | ".join(COLUMN_TITLES[key] for key in columns) + " |",
+    lines = [f"### {display(report.name)}", "", "| " + " | ".join(COLUMN_TITLES[key] for key in columns) + " |",
              "| " + " | ".join("---:" if key not in ("name", "type", "from", "output") else "---"
                                for key in columns) + " |"]
     for row in rows:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from ..chips import MEASURED_UTILIZATION, Chip
 from ..fps import FpsAnswer, LayerTime, Roofline
 from ..units import human_count
+from .escape import display, json_document
 
 
 def ops(value: float | None, unit: str = "") -> str:
@@ -45,7 +45,7 @@ def fps_lines(answer: FpsAnswer) -> list[tuple[str, str]]:
                                         "chip ops, 1 MAC = 2)"))
     if compute is not None:
         bandwidth = f", bandwidth {compute.bandwidth / 1e9:g} GB/s" if compute.bandwidth else ""
-        lines.append(("Chip", f"{compute.label}: {ops(compute.peak_ops_per_s, 'OPS')} {compute.precision} "
+        lines.append(("Chip", f"{display(compute.label)}: {ops(compute.peak_ops_per_s, 'OPS')} {compute.precision} "
                               f"dense peak{bandwidth}"))
         lines.append(("Available", f"{ops(answer.available_ops_per_s, 'OPS')}, {utilization}"))
     if answer.fps is not None:
@@ -69,7 +69,7 @@ def fps_lines(answer: FpsAnswer) -> list[tuple[str, str]]:
 
 def render_fps(answer: FpsAnswer, form: str) -> str:
     if form == "json":
-        return json.dumps(fps_json(answer), indent=1) + "\n"
+        return json_document(fps_json(answer))
     lines = fps_lines(answer)
     if form == "markdown":
         return "\n".join(f"- **{label}**: {text}" for label, text in lines) + "\n"
@@ -78,7 +78,7 @@ def render_fps(answer: FpsAnswer, form: str) -> str:
 
 
 def roofline_lines(roofline: Roofline) -> list[tuple[str, str]]:
-    slowest = ", ".join(f"{layer.name} {layer.share * 100:.1f} %" for layer in roofline.slowest())
+    slowest = ", ".join(f"{display(layer.name)} {layer.share * 100:.1f} %" for layer in roofline.slowest())
     return [
         ("Roofline", f"{roofline.fps:,.1f} fps; frame time {roofline.batch_seconds * 1e3:.3f} ms per batch; "
                      f"{roofline.memory_bound_share * 100:.1f} % of it memory-bound"),
@@ -102,14 +102,14 @@ def _peaks(chip: Chip) -> str:
 
 def render_chips(chips: list[Chip], form: str) -> str:
     if form == "json":
-        return json.dumps([chip_json(chip) for chip in chips], indent=1) + "\n"
-    rows = [(chip.id, _peaks(chip), f"{chip.bandwidth / 1e9:g}" if chip.bandwidth else "-",
-             f"{chip.power_w:g}" if chip.power_w else "-", chip.sources[0] if chip.sources else "-")
+        return json_document([chip_json(chip) for chip in chips])
+    rows = [(display(chip.id), _peaks(chip), f"{chip.bandwidth / 1e9:g}" if chip.bandwidth else "-",
+             f"{chip.power_w:g}" if chip.power_w else "-", display(chip.sources[0]) if chip.sources else "-")
             for chip in chips]
     header = ("Chip", "Dense peak ops/s", "GB/s", "W", "Source")
     if form == "markdown":
         lines = ["| " + " | ".join(header) + " |", "| --- | --- | ---: | ---: | --- |"]
-        lines += ["| " + " | ".join(row) + " |" for row in rows]
+        lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]
         return "\n".join(lines) + "\n"
     widths = [max(len(row[index]) for row in [header, *rows]) for index in range(4)]
     lines = ["  ".join(text.ljust(width) for text, width in zip(row[:4], widths)) + "  " + row[4]
@@ -119,8 +119,8 @@ def render_chips(chips: list[Chip], form: str) -> str:
 
 def render_chip(chip: Chip, form: str) -> str:
     if form == "json":
-        return json.dumps(chip_json(chip), indent=1) + "\n"
-    lines = [f"{chip.id}: {chip.name}" + (f" ({chip.vendor})" if chip.vendor else ""),
+        return json_document(chip_json(chip))
+    lines = [f"{display(chip.id)}: {display(chip.name)}" + (f" ({display(chip.vendor)})" if chip.vendor else ""),
              "  dense peaks: " + (_peaks(chip) or "none")]
     if chip.sparse_peaks:
         lines.append("  2:4 sparse peaks (--sparse): "
@@ -128,10 +128,10 @@ def render_chip(chip: Chip, form: str) -> str:
     lines.append(f"  bandwidth: {chip.bandwidth / 1e9:g} GB/s" if chip.bandwidth else "  bandwidth: not known")
     if chip.power_w:
         lines.append(f"  power: {chip.power_w:g} W")
-    lines += ["  sources:", *[f"    {source}" for source in chip.sources]]
+    lines += ["  sources:", *[f"    {display(source)}" for source in chip.sources]]
     if chip.notes:
-        lines += ["  notes:", f"    {chip.notes}"]
-    lines.append(f"  from: {chip.origin}")
+        lines += ["  notes:", f"    {display(chip.notes)}"]
+    lines.append(f"  from: {display(chip.origin)}")
     text = "\n".join(lines) + "\n"
     return text if form != "markdown" else "```\n" + text + "```\n"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from ..report import OPTIMIZER_COPIES, Report
 from ..units import format_shape, human_bytes, human_count
 from .columns import short
+from .escape import display
 
 PEAK_ASSUMPTION = ("each tensor lives from the layer that makes it until its last consumer has run; "
                    "inputs count from the start, outputs to the end; flatten, reshape, identity and "
@@ -22,12 +23,13 @@ def totals_lines(report: Report) -> list[tuple[str, str]]:
         ("FLOPs", f"{human_count(totals.flops)} ({totals.flops:,}), convention {assumptions.convention}"),
         ("Weights", human_bytes(totals.weights_bytes)),
         ("Activations", f"{human_bytes(totals.activation_bytes)} (every layer's output, summed)"),
-        ("Peak activations", f"{human_bytes(totals.peak_activation_bytes)} at {short(totals.peak_layer)}"),
+        ("Peak activations", f"{human_bytes(totals.peak_activation_bytes)} at {short(display(totals.peak_layer))}"),
         ("Training estimate", f"{human_bytes(totals.training_bytes)} ({assumptions.optimizer}: weights, "
                               f"gradients, {optimizer_state} state cop{'y' if optimizer_state == 1 else 'ies'}, "
                               "buffers, kept activations)"),
-        ("Inputs", ", ".join(f"{short(name)} {format_shape(shape)}" for name, shape in report.inputs.items())),
-        ("Outputs", ", ".join(f"{short(name)} {format_shape(shape)}" for name, shape in report.outputs.items())),
+        ("Inputs", ", ".join(f"{short(display(name))} {format_shape(shape)}" for name, shape in report.inputs.items())),
+        ("Outputs", ", ".join(f"{short(display(name))} {format_shape(shape)}"
+                              for name, shape in report.outputs.items())),
     ]
 
 
@@ -50,7 +52,7 @@ def render_single_layer(report: Report) -> str:
     inputs = " and ".join(format_shape(shape[1:]) for shape in report.inputs.values())
     field = row.receptive_field
     lines = [
-        f"{row.type}: {inputs} -> {format_shape(row.output_shape[1:])}"
+        f"{display(row.type)}: {inputs} -> {format_shape(row.output_shape[1:])}"
         + (f"  (batch {report.assumptions.batch})" if report.assumptions.batch > 1 else ""),
         f"  params   {totals.params:,}" + (f"  buffers {totals.buffers:,}" if totals.buffers else ""),
         f"  MACs     {totals.macs:,} ({human_count(totals.macs)})",

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from typing import Any
 
 from ..fps import FpsAnswer, Roofline
 from ..report import Report
 from ..units import human_bytes, human_count
+from .escape import display, json_document
 
 Row = tuple[str, Report, "tuple[FpsAnswer, Roofline | None] | None"]
 COLUMNS = ("params", "macs", "flops", "weights_bytes", "activation_bytes", "peak_activation_bytes")
@@ -29,21 +29,21 @@ def _record(value: str, report: Report, chip: Any) -> dict[str, Any]:
 def render_sweep(name: str, rows: list[Row], form: str) -> str:
     records = [_record(value, report, chip) for value, report, chip in rows]
     if form == "json":
-        return json.dumps({"sweep": name, "convention": rows[0][1].assumptions.convention, "rows": records},
-                          indent=1) + "\n"
+        return json_document({"sweep": name, "convention": rows[0][1].assumptions.convention, "rows": records})
     keys = [key for key in records[0] if key != "outputs"]
     if form == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow([name if key == "value" else key for key in keys])
-        writer.writerows([[record[key] for key in keys] for record in records])
+        writer.writerow([display(name) if key == "value" else key for key in keys])
+        writer.writerows([[display(record[key]) if key == "value" else record[key] for key in keys]
+                          for record in records])
         return buffer.getvalue()
-    titles = [name, "Params", "MACs", "FLOPs", "Weights", "Activations", "Peak act.", "Ideal fps", "Roofline fps"]
+    titles = [display(name), "Params", "MACs", "FLOPs", "Weights", "Activations", "Peak act.", "Ideal fps", "Roofline fps"]
     table = [titles[:len(keys)]] + [[_cell(key, record[key]) for key in keys] for record in records]
     note = f"FLOPs in the {rows[0][1].assumptions.convention} convention; {rows[0][1].assumptions.dtype}."
     if form == "markdown":
-        lines = ["| " + " | ".join(table[0]) + " |", "|" + " ---: |" * len(keys)]
-        lines += ["| " + " | ".join(row) + " |" for row in table[1:]]
+        lines = ["| " + " | ".join(cell.replace("|", "\\|") for cell in table[0]) + " |", "|" + " ---: |" * len(keys)]
+        lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in table[1:]]
         return "\n".join(lines) + "\n\n" + note + "\n"
     widths = [max(len(row[index]) for row in table) for index in range(len(keys))]
     lines = ["  ".join(text.rjust(width) if index else text.ljust(width)
@@ -53,7 +53,7 @@ def render_sweep(name: str, rows: list[Row], form: str) -> str:
 
 def _cell(key: str, value: Any) -> str:
     if key == "value":
-        return str(value)
+        return display(str(value))
     if value is None:
         return "-"
     if key.endswith("_bytes"):

@@ -11,6 +11,7 @@ import textwrap
 
 from ..report import LayerRow, Report
 from .columns import CELLS, COLUMN_TITLES, NUMERIC, Cells
+from .escape import display
 from .summary import assumption_lines, totals_lines
 
 GAP = "  "
@@ -23,7 +24,7 @@ def render_table(report: Report, rows: tuple[LayerRow, ...], columns: tuple[str,
     lines = layout(columns, [[cells[key](row) for key in columns] for row in rows], width)
     lines.append("")
     lines += summary_lines(totals_lines(report) + (more or []) + assumption_lines(report), width)
-    title = report.name
+    title = display(report.name)
     if not color:
         return "\n".join([title, *lines]) + "\n"
     return _styled(title, lines)

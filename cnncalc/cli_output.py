@@ -1,0 +1,76 @@
+"""How every command writes: the whole output to standard output, or to the -o file through
+files.write_atomic; a full disk is one message and status 2, a closed pipe a quiet exit."""
+
+from __future__ import annotations
+
+import errno
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .cli_common import fail
+from .errors import SpecError
+
+# `cnncalc ... | head`: the reader left. No message, and the status a shell reports for a
+# tool that SIGPIPE ended (`yes | head`), so a pipeline under `set -o pipefail` sees what it
+# sees from any other tool, and it is never read as 0 (all budgets hold) or 1 (one exceeded).
+BROKEN_PIPE_STATUS = 128 + 13
+
+
+def echo(text: str) -> None:
+    """Print to standard output; a full disk is one message and status 2, a closed pipe a quiet exit."""
+    try:
+        click.echo(text, nl=False)  # click flushes: a full device answers here, not at exit
+    except OSError as error:
+        stdout_failed(error)
+
+
+def stdout_failed(error: OSError) -> None:
+    """Standard output cannot be written: stop writing it, then exit (never a traceback)."""
+    _detach_stdout()
+    if error.errno == errno.EPIPE:
+        sys.exit(BROKEN_PIPE_STATUS)
+    fail(f"cannot write standard output: {error.strerror or error}")
+
+
+def _detach_stdout() -> None:
+    """Point standard output at /dev/null, so the interpreter's last flush of what is left
+    in its buffer does not fail again at exit."""
+    try:
+        descriptor = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        return  # not a real file (click's test runner)
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, descriptor)
+    os.close(null)
+
+
+def write(text: str, options: dict[str, Any]) -> None:
+    """The whole output to standard output, or to the -o file (files.write_atomic)."""
+    from .files import write_atomic
+    from .render.escape import display
+
+    output: Path | None = options["output"]
+    if output is None:
+        echo(text)
+        return
+    try:
+        write_atomic(output, text.encode("utf-8"), options["force"])
+    except SpecError as error:
+        fail(str(error))
+    click.echo(f"wrote {display(str(output))}", err=True)
+
+
+def check_output(path: Path | None, force: bool) -> None:
+    """Refuse an -o (or --plot) file that exists, or is a link, before any slow work."""
+    from .files import check_writable
+
+    if path is None:
+        return
+    try:
+        check_writable(path, force)
+    except SpecError as error:
+        fail(str(error))
