@@ -189,12 +189,12 @@ def test_prototxt_errors(tmp_path: Path, content: str, message: str) -> None:
                  "net.cfg:7:6: layer 'conv_0' ([convolutional]): size=0 is below 1", id="crlf-lines-counted"),
     pytest.param("\ufeff" + NET + CFG_CONV.replace("size=1", "size=0"),
                  "net.cfg:7:6: layer 'conv_0' ([convolutional]): size=0 is below 1", id="bom-skipped"),
-    pytest.param(NET + CFG_CONV + "#\n" * 200_001,
-                 "net.cfg:200001:1: the file has more than 200,000 lines; the largest Darknet cfgs have some 3,000: "
-                 "a generated or corrupt file?", id="200001-lines"),
-    pytest.param(NET + "[empty]\n" * 5001,
-                 "net.cfg:5005:1: the file has more than 5,000 layers; the largest Darknet cfgs have some 500: a "
-                 "generated or corrupt file?", id="5001-layers"),
+    pytest.param(NET + CFG_CONV + "#\n" * 2_000_001,
+                 "net.cfg:2000001:1: the file has more than 2,000,000 lines; the largest Darknet cfgs have some 3,000: "
+                 "a generated or corrupt file?", id="2000001-lines"),
+    pytest.param(NET + "[empty]\n" * 100_001,
+                 "net.cfg:100005:1: the file has more than 100,000 layers; the largest Darknet cfgs have some 500: a "
+                 "generated or corrupt file?", id="100001-layers"),
 ])
 def test_cfg_errors(tmp_path: Path, content: str, message: str) -> None:
     assert _message(tmp_path, "net.cfg", content).startswith(message)

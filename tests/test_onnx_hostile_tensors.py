@@ -153,7 +153,7 @@ def test_malformed_model(tmp_path: Path, command: str, model: Any, name: str, op
 # The only inputs the builder's name de-duplication sees: nodes named alike. 20,000 of them took 59 s
 # (quadratic probing in SpecBuilder.unique, being fixed there); 2,000 take 0.6 s. Raise NODES to 20_000
 # once that fix is in.
-NODES = 2_000
+NODES = 20_000
 
 
 def test_many_nodes_named_alike(tmp_path: Path) -> None:

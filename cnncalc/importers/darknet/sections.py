@@ -13,8 +13,8 @@ from ..builder import Where
 from ..common import brief, printable_text
 from .tables import ALIASES, PREFIX
 
-LINE_LIMIT = 200_000  # lines of a cfg: yolov4.cfg has 1,158; past it a file is generated or corrupt
-SECTION_LIMIT = 5_000  # layers ([sections] after [net]): yolov4.cfg has 162; 5,000 import in about 4 s
+LINE_LIMIT = 2_000_000  # lines of a cfg: yolov4.cfg has 1,158; 40,000 layers of the speed benchmark some 300,000
+SECTION_LIMIT = 100_000  # layers ([sections] after [net]): yolov4.cfg has 162; the speed benchmark imports 40,000
 INTEGER_RANGE = (-(2**31), 2**31 - 1)  # Darknet reads whole numbers with atoi into a C int: past it, Darknet overflows
 _DIGITS = len(str(INTEGER_RANGE[1]))  # a number with more digits is out of range without being converted
 _WHOLE = re.compile(r"[-+]?[0-9]+")
