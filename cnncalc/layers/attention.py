@@ -40,7 +40,7 @@ class MatMul(Layer):
         first, second = inputs
         k, m = (second[-1], second[-2]) if self.transpose_b else (second[-2], second[-1])
         if first[-1] != k:
-            which = "rows" if self.transpose_b else "columns"
+            which = "columns" if self.transpose_b else "rows"
             raise ShapeError(f"matmul of {list(first)} and {list(second)}: {first[-1]} columns against "
                              f"{k} {'columns' if self.transpose_b else 'rows'}",
                              f"the first's last axis must equal the second's {which}"
@@ -100,6 +100,9 @@ class Attention(Layer):
         leading, rows, columns = product(query[:-2]), query[-2], key[-2]
         scores = leading * rows * columns
         if len(inputs) == 4:
+            if self.is_causal:
+                raise ShapeError("attention with is_causal and a mask", "PyTorch takes one or the other: "
+                                 "a causal mask, or is_causal: true with from: [q, k, v]")
             _mask(inputs[3], (*query[:-2], rows, columns))
         embed, out = query[-1], value[-1]
         full = (scores * (2 * embed - 1) + scores + leading * rows * (_SOFTMAX_PER_ROW * columns - 1)
@@ -148,12 +151,14 @@ class MultiheadAttention(Layer):
                              "as nn.MultiheadAttention takes [N, L, E]; reshape or permute to [L, E] first")
         (rows, embed), (columns, key_dim), value_dim = query, key, value[1]
         if key[0] != value[0]:
-            raise ShapeError(f"key {list(key)} and value {list(value)} have different numbers of tokens")
+            raise ShapeError(f"key {list(key)} and value {list(value)} have different numbers of tokens",
+                             "key and value are [S, kdim] and [S, vdim], with the same S")
         if self.embed_dim is not None and self.embed_dim != embed:
             raise ShapeError(f"embed_dim is {self.embed_dim} but the query has {embed} features",
                              f"remove embed_dim or make it {embed}")
         if embed % self.num_heads:
-            raise ShapeError(f"num_heads {self.num_heads} does not divide {embed} features")
+            raise ShapeError(f"num_heads {self.num_heads} does not divide {embed} features",
+                             "each head takes embed_dim / num_heads features")
         if not self.batch_first:
             raise ShapeError("batch_first is false", "shapes are per sample: write [L, E] and batch_first: true")
         bias = 4 * embed if self.bias else 0

@@ -30,8 +30,11 @@ def parse_equation(name: str, value: object) -> Equation:
         raise FieldError(name, f"{name} {equation!r} has {len(operands)} operands",
                          f"cnncalc counts einsum of 1 to {MAX_OPERANDS} operands; chain several")
     for letters in (*operands, output):
-        if not all(letter.isascii() and letter.isalpha() for letter in letters) or len(set(letters)) != len(letters):
-            raise FieldError(name, f"{name} {equation!r}: {letters!r} is not distinct letters", hint)
+        if not all(letter.isascii() and letter.isalpha() for letter in letters):
+            raise FieldError(name, f"{name} {equation!r}: {letters!r} has a character that is not a letter", hint)
+        if len(set(letters)) != len(letters):
+            raise FieldError(name, f"{name} {equation!r}: {letters!r} repeats a letter",
+                             "cnncalc counts einsum without diagonals: each letter once per operand")
     if not output:
         raise FieldError(name, f"{name} {equation!r} has no output letters",
                          "shapes are per sample: keep at least one axis (sum over the rest)")
@@ -63,7 +66,8 @@ class Einsum(Layer):
     def infer(self, inputs: tuple[Shape, ...]) -> Cost:
         operands, output = self.equation.operands, self.equation.output
         if len(inputs) != len(operands):
-            raise ShapeError(f"einsum has {len(operands)} operands but {len(inputs)} inputs",
+            raise ShapeError(f"einsum has {len(operands)} operands but from names {len(inputs)} "
+                             f"input{'s' if len(inputs) > 1 else ''}",
                              "list one input per operand in from:")
         sizes: dict[str, int] = {}
         for letters, shape in zip(operands, inputs):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..errors import ShapeError
 from . import fields as f
 from .base import NO_FIELD, Cost, Layer, Shape, option, product, register
 
@@ -63,7 +62,5 @@ class Embedding(Layer):
 
     def infer(self, inputs: tuple[Shape, ...]) -> Cost:
         (shape,) = inputs
-        if not shape:
-            raise ShapeError("embedding expects indices with at least one axis")
         return Cost(shape=(*shape, self.embedding_dim), params=self.num_embeddings * self.embedding_dim,
                     field=NO_FIELD)

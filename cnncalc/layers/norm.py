@@ -94,7 +94,8 @@ class RMSNorm(Layer):
         (shape,) = inputs
         axes = (self.normalized_shape,) if isinstance(self.normalized_shape, int) else self.normalized_shape
         if len(axes) > len(shape) or tuple(shape[len(shape) - len(axes):]) != tuple(axes):
-            raise ShapeError(f"normalized_shape {list(axes)} does not match the trailing axes of {list(shape)}")
+            raise ShapeError(f"normalized_shape {list(axes)} does not match the trailing axes of {list(shape)}",
+                             f"give the sizes of the last axes, e.g. {shape[-1]}")
         return Cost(shape=shape, params=product(axes) if self.affine else 0,
                     full_flops=(3 + self.affine) * product(shape))
 
