@@ -49,9 +49,10 @@ class Einsum(Layer):
     """Einstein summation of 1 or 2 inputs over their per-sample axes (torch.einsum, the batch
     axis added by cnncalc.torch), e.g. 'hqd,hkd->hqk' for attention scores.
 
-    Two operands sharing a letter the output drops (a contraction): MACs = prod(sizes of
-    the letters both share or the output keeps), the batched matrix product PyTorch runs.
-    Without one (an outer or elementwise product) PyTorch multiplies elementwise: no MACs.
+    Two operands sharing a letter of size > 1 the output drops (a contraction): MACs =
+    prod(sizes of the letters both share or the output keeps), the batched matrix product
+    PyTorch runs. Without one (an outer or elementwise product, or a contraction over an
+    axis of 1) PyTorch multiplies elementwise: no MACs.
     A letter only one operand has and the output drops is summed first (adds).
     One operand: a sum or permutation, no MACs.
     """
@@ -86,7 +87,8 @@ class Einsum(Layer):
         # An operand's letters nobody else needs are summed away before the product.
         presums = sum(product(shape) - product(tuple(sizes[letter] for letter in letters if letter in kept))
                       for letters, shape in zip(operands, inputs))
-        if not (first & second) - set(output):  # nothing to contract: PyTorch multiplies elementwise
+        # PyTorch contracts only letters longer than 1; without one it multiplies elementwise.
+        if not any(sizes[letter] > 1 for letter in (first & second) - set(output)):
             return Cost(shape=out, full_flops=product(out) + presums, field=NO_FIELD)
         macs = product(tuple(sizes[letter] for letter in kept))
         return Cost(shape=out, macs=macs, full_flops=2 * macs - product(out) + presums, field=NO_FIELD)
