@@ -258,7 +258,8 @@ LAYER_CASES = {
         "{type: einsum, from: [scores, input], equation: 'hqk,hkd->hqd'}", "{type: select, name: row, index: 0}",
         "{type: einsum, from: [row, row], equation: 'ij,kl->ik'}", "{type: einsum, from: [-1], equation: 'ik->ki'}",
         "{type: einsum, from: [row, row], equation: 'ab, cb -> ac'}", "{type: einsum, equation: 'ac->c'}",
-        "{type: reshape, name: column, shape: [6, 1]}", "{type: einsum, from: [column, column], equation: 'ik,jk->ij'}"),
+        "{type: reshape, name: column, shape: [6, 1]}",
+        "{type: einsum, from: [column, column], equation: 'ik,jk->ij'}"),
     "several inputs and outputs": spec(
         [], "{type: conv2d, name: stem, from: image, out_channels: 4, kernel_size: 3, padding: 1}",
         "{type: concat, from: [stem, depth]}", "{type: conv2d, name: head1, out_channels: 2, kernel_size: 1}",

@@ -15,4 +15,5 @@ LATER_TYPES = frozenset(
      "mean", "sum", "max", "min", "div", "pow", "normalize", "select", "stack", "expand", "roll", "drop_path",
      "stochastic_depth", *reduce.MATH_FUNCTIONS})
 
-__all__ = ["LATER_TYPES", "NO_FIELD", "POINTWISE", "REGISTRY", "SHORTHANDS", "Cost", "Layer", "Shape", "Window", "build"]
+__all__ = ["LATER_TYPES", "NO_FIELD", "POINTWISE", "REGISTRY", "SHORTHANDS", "Cost", "Layer", "Shape", "Window",
+           "build"]

@@ -24,7 +24,8 @@ class Select(Layer):
     def infer(self, inputs: tuple[Shape, ...]) -> Cost:
         (shape,) = inputs
         if len(shape) < 2:
-            raise ShapeError(f"select of {list(shape)} leaves nothing per sample", "select from a tensor of 2 axes or more")
+            raise ShapeError(f"select of {list(shape)} leaves nothing per sample",
+                             "select from a tensor of 2 axes or more")
         axis = normalize_dim(self.dim, len(shape))
         if not -shape[axis] <= self.index < shape[axis]:
             raise ShapeError(f"index {self.index} is out of range for an axis of {shape[axis]}",

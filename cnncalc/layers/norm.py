@@ -85,7 +85,8 @@ class RMSNorm(Layer):
     """Root-mean-square normalization over the given trailing axes (torch.nn.RMSNorm):
     x / sqrt(mean(x^2) + eps) * weight; params prod(normalized_shape) if affine."""
 
-    full_rule = "per element: 3 (square, add, multiply by the inverse root), +1 with affine; per-group rsqrt not counted"
+    full_rule = ("per element: 3 (square, add, multiply by the inverse root), +1 with affine; "
+                 "per-group rsqrt not counted")
 
     normalized_shape: Any = option(parse=f.count_or_list, doc="trailing axes to normalize over, e.g. C")
     affine: bool = option(True, parse=f.flag, doc="learned weight (elementwise_affine)")
