@@ -73,11 +73,11 @@ class Walker:
         sources = self.naming.no_sources(entry, kind, layer_id) if sourceless else \
             self.naming.sources(entry, names, outputs, layer_id)
         repeat = self.expansion.repeat_count(entry, context, sources, layer_id)
-        tensor = sources[0] if sources else None
+        tensor: Tensor | None = sources[0] if sources else None
         for index in range(repeat):
             instance = f"{name}.{index}" if "repeat" in entry else name
             # instances after the first chain on; a parameter's instances are separate tensors
-            inputs = sources if index == 0 or sourceless else [tensor]
+            inputs = sources if index == 0 or sourceless or tensor is None else [tensor]
             inner = context
             if "repeat" in entry:  # `i` in scope; the instances still to come multiply what is inside
                 inner = replace(context, scope=ChainMap({"i": index}, context.scope),
