@@ -30,6 +30,10 @@ ERRORS = [
     ('matmul sizes', '[8, 5]', ['{type: matmul, from: [input, input]}'],
      "<spec>:3:5: layer 'matmul_1' (matmul): matmul of [8, 5] and [8, 5]: 5 columns against 8 rows (input 8x5 and "
      "8x5); the first's last axis must equal the second's rows (transpose_b: true multiplies by its transpose)"),
+    ('matmul transpose_b sizes', '[8, 5]', [
+        '{type: reshape, name: t, shape: [5, 8]}', '{type: matmul, from: [input, t], transpose_b: true}'],
+     "<spec>:4:5: layer 'matmul_1' (matmul): matmul of [8, 5] and [5, 8]: 5 columns against 8 columns (input 8x5 "
+     "and 5x8); the first's last axis must equal the second's columns"),
     ('matmul leading axes', '[8, 5]', [
         '{type: matmul, from: [input, input], transpose_b: true, name: ok}',
         '{type: reshape, name: r, from: input, shape: [2, 4, 5]}',

@@ -40,11 +40,12 @@ class MatMul(Layer):
         first, second = inputs
         k, m = (second[-1], second[-2]) if self.transpose_b else (second[-2], second[-1])
         if first[-1] != k:
-            which = "columns" if self.transpose_b else "rows"
-            raise ShapeError(f"matmul of {list(first)} and {list(second)}: {first[-1]} columns against "
-                             f"{k} {'columns' if self.transpose_b else 'rows'}",
-                             f"the first's last axis must equal the second's {which}"
-                             + (" (transpose_b: true multiplies by its transpose)" if not self.transpose_b else ""))
+            axis = "columns" if self.transpose_b else "rows"
+            hint = f"the first's last axis must equal the second's {axis}"
+            if not self.transpose_b:
+                hint += " (transpose_b: true multiplies by its transpose)"
+            raise ShapeError(f"matmul of {list(first)} and {list(second)}: {first[-1]} columns against {k} {axis}",
+                             hint)
         leading = _leading(first[:-2], second[:-2])
         n = first[-2]
         outputs = product(leading) * n * m
