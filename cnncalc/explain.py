@@ -37,7 +37,8 @@ def describe_type(kind: str) -> str:
     for spec in options:
         default = "required" if spec.default is MISSING else f"default {_yaml(spec.default)}"
         lines.append(f"  {spec.name} ({default}): {spec.metadata['doc']}")
-    lines += ["", "Inputs: several (from: [a, b, ...])" if cls.arity == "many" else "Inputs: one", "",
+    inputs = {"many": "several (from: [a, b, ...])", "none": "none (later layers read it with from:)"}
+    lines += ["", f"Inputs: {inputs.get(cls.arity, 'one')}", "",
               "FLOPs by convention:",
               "  2mac: 2 x MACs",
               "  mac:  MACs",

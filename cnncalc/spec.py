@@ -13,7 +13,7 @@ from typing import Any
 from . import expr, interpolate
 from .errors import Mark, SpecError
 from .graph import Graph, Tensor
-from .layers import REGISTRY, Shape
+from .layers import LATER_TYPES, REGISTRY, Shape
 from .layers.base import product
 from .layers.fields import describe
 from .field import input_field
@@ -133,7 +133,7 @@ class _Reader:
             at = raw.key_marks[name]
             if not isinstance(name, str) or not name.isidentifier():
                 raise self.fail(f"block name {name!r} is not a plain name", at, "use letters, digits and _")
-            if name in REGISTRY or name == "chain":  # the walk's own name for an inline chain
+            if (name in REGISTRY and name not in LATER_TYPES) or name == "chain":  # chain: the walk's inline chains
                 raise self.fail(f"block '{name}' has the name of a built-in layer type", at, "rename the block")
             if not isinstance(block, Map) or "layers" not in block:
                 raise self.fail(f"block '{name}' must be a mapping with 'layers'", raw.value_marks[name],

@@ -80,6 +80,7 @@ class Options:
     blocks: bool = True
     pytorch: bool = False  # only padding forms torch.nn modules take (no [begin, end] pairs, no strided `same`)
     exclude: frozenset[str] = frozenset()  # layer types never to write
+    tokens: bool = False  # transformer encoders on tokens, reductions and elementwise math (strategies_tokens.py)
 
 
 class GeneratorBug(AssertionError):
@@ -138,6 +139,13 @@ class _Builder:
     history: list[Value] = field(default_factory=list)
     names: int = 0
     params: dict[str, Any] = field(default_factory=dict)
+
+    tokens: Any = field(init=False, repr=False)  # the token moves, strategies_tokens.Tokens
+
+    def __post_init__(self) -> None:
+        from strategies_tokens import Tokens  # it imports this module's Value and layer_output
+
+        self.tokens = Tokens(self)
 
     # -- small draws -----------------------------------------------------------------------
 
@@ -223,6 +231,8 @@ class _Builder:
             moves = [self.conv, self.conv, self.conv, self.pool, self.pointwise, self.norm, self.residual,
                      self.residual, self.squeeze_excite, self.reshaping, self.transposed, self.adaptive,
                      self.skipped, self.repeated]
+            if self.options.tokens:
+                moves += [self.tokens.encoder, self.tokens.elementwise]
             if self.options.blocks:
                 moves += [self.block_use, self.block_use]
         return self.choose.choice(moves)(current)
@@ -830,16 +840,17 @@ def build_spec(choose: Chooser, options: Options | None = None) -> str:
 
 
 def random_spec(*, max_layers: int = 10, ranks: Sequence[int] = (0, 1, 2, 3), blocks: bool = True,
-                pytorch: bool = False, exclude: Sequence[str] = ()) -> st.SearchStrategy[str]:
+                pytorch: bool = False, exclude: Sequence[str] = (), tokens: bool = False) -> st.SearchStrategy[str]:
     """A Hypothesis strategy of valid specs as YAML text.
 
     max_layers: top-level steps (a step may write a branch, a block or a head of several
     layers); ranks: spatial axes of the input to choose from (0: a feature vector);
     blocks: use `blocks:` definitions (rank-agnostic shorthand types) with `repeat`;
     pytorch: only padding forms that torch.nn modules take; exclude: layer types never
-    written (a parity test can leave out those it cannot build).
+    written (a parity test can leave out those it cannot build); tokens: transformer encoders
+    (attention, heads, class tokens, position embeddings), reductions and elementwise math.
     """
-    options = Options(max_layers, tuple(ranks), blocks, pytorch, frozenset(exclude))
+    options = Options(max_layers, tuple(ranks), blocks, pytorch, frozenset(exclude), tokens)
 
     @st.composite
     def specs(draw: Callable[[Any], Any]) -> str:

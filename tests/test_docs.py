@@ -20,8 +20,9 @@ def test_layer_reference_is_current():
 def test_every_layer_type_has_a_formula_and_a_full_rule():
     for kind, cls in REGISTRY.items():
         assert cls.__doc__ and cls.__doc__.strip(), kind
-        if kind not in ("identity", "dropout", "flatten", "reshape", "permute", "slice", "pad",
-                        "channel_shuffle", "pixel_shuffle", "concat"):
+        if kind not in ("identity", "dropout", "drop_path", "stochastic_depth", "flatten", "reshape", "permute",
+                        "slice", "pad", "channel_shuffle", "pixel_shuffle", "concat", "select", "stack", "expand",
+                        "roll", "parameter", "constant", "embedding"):
             assert cls.full_rule != "0", f"{kind} has no documented full-convention cost"
 
 

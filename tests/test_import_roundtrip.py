@@ -42,6 +42,8 @@ from cnncalc.torch import build_module  # noqa: E402
 SPECS = sorted(Path(__file__).parent.parent.joinpath("specs").glob("*.yaml"))
 SMALL_CLIP = (3, 8, 32, 32)
 SLOW = {"resnet3d_101", "resnet3d_152"}
+# Specs of layer types the importers do not read yet (attention, parameters: issue 11's importer part).
+NOT_YET_IMPORTED = {"vit_ti16"}
 
 
 def inputs_for(spec: Path) -> dict[str, tuple[int, ...]] | None:
@@ -79,6 +81,8 @@ def analysed(spec: dict[str, Any]) -> Any:
 def test_onnx_round_trip(spec: Path, tmp_path: Path) -> None:
     if spec.stem in SLOW and not os.environ.get("CNNCALC_SLOW_TESTS"):
         pytest.skip("3 to 6 s to export; set CNNCALC_SLOW_TESTS=1 to run")
+    if spec.stem in NOT_YET_IMPORTED:
+        pytest.skip("the ONNX importer does not read attention and learned tensors yet")
     original = cnncalc.analyze(spec, inputs=inputs_for(spec))
     path = export(spec, tmp_path / f"{spec.stem}.onnx", do_constant_folding=False)
     imported = analysed(onnx_spec(path, ImportOptions()))
@@ -88,6 +92,8 @@ def test_onnx_round_trip(spec: Path, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("spec", SPECS, ids=[spec.stem for spec in SPECS])
 def test_torch_round_trip(spec: Path) -> None:
+    if spec.stem in NOT_YET_IMPORTED:
+        pytest.skip("the PyTorch importer does not read attention and learned tensors yet")
     original = cnncalc.analyze(spec, inputs=inputs_for(spec))
     imported = analysed(cnncalc.from_torch(build_module(spec, inputs=inputs_for(spec))))
     assert costly(imported) == costly(original)

@@ -12,7 +12,7 @@ cnncalc, and none is re-derived here:
 - ``published_macs``: MACs as the source prints them, checked to the printed
   precision: "1.81G" means round(macs / 1e9, 2) == 1.81. torchvision's
   "GFLOPS" column counts multiply-accumulates, so it is listed here as MACs.
-- ``macs``: exact MACs by counting.md's rule (conv, transposed conv, linear),
+- ``macs``: exact MACs by counting.md's rule (conv, transposed conv, linear, products of two tensors),
   measured with forward hooks on a hand-written PyTorch model of the network.
 - ``shapes``: output shapes of named layers, batch first, as the source gives
   them (e.g. the ResNet paper's Table 1: conv5_x is 7x7), or else as the
@@ -152,6 +152,16 @@ KNOWN = [
         shapes={"inc.relu2": (1, 16, 128, 128), "down3.conv.relu2": (1, 128, 16, 16),
                 "up3.cat": (1, 128, 32, 32), "up1.conv.relu2": (1, 16, 128, 128)},
         layer_params={"up3.up": 32_832, "up2.up": 8_224, "up1.up": 2_064, "outc": 34},
+    ),
+    Known(
+        "vit_ti16.yaml", 5_717_416, (1, 1000),
+        source="timm vit_tiny_patch16_224 (5.72M params); exact counts from a PyTorch model of torch.nn "
+               "modules, FlopCounterMode on the math attention path (tests/test_modern_vit.py)",
+        macs=1_253_683_200, buffers=0,
+        shapes={"conv_proj": (1, 192, 14, 14), "tokens": (1, 196, 192), "with_class": (1, 197, 192),
+                "encoder_layer.11.add_2": (1, 197, 192), "class_output": (1, 192)},
+        layer_params={"class_token": 192, "pos_embedding": 37_824, "encoder_layer.0.self_attention": 148_224,
+                      "encoder_layer.0.mlp.0": 148_224, "encoder_layer.0.mlp.3": 147_648},
     ),
 ]
 

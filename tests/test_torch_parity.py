@@ -6,6 +6,8 @@ unusual settings are built with cnncalc.torch and run, and each layer's output s
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +15,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+from torch.nn.attention import SDPBackend, sdpa_kernel  # noqa: E402
 from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 
 from cnncalc.errors import SpecError  # noqa: E402
@@ -24,7 +27,8 @@ from cnncalc.torch import build_module  # noqa: E402
 from cnncalc.torch.mapping import MAPPERS  # noqa: E402
 
 SPECS = Path(__file__).resolve().parent.parent / "specs"
-COUNTED = ("conv", "linear")  # the types with MACs: convolutions, transposed convolutions, linear
+# The types with MACs: convolutions, transposed convolutions, linear, and products of two tensors.
+COUNTED = ("conv", "linear", "matmul", "attention", "multihead_attention", "einsum")
 pytestmark = pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel lengths")
 
 
@@ -37,8 +41,12 @@ def parity(graph: Graph, device: str = "meta") -> int:
     qualified = {module: name for name, module in network.named_modules()}
     seen: dict[str, tuple[int, ...]] = {}
     hooks = [module.register_forward_hook(_recorder(seen, name)) for name, module in modules.items()]
-    inputs = [torch.randn(shape, device=device) for shape in network.input_shapes.values()]
-    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+    # Token ids for the inputs an embedding reads, random floats for the rest.
+    vocabulary = {source: record.layer.num_embeddings for record in graph.layers if record.type == "embedding"
+                  for source in record.inputs}
+    inputs = [torch.randint(vocabulary[name], shape, device=device) if name in vocabulary
+              else torch.randn(shape, device=device) for name, shape in network.input_shapes.items()]
+    with torch.no_grad(), math_attention(), FlopCounterMode(display=False) as counter:
         network(*inputs)
     for hook in hooks:
         hook.remove()
@@ -58,6 +66,20 @@ def parity(graph: Graph, device: str = "meta") -> int:
     assert _buffers(network) == sum(r.cost.buffers for r in graph.layers)
     assert counter.get_total_flops() == 2 * graph.batch * sum(r.cost.macs for r in graph.layers)
     return compared + 3
+
+
+@contextmanager
+def math_attention() -> Iterator[None]:
+    """Attention on PyTorch's math path, the only one FlopCounterMode counts: torch 2.13 counts 0
+    for the fused CPU kernel of scaled_dot_product_attention and for nn.MultiheadAttention's
+    fast path (docs/peers.md)."""
+    fast = torch.backends.mha.get_fastpath_enabled()
+    torch.backends.mha.set_fastpath_enabled(False)
+    try:
+        with sdpa_kernel(SDPBackend.MATH):
+            yield
+    finally:
+        torch.backends.mha.set_fastpath_enabled(fast)
 
 
 def _recorder(seen: dict[str, tuple[int, ...]], name: str) -> Any:
@@ -199,6 +221,45 @@ LAYER_CASES = {
         "{type: upsample, from: [input, up], mode: bilinear}", "{type: reshape, shape: [2, 1, 5, 7]}",
         "{type: upsample, scale_factor: [2, 1.5, 1], mode: trilinear}", "{type: reshape, shape: [2, -1]}",
         "{type: upsample, scale_factor: 1.3, mode: linear}"),
+    "matmul: broadcasting leading axes, transpose_b": spec(
+        [2, 5, 3], "{type: permute, name: t, dims: [0, 2, 1]}", "{type: matmul, name: gram, from: [input, t]}",
+        "{type: slice, name: one, from: input, end: 1}", "{type: matmul, from: [one, t]}",
+        "{type: matmul, from: [input, one], transpose_b: true}", "{type: reshape, shape: [10, 5]}",
+        "{type: matmul, from: [-1, gram]}"),
+    "attention: heads, a mask, causal, different value width": spec(
+        [4, 6, 8], "{type: attention, from: [input, input, input]}", "{type: linear, name: v, out_features: 3}",
+        "{type: attention, from: [input, input, v], is_causal: true, scale: 0.5}",
+        "{type: constant, name: mask, shape: [6, 6]}", "{type: attention, from: [input, input, v, mask]}",
+        "{type: reshape, shape: [24, 3]}", "{type: attention, from: [-1, -1, -1]}"),
+    "multihead attention: self, cross with other widths, no bias": spec(
+        [10, 12], "{type: multihead_attention, num_heads: 3}", "{type: slice, name: kv, start: 4}",
+        "{type: linear, name: key, out_features: 5}", "{type: linear, name: value, out_features: 7}",
+        "{type: multihead_attention, from: [input, key, value], num_heads: 4, bias: false, embed_dim: 12}",
+        "{type: multihead_attention, from: [input, kv, kv], num_heads: 2}"),
+    "learned and fixed tensors: class token, position embedding, a scalar": spec(
+        [8, 5], "{type: parameter, name: cls, shape: [1, 5]}", "{type: concat, from: [cls, input], dim: 0}",
+        "{type: parameter, name: pos, shape: [9, 5]}", "{type: add, from: [-2, pos]}",
+        "{type: constant, name: half, shape: [1], value: 0.5}", "{type: mul, from: [-2, half]}",
+        "{type: div, from: [-1, half]}", "{type: select, dim: 0, index: 0}", "{type: reshape, shape: [5, 1]}"),
+    "reductions and elementwise functions": spec(
+        [3, 4, 5], "{type: mean, dim: [1, 2]}", "{type: sum, from: input, dim: -1, keepdim: true}",
+        "{type: max, dim: [0, 2]}", "{type: min, from: input, dim: 0}", "{type: abs}", "{type: sqrt}",
+        *[f"{{type: {kind}}}" for kind in ("rsqrt", "exp", "log", "neg", "square", "reciprocal", "sin", "cos",
+                                           "erf")],
+        "{type: pow, exponent: 3}", "{type: normalize}", "{type: normalize, p: 1, dim: -1}",
+        "{type: rmsnorm, normalized_shape: 5}", "{type: rmsnorm, normalized_shape: [4, 5], affine: false}"),
+    "indexing: select, stack, expand, roll, drop path": spec(
+        [3, 4, 5], "{type: select, dim: -1, index: -2}", "{type: stack, from: [-1, -1, -1], dim: 1}",
+        "{type: stack, from: [input, input], dim: -1}", "{type: select, dim: 0, index: 1}",
+        "{type: slice, end: 1}", "{type: expand, shape: [2, 6, -1, 5, 2]}", "{type: roll, shifts: 2, dims: 1}",
+        "{type: roll, shifts: [-1, 3], dims: [-1, 0]}", "{type: drop_path}", "{type: stochastic_depth}"),
+    "einsum: heads, an outer product, a letter summed first, one operand": spec(
+        [2, 6, 4], "{type: einsum, name: scores, from: [input, input], equation: 'hqd,hkd->hqk'}",
+        "{type: einsum, from: [scores, input], equation: 'hqk,hkd->hqd'}", "{type: select, name: row, index: 0}",
+        "{type: einsum, from: [row, row], equation: 'ij,kl->ik'}", "{type: einsum, from: [-1], equation: 'ik->ki'}",
+        "{type: einsum, from: [row, row], equation: 'ab, cb -> ac'}", "{type: einsum, equation: 'ac->c'}",
+        "{type: reshape, name: column, shape: [6, 1]}",
+        "{type: einsum, from: [column, column], equation: 'ik,jk->ij'}"),
     "several inputs and outputs": spec(
         [], "{type: conv2d, name: stem, from: image, out_channels: 4, kernel_size: 3, padding: 1}",
         "{type: concat, from: [stem, depth]}", "{type: conv2d, name: head1, out_channels: 2, kernel_size: 1}",
@@ -208,7 +269,16 @@ LAYER_CASES = {
 }
 
 
-@pytest.mark.parametrize("text", LAYER_CASES.values(), ids=LAYER_CASES.keys())
+# Layers whose input is token ids, not the random floats test_torch_export feeds every LAYER_CASES spec.
+TOKEN_ID_CASES = {
+    "embedding of token ids, with a learned position embedding": spec(
+        [7], "{type: embedding, num_embeddings: 4, embedding_dim: 3}", "{type: parameter, name: pos, shape: [7, 3]}",
+        "{type: add, from: [embedding_1, pos]}"),
+}
+
+
+@pytest.mark.parametrize("text", [*LAYER_CASES.values(), *TOKEN_ID_CASES.values()],
+                         ids=[*LAYER_CASES, *TOKEN_ID_CASES])
 def test_layer_family_matches_pytorch(text: str) -> None:
     graph = parse(text)
     parity(graph, "cpu")
@@ -217,7 +287,8 @@ def test_layer_family_matches_pytorch(text: str) -> None:
 
 def test_every_layer_type_has_a_module_and_a_parity_test() -> None:
     assert set(REGISTRY.values()) <= set(MAPPERS)
-    tested = {record.type for text in LAYER_CASES.values() for record in parse(text).layers}
+    tested = {record.type for text in [*LAYER_CASES.values(), *TOKEN_ID_CASES.values()]
+              for record in parse(text).layers}
     assert tested == set(REGISTRY)
 
 

@@ -1,5 +1,6 @@
-"""Random networks (chains, branches, merges, blocks over every family, 1-D to 3-D) built in
-PyTorch from their spec: every layer's shape, parameters, buffers and MACs equal PyTorch's.
+"""Random networks (chains, branches, merges, blocks over every family, 1-D to 3-D, transformer
+encoders on tokens) built in PyTorch from their spec: every layer's shape, parameters, buffers
+and MACs equal PyTorch's.
 
 Set CNNCALC_TORCH_NETWORKS to run more (CI default 150)."""
 
@@ -27,7 +28,7 @@ RUN_TIME_REFUSALS = ("Expected more than 1 spatial element", "Expected more than
 
 
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(random_spec(pytorch=True))
+@given(random_spec(pytorch=True, tokens=True))
 def test_random_network_matches_pytorch(text: str) -> None:
     graph = parse(text)
     try:

@@ -63,7 +63,7 @@ class Layer:
     """Base of every layer type. `kind` is the YAML type name it was built from."""
 
     kind: str
-    arity: ClassVar[str] = "one"  # "one" input, or "many" (merges, upsample to a reference)
+    arity: ClassVar[str] = "one"  # "one" input, "many" (merges, upsample to a reference), or "none" (parameter)
     full_rule: ClassVar[str] = "0"  # the `full` convention's cost, in words, for `explain`
 
     def infer(self, inputs: tuple[Shape, ...]) -> Cost:

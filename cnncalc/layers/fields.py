@@ -152,3 +152,22 @@ def scales(name: str, value: Any) -> float | tuple[float, ...]:
     if isinstance(value, list):
         return tuple(positive_number(name, item) for item in value)
     return positive_number(name, value)
+
+
+def count_list(name: str, value: Any) -> tuple[int, ...]:
+    """A non-empty list of whole numbers >= 1 (a learned tensor's shape)."""
+    if not isinstance(value, list) or not value:
+        raise FieldError(name, f"{name} is {describe(value)}", f"{name} takes a list of whole numbers >= 1")
+    return tuple(count(name, item) for item in value)
+
+
+def int_or_list(name: str, value: Any) -> tuple[int, ...]:
+    """One whole number or a non-empty list of them, as a tuple (axes, shifts)."""
+    return int_list(name, value) if isinstance(value, list) else (integer(name, value),)
+
+
+def text(name: str, value: Any) -> str:
+    """A non-empty string (an einsum equation)."""
+    if not isinstance(value, str) or not value:
+        raise FieldError(name, f"{name} is {describe(value)}", f"{name} takes text such as 'bhqd,bhkd->bhqk'")
+    return value

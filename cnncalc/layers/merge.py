@@ -27,17 +27,19 @@ def broadcast(shapes: tuple[Shape, ...]) -> Shape:
     return tuple(out)
 
 
-@register("add", "sub", "mul")
+@register("add", "sub", "mul", "div")
 @dataclass(frozen=True, kw_only=True)
 class Elementwise(Layer):
-    """Elementwise sum, difference or product of its inputs, broadcast like NumPy."""
+    """Elementwise sum, difference, product or quotient of its inputs, broadcast like NumPy
+    (sub and div take exactly two: a - b, a / b)."""
 
     arity = "many"
-    full_rule = "per output element: inputs - 1 (one add, subtract or multiply per extra input)"
+    full_rule = "per output element: inputs - 1 (one add, subtract, multiply or divide per extra input)"
 
     def infer(self, inputs: tuple[Shape, ...]) -> Cost:
-        if len(inputs) < 2 or (self.kind == "sub" and len(inputs) != 2):
-            wanted = "exactly 2" if self.kind == "sub" else "at least 2"
+        pair = self.kind in ("sub", "div")
+        if len(inputs) < 2 or (pair and len(inputs) != 2):
+            wanted = "exactly 2" if pair else "at least 2"
             raise ShapeError(f"{self.kind} takes {wanted} inputs; got {len(inputs)}",
                              "list them in from: [a, b]")
         shape = broadcast(inputs)

@@ -79,6 +79,28 @@ class LayerNorm(Layer):
                     full_flops=per_element * product(shape))
 
 
+@register("rmsnorm")
+@dataclass(frozen=True, kw_only=True)
+class RMSNorm(Layer):
+    """Root-mean-square normalization over the given trailing axes (torch.nn.RMSNorm):
+    x / sqrt(mean(x^2) + eps) * weight; params prod(normalized_shape) if affine."""
+
+    full_rule = ("per element: 3 (square, add, multiply by the inverse root), +1 with affine; "
+                 "per-group rsqrt not counted")
+
+    normalized_shape: Any = option(parse=f.count_or_list, doc="trailing axes to normalize over, e.g. C")
+    affine: bool = option(True, parse=f.flag, doc="learned weight (elementwise_affine)")
+
+    def infer(self, inputs: tuple[Shape, ...]) -> Cost:
+        (shape,) = inputs
+        axes = (self.normalized_shape,) if isinstance(self.normalized_shape, int) else self.normalized_shape
+        if len(axes) > len(shape) or tuple(shape[len(shape) - len(axes):]) != tuple(axes):
+            raise ShapeError(f"normalized_shape {list(axes)} does not match the trailing axes of {list(shape)}",
+                             f"give the sizes of the last axes, e.g. {shape[-1]}")
+        return Cost(shape=shape, params=product(axes) if self.affine else 0,
+                    full_flops=(3 + self.affine) * product(shape))
+
+
 @register("groupnorm")
 @dataclass(frozen=True, kw_only=True)
 class GroupNorm(Layer):

@@ -12,10 +12,11 @@ from .base import NO_FIELD, Cost, Layer, Shape, Window, option, per_axis, produc
 from .base import resolve_padding
 
 
-@register("identity", "dropout")
+@register("identity", "dropout", "drop_path", "stochastic_depth")
 @dataclass(frozen=True, kw_only=True)
 class Passthrough(Layer):
-    """Output = input (dropout at inference); a view, allocates nothing."""
+    """Output = input: dropout and stochastic depth (drop_path, torchvision's StochasticDepth) at
+    inference; a view, allocates nothing."""
 
     def infer(self, inputs: tuple[Shape, ...]) -> Cost:
         return Cost(shape=inputs[0], view=True)

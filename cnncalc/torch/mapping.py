@@ -11,7 +11,6 @@ approximation.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from ..layers import Shape
@@ -23,27 +22,9 @@ from ..layers.norm import BatchNorm, GroupNorm, InstanceNorm, LayerNorm, LocalRe
 from ..layers.pool import AdaptivePool, AvgPool, GlobalPool, MaxPool
 from ..layers.reshape import ChannelShuffle, Flatten, Pad, Passthrough, Permute, PixelShuffle, Reshape, Slice
 from ..layers.reshape import Upsample
-
-
-class Unsupported(Exception):
-    """A layer PyTorch has no exact module for: what it is, and why; the plan adds the layer's name and place."""
-
-    def __init__(self, what: str, why: str) -> None:
-        super().__init__(what)
-        self.what, self.why = what, why
-
-
-@dataclass(frozen=True)
-class Call:
-    """A module to build: its class (`nn.Conv2d`, or a class of cnncalc.torch.modules) and arguments."""
-
-    factory: str
-    args: tuple[Any, ...] = ()
-    kwargs: tuple[tuple[str, Any], ...] = ()
-
-
-def call(factory: str, *args: Any, **kwargs: Any) -> Call:
-    return Call(factory, args, tuple(kwargs.items()))
+from .calls import Call, Unsupported, call  # noqa: F401  (Unsupported: plan.py's import)
+from .calls import options as _options
+from .tensor_mapping import TENSOR_MAPPERS
 
 
 # -- helpers ------------------------------------------------------------------------
@@ -76,11 +57,6 @@ def _split_pads(pads: tuple[tuple[int, int], ...]) -> tuple[tuple[int, ...], tup
 
 def _uneven(rest: tuple[tuple[int, int], ...]) -> bool:
     return any(begin or end for begin, end in rest)
-
-
-def _options(**values: tuple[Any, Any]) -> dict[str, Any]:
-    """Keyword arguments whose value differs from PyTorch's default: name=(value, default)."""
-    return {name: value for name, (value, default) in values.items() if value != default}
 
 
 # -- convolutions and the dense layer -------------------------------------------------
@@ -265,7 +241,7 @@ def reshaping(layer: Any, inputs: tuple[Shape, ...], output: Shape) -> Call:
     """Identity, dropout, flatten, reshape, permute, slice, pad, shuffles and upsample."""
     shape = inputs[0]
     if isinstance(layer, Passthrough):
-        return call("nn.Identity" if layer.kind == "identity" else "nn.Dropout")
+        return call("nn.Dropout" if layer.kind == "dropout" else "nn.Identity")  # drop_path: identity at inference
     if isinstance(layer, Flatten):
         return call("nn.Flatten")
     if isinstance(layer, Reshape):
@@ -305,4 +281,5 @@ MAPPERS: dict[type, Callable[[Any, tuple[Shape, ...], Shape], Call]] = {
     Elementwise: merge, Concat: merge,
     Passthrough: reshaping, Flatten: reshaping, Reshape: reshaping, Permute: reshaping, Slice: reshaping,
     Pad: reshaping, ChannelShuffle: reshaping, PixelShuffle: reshaping, Upsample: upsample,
+    **TENSOR_MAPPERS,
 }

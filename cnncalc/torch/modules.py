@@ -13,6 +13,7 @@ from torch import Tensor, nn
 
 from .mapping import Call
 from .plan import Plan
+from .tensor_modules import TENSOR_HELPERS
 
 
 class Crop(nn.Module):
@@ -79,6 +80,12 @@ class Mul(Merge):
         for x in rest:
             first = first * x
         return first
+
+
+class Div(Merge):
+    def forward(self, *inputs: Tensor) -> Tensor:
+        first, second = self.aligned(inputs)
+        return first / second
 
 
 class Concat(nn.Module):
@@ -150,7 +157,8 @@ class UpsampleLike(nn.Module):
 
 
 HELPERS: dict[str, type[nn.Module]] = {cls.__name__: cls for cls in (
-    Crop, ChannelLayerNorm, Scale, Merge, Add, Sub, Mul, Concat, Reshape, Permute, Slice, UpsampleLike)}
+    Crop, ChannelLayerNorm, Scale, Merge, Add, Sub, Mul, Div, Concat, Reshape, Permute, Slice, UpsampleLike,
+    *TENSOR_HELPERS)}
 
 # The attributes Network sets; no layer's module may take these names.
 NETWORK_ATTRIBUTES = frozenset({"spec_name", "input_names", "input_shapes", "output_names", "layers", "_runs",

@@ -47,8 +47,11 @@ def plan(graph: Graph, reserved: Collection[str]) -> Plan:
     steps = []
     for record in graph.layers:
         inputs = tuple(shapes[name] for name in record.inputs)
+        # A parameter reads nothing; its module takes the batch size from the first input,
+        # as timm's `cls_token.expand(x.shape[0], -1, -1)` does.
+        sources = record.inputs or (next(iter(graph.inputs)),)
         steps.append(Step(record.name, record.type, _module_call(graph, record, inputs), paths.place(record.name),
-                          record.inputs))
+                          sources))
         shapes[record.name] = record.cost.shape
     outputs = tuple(tensor.producer for tensor in graph.outputs.values())
     return Plan(graph.name, graph.source, dict(graph.inputs), graph.batch, tuple(steps), outputs)

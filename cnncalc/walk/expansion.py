@@ -24,11 +24,13 @@ class Expansion:
         if "repeat" not in entry:
             count = 1
         else:
-            count = self.values.value(entry, "repeat", context.scope, sources[0], layer)
+            count = self.values.value(entry, "repeat", context.scope, sources[0] if sources else None, layer)
             if not isinstance(count, int) or isinstance(count, bool) or count < 1:
                 raise self.values.fail(f"repeat is {describe(count)}", entry.value_marks["repeat"], layer,
                                        "repeat takes a whole number >= 1")
-        plain = "repeat" not in entry and isinstance(entry.get("type"), str) and entry["type"] in REGISTRY
+        written = entry.get("type")
+        plain = "repeat" not in entry and isinstance(written, str) and written in REGISTRY \
+            and written not in self.sizes.blocks  # a spec's block may shadow a later built-in type
         size = 1 if plain else self.sizes.static_size(entry)
         # The repeats around this entry will run it again (fanout), so a repeat computed
         # by an expression deep inside blocks fails here, not a million layers later.
@@ -56,7 +58,8 @@ class Expansion:
             written = "chain" if "layers" in entry else entry.get("type", "?")
             if "name" not in entry and isinstance(written, str):
                 counters[written] = counters.get(written, 0) + 1
-            if "repeat" not in entry and isinstance(written, str) and written in REGISTRY:  # a type may be a list
+            if ("repeat" not in entry and isinstance(written, str) and written in REGISTRY  # a type may be a list
+                    and written not in self.sizes.blocks):
                 total += 1  # the common case, kept cheap for 100,000-layer chains
             else:
                 count, size = literal_repeat(entry), self.sizes.static_size(entry)

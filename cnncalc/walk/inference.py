@@ -36,7 +36,8 @@ class Inference:
                 continue
             kind_of = type(raw)
             if kind_of is not int and kind_of is not float and kind_of is not bool:
-                raw = self.values.value(entry, name_, context.scope, inputs[0], layer_id) if has_dollar(raw) else raw
+                first = inputs[0] if inputs else None  # a parameter has no input: no in_shape
+                raw = self.values.value(entry, name_, context.scope, first, layer_id) if has_dollar(raw) else raw
                 kind_of = type(raw)
             values[name_] = raw
             parts.append((name_, kind_of, hashable(raw) if isinstance(raw, (list, dict)) else raw))
@@ -68,7 +69,8 @@ class Inference:
             cost = layer.infer(shapes)
         except ShapeError as error:
             described = " and ".join("x".join(map(str, shape)) for shape in shapes)
-            raise fail(f"{error.problem} (input {described})", entry.mark, layer_id, error.hint) from None
+            problem = f"{error.problem} (input {described})" if shapes else error.problem
+            raise fail(problem, entry.mark, layer_id, error.hint) from None
         if any(size < 1 for size in cost.shape):
             raise fail(f"output size {list(cost.shape)} is below 1", entry.mark, layer_id)
         problem = over_limit(cost)

@@ -74,6 +74,13 @@ class Naming:
             raise self.values.fail("'from' is an empty list", entry.value_marks["from"], layer)
         return [self.source(item, mark, names, outputs, layer) for item, mark in zip(items, marks)]
 
+    def no_sources(self, entry: Map, kind: str, layer: tuple[str, str]) -> list[Tensor]:
+        """A layer that reads nothing (parameter, constant) must not name what it reads."""
+        if "from" in entry:
+            raise self.values.fail(f"{kind} takes no input, but from names one", entry.value_marks["from"], layer,
+                                   f"remove from: a {kind} is read by later layers, as in from: [x, {layer[0]}]")
+        return []
+
     def source(self, item: Any, mark: Any, names: Names, outputs: list[Tensor | None],
                layer: tuple[str, str]) -> Tensor:
         fail = self.values.fail

@@ -13,6 +13,7 @@ from dataclasses import replace
 from typing import Any
 
 from ..graph import LayerRecord, Tensor
+from ..layers import REGISTRY
 from ..layers.base import ENTRY_FIELDS
 from ..layers.fields import describe
 from ..limits import NESTING_LIMIT
@@ -68,12 +69,15 @@ class Walker:
         if not context.prefix:
             self.last_top_level = name  # the default output's name
         layer_id = (context.prefix + name, kind)
-        sources = self.naming.sources(entry, names, outputs, layer_id)
+        sourceless = kind not in self.blocks and takes_no_input(kind)  # a spec's block wins over a later type
+        sources = self.naming.no_sources(entry, kind, layer_id) if sourceless else \
+            self.naming.sources(entry, names, outputs, layer_id)
         repeat = self.expansion.repeat_count(entry, context, sources, layer_id)
-        tensor = sources[0]
+        tensor: Tensor | None = sources[0] if sources else None
         for index in range(repeat):
             instance = f"{name}.{index}" if "repeat" in entry else name
-            inputs = sources if index == 0 else [tensor]  # instances after the first chain on
+            # instances after the first chain on; a parameter's instances are separate tensors
+            inputs = sources if index == 0 or sourceless or tensor is None else [tensor]
             inner = context
             if "repeat" in entry:  # `i` in scope; the instances still to come multiply what is inside
                 inner = replace(context, scope=ChainMap({"i": index}, context.scope),
@@ -82,6 +86,7 @@ class Walker:
             if "repeat" in entry:
                 names.local[instance] = tensor
                 self.everything[context.prefix + instance] = tensor
+        assert tensor is not None  # repeat is at least 1
         names.local[name] = tensor
         self.everything[context.prefix + name] = tensor
         return tensor
@@ -91,10 +96,14 @@ class Walker:
         self.expansion.expanded += 1
         layer_id = (context.prefix + name, kind)
         if "when" in entry:
-            condition = self.values.value(entry, "when", context.scope, inputs[0], layer_id)
+            condition = self.values.value(entry, "when", context.scope, inputs[0] if inputs else None, layer_id)
             if not isinstance(condition, bool):
                 raise self.values.fail(f"when is {describe(condition)}", entry.value_marks["when"], layer_id,
                                        "when takes true or false, usually an expression like ${stride != 1}")
+            if not condition and not inputs:
+                raise self.values.fail(f"when is false, but {kind} has no input to pass on",
+                                       entry.value_marks["when"], layer_id,
+                                       "a layer without inputs cannot be skipped; put when on the layers that read it")
             if not condition:
                 return inputs[0]
         if (kind == "chain" or kind in self.blocks) and len(context.path) >= NESTING_LIMIT:
@@ -154,3 +163,8 @@ class Walker:
                         block_types=context.block_types + (kind,), active_blocks=context.active_blocks + (kind,))
         first = inputs[0] if input_names is None else None
         return self.chain(block["layers"], block.value_marks["layers"], inner, Names(bound=bound), first)
+
+
+def takes_no_input(kind: str) -> bool:
+    """A primitive type that reads nothing (parameter, constant): `from:` does not apply."""
+    return kind in REGISTRY and REGISTRY[kind].arity == "none"
