@@ -7,13 +7,12 @@ from typing import Any
 
 import click
 
-from .cli import main
-from .cli_common import fail, input_shape, pair, scalar
-from .cli_output import check_output, write
-from .errors import SpecError
+from ..errors import SpecError
+from .common import fail, input_shape, pair, scalar
+from .output import check_output, write
 
 
-@main.command()
+@click.command()
 @click.argument("spec", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--torch", "as_torch", is_flag=True,
               help="Write a PyTorch nn.Module: same layers, names and parameter counts. Needs cnncalc[torch].")
@@ -31,7 +30,7 @@ def export(spec: Path, as_torch: bool, settings: tuple[str, ...], input_shapes: 
     inputs = dict(input_shape(item) for item in input_shapes)
     check_output(options["output"], options["force"])  # before the slow import of torch
     try:
-        from .torch import module_source
+        from ..torch import module_source
 
         text = module_source(spec, overrides=overrides, inputs=inputs)
     except SpecError as error:

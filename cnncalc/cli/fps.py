@@ -8,14 +8,23 @@ from typing import Any
 
 import click
 
-from .cli import main
-from .cli_common import (CHIP_FORMATS, PositiveNumber, bandwidth, chip_options, fail, file_options, input_shape, pair,
-                         resolve_compute, scalar)
-from .cli_output import echo, write
-from .errors import SpecError
+from ..errors import SpecError
+from .common import (
+    CHIP_FORMATS,
+    PositiveNumber,
+    bandwidth,
+    chip_options,
+    fail,
+    file_options,
+    input_shape,
+    pair,
+    resolve_compute,
+    scalar,
+)
+from .output import write
 
 
-@main.command()
+@click.command()
 @click.option("--flops", metavar="N", help="FLOPs per frame, e.g. 4.1G, in the --convention given.")
 @click.option("--macs", metavar="N", help="MACs per frame, e.g. 2.05G (counted as 2 ops each).")
 @click.option("--spec", type=click.Path(dir_okay=False, path_type=Path), help="Take the work from this spec.")
@@ -35,8 +44,8 @@ def fps(**options: Any) -> None:
     """Frames per second on a chip: give two of the work per frame (--flops, --macs or --spec),
     the compute (--chip, --tops or --tflops) and a target (--fps); get the third. Exit 1 when
     a target is not met."""
-    from .fps import OPS_PER_FLOP, on_chip, solve
-    from .render.fps import render_fps
+    from ..fps import OPS_PER_FLOP, on_chip, solve
+    from ..render.fps import render_fps
     work = [name for name in ("flops", "macs", "spec") if options[name] is not None]
     if len(work) > 1:
         fail("give one of --flops, --macs and --spec")
@@ -66,7 +75,7 @@ def fps(**options: Any) -> None:
 
 def _work(option: str, text: str) -> float:
     """--flops or --macs: a finite count > 0 (no work per frame has no frame rate)."""
-    from .units import parse_count
+    from ..units import parse_count
 
     try:
         count = parse_count(text)
@@ -85,23 +94,3 @@ def _analyze(options: dict[str, Any]) -> Any:
     inputs = dict(input_shape(item) for item in options["input_shapes"])
     return cnncalc.analyze(options["spec"], overrides=overrides, inputs=inputs, batch=options["batch"],
                            convention=options["convention"])
-
-
-@main.command()
-@click.argument("chip_id", metavar="[ID]", required=False)
-@click.option("--chips", "chips_file", type=click.Path(dir_okay=False, path_type=Path),
-              help="A YAML file of extra chips (also CNNCALC_CHIPS).")
-@click.option("--format", "output_format", type=click.Choice(CHIP_FORMATS), default="table", show_default=True,
-              help="table, json or markdown.")
-def chips(chip_id: str | None, chips_file: Path | None, output_format: str) -> None:
-    """The chip table: peaks per precision, bandwidth, power and sources; or one chip."""
-    from .chips import find_chip, load_chips
-    from .render.fps import render_chip, render_chips
-
-    try:
-        table = load_chips(chips_file)
-        text = render_chip(find_chip(chip_id, table), output_format) if chip_id else \
-            render_chips(list(table.values()), output_format)
-    except SpecError as error:
-        fail(str(error))
-    echo(text)

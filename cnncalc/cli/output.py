@@ -11,8 +11,8 @@ from typing import Any
 
 import click
 
-from .cli_common import fail
-from .errors import SpecError
+from ..errors import SpecError
+from .common import fail
 
 # `cnncalc ... | head`: the reader left. No message, and the status a shell reports for a
 # tool that SIGPIPE ended (`yes | head`), so a pipeline under `set -o pipefail` sees what it
@@ -50,8 +50,8 @@ def _detach_stdout() -> None:
 
 def write(text: str, options: dict[str, Any]) -> None:
     """The whole output to standard output, or to the -o file (files.write_atomic)."""
-    from .files import write_atomic
-    from .render.escape import display
+    from ..files import write_atomic
+    from ..render.escape import display
 
     output: Path | None = options["output"]
     if output is None:
@@ -66,7 +66,7 @@ def write(text: str, options: dict[str, Any]) -> None:
 
 def check_output(path: Path | None, force: bool) -> None:
     """Refuse an -o (or --plot) file that exists, or is a link, before any slow work."""
-    from .files import check_writable
+    from ..files import check_writable
 
     if path is None:
         return

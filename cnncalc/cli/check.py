@@ -9,15 +9,14 @@ from typing import Any
 
 import click
 
-from .cli import main
-from .cli_common import fail, file_options, input_shape, pair, scalar
-from .cli_output import write
-from .errors import SpecError
+from ..errors import SpecError
+from .common import fail, file_options, input_shape, pair, scalar
+from .output import write
 
 CHECK_FORMATS = ("table", "json", "markdown", "github", "junit")
 
 
-@main.command()
+@click.command()
 @click.argument("specs", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--budget", "budget_items", multiple=True, metavar="KEY=VALUE",
               help="A budget that overrides the spec's, e.g. params=5M, flops=1.2G, peak_activations=64MiB.")
@@ -38,10 +37,10 @@ def check(specs: tuple[Path, ...], budget_items: tuple[str, ...], **options: Any
     """Check each SPEC's budgets (and --budget ones): exit 0 when all hold, 1 when one is exceeded."""
     import cnncalc
 
-    from .budgets import check as check_budgets
-    from .budgets import parse_budget, parse_budgets
-    from .chips import load_chips
-    from .render.check import render_check
+    from ..budgets import check as check_budgets
+    from ..budgets import parse_budget, parse_budgets
+    from ..chips import load_chips
+    from ..render.check import render_check
 
     overrides = dict(pair(item, "--set", scalar) for item in options["settings"])
     inputs = dict(input_shape(item) for item in options["input_shapes"])
@@ -70,36 +69,3 @@ def check(specs: tuple[Path, ...], budget_items: tuple[str, ...], **options: Any
 def _budget_value(text: str) -> Any:
     """`5M` stays text (units are parsed by the budget); `{chip: x, min: 30}` is a mapping."""
     return scalar(text) if text.lstrip().startswith("{") else text
-
-
-@main.command()
-@click.argument("base", type=click.Path(dir_okay=False, path_type=Path))
-@click.argument("head", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--fail-above", "thresholds", multiple=True, metavar="[TOTAL=]N%",
-              help="Exit 1 when a total grows more than this: 5% for every total, flops=2% for one.")
-@click.option("--allow-convention-change", is_flag=True,
-              help="Compare reports whose FLOP convention, dtype, batch or inputs differ.")
-@click.option("--set", "settings", multiple=True, metavar="NAME=VALUE", help="Override a parameter of both specs.")
-@click.option("--convention", type=click.Choice(["2mac", "mac", "full"]), default="2mac", show_default=True,
-              help="Convention for specs analysed now (a JSON report keeps its own).")
-@click.option("--format", "output_format", type=click.Choice(CHECK_FORMATS), default="table", show_default=True,
-              help="table, json, markdown, github or junit.")
-@file_options
-def diff(base: Path, head: Path, thresholds: tuple[str, ...], **options: Any) -> None:
-    """Compare two specs, or JSON reports from `analyze --format json` (a stored baseline):
-    totals with deltas, and layers added, removed or changed."""
-    from .diff import compare, growth_failures, load_analysis, parse_threshold
-    from .render.diff import render_diff
-
-    analyze_options = {"overrides": dict(pair(item, "--set", scalar) for item in options["settings"]),
-                       "convention": options["convention"]}
-    try:
-        limits = [parse_threshold(text) for text in thresholds]
-        result = compare(load_analysis(base, analyze_options), load_analysis(head, analyze_options), str(base),
-                         str(head), options["allow_convention_change"])
-    except SpecError as error:
-        fail(str(error))
-    failures = growth_failures(result, limits)
-    write(render_diff(result, failures, options["output_format"]), options)
-    if failures:
-        sys.exit(1)

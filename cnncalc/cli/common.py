@@ -1,5 +1,5 @@
 """What the commands share: option sets defined once, value parsing and one way to fail
-(writing output is cli_output.py's)."""
+(writing output is output.py's)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any, Callable
 
 import click
 
-from .errors import SpecError
+from ..errors import SpecError
 
 FORMATS = ("table", "json", "csv", "markdown")
 CHIP_FORMATS = ("table", "json", "markdown")
@@ -19,7 +19,7 @@ CHIP_FORMATS = ("table", "json", "markdown")
 def fail(message: str) -> None:
     """One message on stderr and exit status 2: what a bad spec or option gets. The message
     is escaped whole (render/escape.py), so a name quoted in it cannot start a line of its own."""
-    from .render.escape import display
+    from ..render.escape import display
 
     click.echo(display(message), err=True)
     sys.exit(2)
@@ -27,7 +27,7 @@ def fail(message: str) -> None:
 
 def scalar(text: str) -> Any:
     """A command-line value read as YAML 1.2 (numbers, true/false, lists); '3x5' -> [3, 5]."""
-    from .yamlread import load
+    from ..yamlread import load
 
     parts = text.split("x")
     if len(parts) > 1 and all(part.isdigit() for part in parts):
@@ -40,7 +40,7 @@ def scalar(text: str) -> Any:
 
 
 def shape(text: str) -> tuple[int, ...]:
-    from .units import parse_shape
+    from ..units import parse_shape
 
     try:
         return parse_shape(text)
@@ -135,8 +135,8 @@ def chip_options(function: Callable[..., Any]) -> Callable[..., Any]:
 
 def resolve_compute(options: dict[str, Any], bandwidth: float | None = None) -> Any:
     """The Compute a command line names: --chip ID, --tops N or --tflops N."""
-    from .chips import find_chip, load_chips
-    from .fps import Compute
+    from ..chips import find_chip, load_chips
+    from ..fps import Compute
 
     sources = [name for name in ("chip_id", "tops", "tflops") if options.get(name) is not None]
     if len(sources) > 1:
@@ -156,7 +156,7 @@ def resolve_compute(options: dict[str, Any], bandwidth: float | None = None) -> 
 
 
 def bandwidth(text: str | None) -> float | None:
-    from .units import parse_bytes
+    from ..units import parse_bytes
 
     if text is None:
         return None

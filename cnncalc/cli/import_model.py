@@ -7,13 +7,12 @@ from typing import Any
 
 import click
 
-from .cli import main
-from .cli_common import fail, input_shape
-from .cli_output import check_output, write
-from .errors import SpecError
+from ..errors import SpecError
+from .common import fail, input_shape
+from .output import check_output, write
 
 
-@main.command(name="import")
+@click.command(name="import")
 @click.argument("source", metavar="SOURCE")
 @click.option("--input", "input_shapes", multiple=True, metavar="[NAME=]CxHxW",
               help="An input's per-sample shape, replacing the file's (repeatable; needed where the file leaves "
@@ -25,9 +24,9 @@ from .errors import SpecError
 def import_command(source: str, input_shapes: tuple[str, ...], batch: int | None, **options: Any) -> None:
     """Convert SOURCE into a cnncalc spec: a Darknet .cfg, a Caffe .prototxt, an ONNX .onnx file,
     or torch:package.module:factory. The spec is checked by analysing it before it is written."""
-    from .importers import ImportOptions, header_for, imported_label, import_spec
-    from .importers.emit import spec_text
-    from .spec import parse_text
+    from ..importers import ImportOptions, header_for, import_spec, imported_label
+    from ..importers.emit import spec_text
+    from ..spec import parse_text
 
     inputs = dict(input_shape(item) for item in input_shapes)
     check_output(options["output"], options["force"])  # before converting anything

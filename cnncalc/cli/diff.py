@@ -1,0 +1,48 @@
+"""`cnncalc diff`: two specs or stored JSON reports compared, with --fail-above."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..errors import SpecError
+from .common import fail, file_options, pair, scalar
+from .output import write
+
+CHECK_FORMATS = ("table", "json", "markdown", "github", "junit")
+
+
+@click.command()
+@click.argument("base", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("head", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--fail-above", "thresholds", multiple=True, metavar="[TOTAL=]N%",
+              help="Exit 1 when a total grows more than this: 5% for every total, flops=2% for one.")
+@click.option("--allow-convention-change", is_flag=True,
+              help="Compare reports whose FLOP convention, dtype, batch or inputs differ.")
+@click.option("--set", "settings", multiple=True, metavar="NAME=VALUE", help="Override a parameter of both specs.")
+@click.option("--convention", type=click.Choice(["2mac", "mac", "full"]), default="2mac", show_default=True,
+              help="Convention for specs analysed now (a JSON report keeps its own).")
+@click.option("--format", "output_format", type=click.Choice(CHECK_FORMATS), default="table", show_default=True,
+              help="table, json, markdown, github or junit.")
+@file_options
+def diff(base: Path, head: Path, thresholds: tuple[str, ...], **options: Any) -> None:
+    """Compare two specs, or JSON reports from `analyze --format json` (a stored baseline):
+    totals with deltas, and layers added, removed or changed."""
+    from ..diff import compare, growth_failures, load_analysis, parse_threshold
+    from ..render.diff import render_diff
+
+    analyze_options = {"overrides": dict(pair(item, "--set", scalar) for item in options["settings"]),
+                       "convention": options["convention"]}
+    try:
+        limits = [parse_threshold(text) for text in thresholds]
+        result = compare(load_analysis(base, analyze_options), load_analysis(head, analyze_options), str(base),
+                         str(head), options["allow_convention_change"])
+    except SpecError as error:
+        fail(str(error))
+    failures = growth_failures(result, limits)
+    write(render_diff(result, failures, options["output_format"]), options)
+    if failures:
+        sys.exit(1)

@@ -1,0 +1,60 @@
+"""A report rendered in the chosen format and written whole: shared by analyze and layer."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from .common import (
+    fail,
+)
+from .output import write
+
+
+def emit_report(report: Any, depth: int | None, options: dict[str, Any], chip: Any = None) -> None:
+    """Render in the chosen format, then print or write it whole (never half a table)."""
+    from ..render.columns import (
+        CELLS,
+        DEFAULT_COLUMNS,
+        FULL_CONVENTION_COLUMNS,
+        ROOFLINE_COLUMNS,
+        parse_columns,
+    )
+    from ..report import fold
+
+    cells, more, extra = CELLS, None, None
+    default: tuple[str, ...] = FULL_CONVENTION_COLUMNS if options["convention"] == "full" else DEFAULT_COLUMNS
+    if chip is not None:
+        from ..render.fps import chip_lines, roofline_cells, roofline_json
+
+        answer, roofline = chip
+        more, extra = chip_lines(answer, roofline), roofline_json(answer, roofline)
+        if roofline is not None:
+            cells = {**CELLS, **roofline_cells(roofline)}
+            default = tuple(key for key in default if key not in ("rf", "memory")) + ROOFLINE_COLUMNS
+    try:
+        columns = parse_columns(options["columns"]) if options["columns"] else default
+        if any(key in ROOFLINE_COLUMNS for key in columns) and cells is CELLS:
+            raise ValueError("intensity, bound and time need --chip with a known bandwidth")
+    except ValueError as error:
+        fail(f"--columns: {error}")
+    rows = fold(report.layers, depth)
+    form = options["output_format"]
+    if form == "json":
+        from ..render.formats import render_json
+        text = render_json(report, extra)
+    elif form == "csv":
+        from ..render.formats import render_csv
+        text = render_csv(report, rows)
+    elif form == "markdown":
+        from ..render.formats import render_markdown
+        text = render_markdown(report, rows, columns, cells, more)
+    else:
+        import shutil
+
+        from ..render.table import render_table
+
+        to_terminal = options["output"] is None and sys.stdout.isatty()
+        width = options["width"] or (shutil.get_terminal_size().columns if to_terminal else 100)
+        text = render_table(report, rows, columns, width, to_terminal, cells, more)
+    write(text, options)
