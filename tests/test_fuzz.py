@@ -24,16 +24,15 @@ import gc
 import os
 import random
 import re
-import signal
 import tempfile
 import time
 import traceback
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from fuzzing import TimeLimit, batch_indices, failures_message, time_limit
 import yaml
 from click.testing import CliRunner
 from strategies import RandomChooser, build_spec
@@ -63,9 +62,6 @@ SLOWEST = [0.0, -1]  # seconds and index of the slowest case
 
 # -- the per-case time limit --------------------------------------------------------------------
 
-class TimeLimit(Exception):
-    pass
-
 
 # A spec may expand to 1,000,000 layers (spec-format.md), and the walk does some 75,000 a
 # second here: a mutant that validly repeats a layer half a million times outlasts the time
@@ -89,18 +85,6 @@ def layers_in_progress(trace: Any) -> int:
     return reached
 
 
-@contextmanager
-def time_limit(seconds: int) -> Iterator[None]:
-    def expire(signum: int, frame: Any) -> None:
-        raise TimeLimit(f"still running after {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 # -- seeds --------------------------------------------------------------------------------------
@@ -464,22 +448,16 @@ def check_case(directory: Path, index: int) -> str | None:
             f"mutant kept in {kept} (messages name it {path.name})\n{problem}")
 
 
-def batch_indices(batch: int) -> range:
-    if ONLY is not None:
-        return range(int(ONLY), int(ONLY) + 1) if batch == 0 else range(0)
-    return range(batch, CASES, BATCHES)
-
 
 @pytest.mark.parametrize("batch", range(BATCHES))
 def test_mutants(tmp_path_factory: pytest.TempPathFactory, batch: int) -> None:
     directory = tmp_path_factory.mktemp(f"fuzz-{batch}")
     failures = {}
-    for index in batch_indices(batch):
+    for index in batch_indices(batch, CASES, BATCHES, ONLY):
         problem = check_case(directory, index)
         if problem is not None:
             failures[index] = problem
-    assert not failures, (f"{len(failures)} failing case(s), CNNCALC_FUZZ_ONLY={', '.join(map(str, failures))}; "
-                          f"the first:\n{next(iter(failures.values()))}")
+    assert not failures, failures_message(failures, "CNNCALC_FUZZ_ONLY")
 
 
 def test_cases_were_run() -> None:

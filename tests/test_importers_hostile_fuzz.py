@@ -26,16 +26,13 @@ import gc
 import json
 import os
 import random
-import signal
 import tempfile
 import time
 import traceback
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import pytest
+from fuzzing import TimeLimit, batch_indices, failures_message, time_limit
 import yaml
 from click.testing import CliRunner
 from test_importers_hostile_mutations import (cfg_text, mutate_bytes, mutate_cfg, mutate_prototxt, parse_cfg,
@@ -96,22 +93,7 @@ def mutant(index: int) -> tuple[bytes, str, str]:
 
 # -- running one case -------------------------------------------------------------------------------
 
-class TimeLimit(Exception):
-    pass
 
-
-@contextmanager
-def time_limit(seconds: int) -> Iterator[None]:
-    def expire(signum: int, frame: Any) -> None:
-        raise TimeLimit(f"still running after {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def run(command: str, path: Path) -> tuple[str | None, int]:
@@ -174,21 +156,15 @@ def check_case(directory: Path, index: int) -> str | None:
             f"mutant kept in {kept}\n{problem}")
 
 
-def batch_indices(batch: int) -> range:
-    if ONLY is not None:
-        return range(int(ONLY), int(ONLY) + 1) if batch == 0 else range(0)
-    return range(batch, CASES, BATCHES)
-
 
 @pytest.mark.parametrize("batch", range(BATCHES))
 def test_mutants(tmp_path: Path, batch: int) -> None:
     failures = {}
-    for index in batch_indices(batch):
+    for index in batch_indices(batch, CASES, BATCHES, ONLY):
         problem = check_case(tmp_path, index)
         if problem is not None:
             failures[index] = problem
-    assert not failures, (f"{len(failures)} failing case(s), CNNCALC_IMPORT_FUZZ_ONLY={', '.join(map(str, failures))}; "
-                          f"the first:\n{next(iter(failures.values()))}")
+    assert not failures, failures_message(failures, "CNNCALC_IMPORT_FUZZ_ONLY")
 
 
 def test_cases_were_run() -> None:

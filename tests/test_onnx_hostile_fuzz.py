@@ -23,16 +23,14 @@ import json
 import os
 import random
 import resource
-import signal
 import tempfile
 import traceback
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 import pytest
+from fuzzing import TimeLimit, batch_indices, time_limit
 import yaml
 
 onnx = pytest.importorskip("onnx")
@@ -52,22 +50,7 @@ SECRET = "SECRET-onnx-fuzz-9d2e"
 RUN = {"cases": 0, "reports": 0, "errors": 0}
 
 
-class TimeLimit(Exception):
-    pass
 
-
-@contextmanager
-def time_limit(seconds: int) -> Iterator[None]:
-    def expire(signum: int, frame: Any) -> None:
-        raise TimeLimit(f"still running after {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 # -- seeds ------------------------------------------------------------------------------------------
@@ -365,9 +348,8 @@ def directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.mark.parametrize("batch", range(BATCHES))
 def test_mutants(directory: Path, batch: int) -> None:
-    indices = range(int(ONLY), int(ONLY) + 1) if ONLY is not None else range(batch, CASES, BATCHES)
     failures = {}
-    for index in indices if ONLY is None or batch == 0 else ():
+    for index in batch_indices(batch, CASES, BATCHES, ONLY):
         data, done = mutant(index)
         problem = check(directory, data, index)
         if problem is not None:

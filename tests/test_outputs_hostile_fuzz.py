@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fuzzing import batch_indices, failures_message
 import yaml
 from click.testing import CliRunner
 
@@ -244,21 +245,15 @@ def check_case(directory: Path, index: int) -> str | None:
             f"command {command}; mutant kept in {kept}\n{problem}")
 
 
-def batch_indices(batch: int) -> range:
-    if ONLY is not None:
-        return range(int(ONLY), int(ONLY) + 1) if batch == 0 else range(0)
-    return range(batch, CASES, BATCHES)
-
 
 @pytest.mark.parametrize("batch", range(BATCHES))
 def test_mutants(tmp_path: Path, batch: int) -> None:
     failures = {}
-    for index in batch_indices(batch):
+    for index in batch_indices(batch, CASES, BATCHES, ONLY):
         problem = check_case(tmp_path, index)
         if problem is not None:
             failures[index] = problem
-    assert not failures, (f"{len(failures)} failing case(s), CNNCALC_OUTPUTS_FUZZ_ONLY={', '.join(map(str, failures))}"
-                          f"; the first:\n{next(iter(failures.values()))}")
+    assert not failures, failures_message(failures, "CNNCALC_OUTPUTS_FUZZ_ONLY")
 
 
 def test_cases_were_run() -> None:
