@@ -1,0 +1,119 @@
+"""Ultralytics model YAMLs (`yolov8.yaml`, `yolo11n.yaml`, ...) read natively.
+
+Such a file is recognised by its keys (`backbone` and `head` lists of
+`[from, repeats, module, args]`, no `layers`) and converted into a cnncalc spec: every
+Ultralytics layer becomes one instance, named `model.N`, of a block from
+`blocks.yaml` (shipped with cnncalc, in cnncalc's own spec format) or of a block
+written for its repeat count (generated.py). The spec is then walked like any other,
+so `--depth 1` shows one row per Ultralytics layer. Neither torch nor ultralytics is
+imported.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+from dataclasses import replace
+from importlib import resources
+from typing import Any
+
+from ..errors import Mark, SpecError
+from ..yamlread import Map, load
+from .model import SETTABLE, Model, Reader, is_ultralytics
+from .modules import CONVERTERS, NOT_YET, REPEAT_INSIDE, Context
+
+DEFAULT_INPUT = (640, 640)  # Ultralytics' default image size
+
+
+@functools.cache
+def shipped_blocks() -> dict[str, Any]:
+    """The blocks of blocks.yaml, as data."""
+    text = resources.files(__package__).joinpath("blocks.yaml").read_text(encoding="utf-8")
+    blocks: dict[str, Any] = load(text, "cnncalc/ultralytics/blocks.yaml")["blocks"]
+    return blocks
+
+
+def to_spec(root: Map, filename: str, settings: dict[str, Any]) -> dict[str, Any]:
+    """The cnncalc spec (a dict) of an Ultralytics model file read with marks."""
+    for key in settings:
+        if key not in SETTABLE:
+            raise SpecError(f"--set {key}: an Ultralytics model file takes --set {' or '.join(SETTABLE)}",
+                            mark=Mark(filename, *_position(root)))
+    model = Reader(filename).model(root, settings)
+    check_modules(model)
+    layers, blocks = convert_rows(model)
+    used = dict(shipped_blocks())
+    used.update(blocks)
+    return {"cnncalc": 1, "name": model.name + (model.scale or ""), "params": {"default_act": model.activation},
+            "input": {"shape": [model.channels, *DEFAULT_INPUT]}, "blocks": used, "layers": layers}
+
+
+def _position(root: Map) -> tuple[int, int]:
+    from ..yamlread import position
+
+    return position(root.mark)
+
+
+def check_modules(model: Model) -> None:
+    """One error, at the first unknown module's row, listing every module cnncalc cannot read."""
+    unknown = [row for row in model.rows if row.module not in CONVERTERS]
+    if not unknown:
+        return
+    listed = ", ".join(f"{row.module} (model.{row.index}, line {row.mark.line})" for row in unknown)
+    waiting = sorted({row.module for row in unknown if row.module in NOT_YET})
+    hint = (f"{', '.join(waiting)} need attention or matmul layers, which cnncalc does not have yet; "
+            if waiting else "") + f"cnncalc reads {', '.join(CONVERTERS)}"
+    first = unknown[0]
+    raise SpecError(f"{len(unknown)} layer(s) use modules cnncalc cannot read yet: {listed}", mark=first.mark,
+                    layer=(f"model.{first.index}", first.module), hint=hint)
+
+
+def convert_rows(model: Model) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    channels: list[int] = []
+    layers: list[dict[str, Any]] = []
+    blocks: dict[str, Any] = {}
+    for row in model.rows:
+        inputs = tuple(model.channels if source < 0 else channels[source] for source in row.sources)
+        repeats = max(round(row.repeats * model.depth), 1) if row.repeats > 1 else row.repeats
+        context = Context(model, replace(row, args=tuple(resolve(value, model) for value in row.args)), inputs, repeats)
+        try:
+            built = CONVERTERS[row.module](context)
+        except SpecError as error:
+            raise SpecError(error.problem, mark=row.mark, layer=(f"model.{row.index}", row.module),
+                            hint=error.hint) from None
+        except (IndexError, TypeError, ValueError, ZeroDivisionError) as error:
+            raise SpecError(f"{row.module} cannot take args {list(row.args)!r} ({error})", mark=row.mark,
+                            layer=(f"model.{row.index}", row.module),
+                            hint="see the module's arguments in Ultralytics' documentation") from None
+        entry = {**built.entry, "name": f"model.{row.index}"}
+        sources = ["input" if source < 0 else f"model.{source}" for source in row.sources]
+        entry["from"] = sources if len(sources) > 1 else sources[0]
+        if repeats > 1 and row.module not in REPEAT_INSIDE:
+            entry["repeat"] = repeats
+        layers.append(entry)
+        blocks.update(built.blocks)
+        channels.append(built.channels)
+    return layers, blocks
+
+
+def resolve(value: Any, model: Model) -> Any:
+    """A string argument as parse_model reads it: a model setting's name, or a Python literal."""
+    if not isinstance(value, str):
+        return value
+    named = {"nc": model.nc, "kpt_shape": list(model.kpt_shape), "reg_max": model.reg_max,
+             "None": None, "True": True, "False": False}
+    if value in named:
+        return named[value]
+    try:
+        return ast.literal_eval(value)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return value
+
+
+def is_ultralytics_text(text: str, filename: str) -> Map | None:
+    """The file read with marks, if it is an Ultralytics model YAML."""
+    root = load(text, filename)
+    return root if is_ultralytics(root) else None
+
+
+__all__ = ["DEFAULT_INPUT", "is_ultralytics", "is_ultralytics_text", "shipped_blocks", "to_spec"]
