@@ -21,6 +21,9 @@ from ..errors import Mark, SpecError
 from ..yamlread import Map, load
 from .model import SETTABLE, Model, Reader, is_ultralytics
 from .modules import CONVERTERS, NOT_YET, REPEAT_INSIDE, Context
+from .plain import PLAIN
+
+READERS = {**CONVERTERS, **PLAIN}
 
 DEFAULT_INPUT = (640, 640)  # Ultralytics' default image size
 
@@ -56,13 +59,13 @@ def _position(root: Map) -> tuple[int, int]:
 
 def check_modules(model: Model) -> None:
     """One error, at the first unknown module's row, listing every module cnncalc cannot read."""
-    unknown = [row for row in model.rows if row.module not in CONVERTERS]
+    unknown = [row for row in model.rows if row.module not in READERS]
     if not unknown:
         return
     listed = ", ".join(f"{row.module} (model.{row.index}, line {row.mark.line})" for row in unknown)
     waiting = sorted({row.module for row in unknown if row.module in NOT_YET})
     hint = (f"{', '.join(waiting)} need attention or matmul layers, which cnncalc does not have yet; "
-            if waiting else "") + f"cnncalc reads {', '.join(CONVERTERS)}"
+            if waiting else "") + f"cnncalc reads {', '.join(READERS)}"
     first = unknown[0]
     raise SpecError(f"{len(unknown)} layer(s) use modules cnncalc cannot read yet: {listed}", mark=first.mark,
                     layer=(f"model.{first.index}", first.module), hint=hint)
@@ -77,7 +80,7 @@ def convert_rows(model: Model) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         repeats = max(round(row.repeats * model.depth), 1) if row.repeats > 1 else row.repeats
         context = Context(model, replace(row, args=tuple(resolve(value, model) for value in row.args)), inputs, repeats)
         try:
-            built = CONVERTERS[row.module](context)
+            built = READERS[row.module](context)
         except SpecError as error:
             raise SpecError(error.problem, mark=row.mark, layer=(f"model.{row.index}", row.module),
                             hint=error.hint) from None

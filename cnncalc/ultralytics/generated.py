@@ -1,5 +1,6 @@
 """Blocks whose layer list depends on a count: C2f and C3k2 (their last concat takes
-2 + n tensors) and the detection heads (one branch per feature level). Each is
+2 + n tensors), HGBlock (likewise), ResNetLayer (its blocks are named layer.0 ...) and
+CBFuse (one input per earlier CBLinear). Each is
 written here as cnncalc spec data for the count the model uses, so the converted
 spec holds it like any other block."""
 
@@ -7,8 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import SpecError
-from .model import Model
+from .modules import Built, Context, arg
 
 Block = dict[str, Any]
 
@@ -33,87 +33,74 @@ def c2f_block(kind: str, n: int, c3k: bool = False) -> tuple[str, Block]:
     return f"{kind}{'_c3k' if c3k else ''}_n{n}", {"params": params, "layers": layers}
 
 
-def conv(name: str, c2: Any, k: int = 1, **more: Any) -> dict[str, Any]:
-    return {"type": "Conv", "name": name, "c2": c2, "k": k, **more}
 
 
-def branch(name: str, source: str, layers: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"name": name, "from": source, "layers": layers}
+def hgstem(ctx: Context) -> Built:
+    cm, c2 = ctx.row.args[:2]
+    return Built({"type": "HGStem", "cm": cm, "c2": c2}, c2, {})
 
 
-def plain_branch(prefix: str, level: int, middle: int, out: int, bias: bool = True) -> dict[str, Any]:
-    """Conv 3x3, Conv 3x3, a 1x1 conv2d with bias: Detect's box branch and the extra heads."""
-    return branch(f"{prefix}.{level}", f"x{level}", [
-        conv("0", middle, 3), conv("1", middle, 3),
-        {"type": "conv2d", "name": "2", "out_channels": out, "kernel_size": 1, "bias": bias}])
-
-
-def class_branch(level: int, channels: int, c3: int, nc: int, legacy: bool) -> dict[str, Any]:
-    if legacy:
-        return plain_branch("cv3", level, c3, nc)
-    return branch(f"cv3.{level}", f"x{level}", [
-        {"name": "0", "layers": [{"type": "DWConv", "name": "0", "c2": channels, "k": 3}, conv("1", c3)]},
-        {"name": "1", "layers": [{"type": "DWConv", "name": "0", "c2": c3, "k": 3}, conv("1", c3)]},
-        {"type": "conv2d", "name": "2", "out_channels": nc, "kernel_size": 1}])
-
-
-def flattened(prefix: str, what: str, levels: int, size: int) -> list[dict[str, Any]]:
-    """Each level's map viewed as [size, H*W], then joined along the anchors."""
-    views = [{"type": "reshape", "name": f"{what}_view{i}", "from": f"{prefix}.{i}", "shape": [size, -1]}
-             for i in range(levels)]
-    return [*views, {"type": "concat", "name": what, "dim": 1, "from": [v["name"] for v in views]}]
-
-
-def head_block(kind: str, model: Model, args: tuple[Any, ...], inputs: tuple[int, ...]) -> tuple[str, Block]:
-    """Detect, Segment, Pose or OBB as it runs in eval mode: the per-level branches,
-    the DFL decode (softmax over reg_max bins and its fixed 1x1 conv), the box decoding
-    with anchors and strides (elementwise: an identity here, no MACs), the sigmoid of
-    the class scores and the joined output [4 + nc (+ extras), anchors]."""
-    if model.end2end or model.reg_max < 2:
-        raise SpecError(f"{kind} with end2end or reg_max 1 (YOLO26's head) is not supported yet")
-    nc, reg_max, levels = model.nc, model.reg_max, len(inputs)
-    legacy = not any(row.module in ("C3k2", "A2C2f", "C2fCIB") for row in model.rows)
-    c2, c3 = max(16, inputs[0] // 4, reg_max * 4), max(inputs[0], min(nc, 100))
-    layers: list[dict[str, Any]] = []
-    layers += [plain_branch("cv2", i, c2, 4 * reg_max) for i in range(levels)]
-    layers += flattened("cv2", "boxes", levels, 4 * reg_max)
-    layers += [class_branch(i, inputs[i], c3, nc, legacy) for i in range(levels)]
-    layers += flattened("cv3", "scores", levels, nc)
-    extra, extra_size = None, 0
-    if kind == "Segment":
-        nm, npr = args[1] if len(args) > 1 else 32, make_npr(model, args)
-        extra, extra_size = "mask_coefficient", nm
-        layers += [plain_branch("cv4", i, max(inputs[0] // 4, nm), nm) for i in range(levels)]
-    elif kind == "Pose":
-        extra_size = model.kpt_shape[0] * model.kpt_shape[1]
-        extra = "kpts"
-        layers += [plain_branch("cv4", i, max(inputs[0] // 4, extra_size), extra_size) for i in range(levels)]
-    elif kind == "OBB":
-        extra_size = args[1] if len(args) > 1 else 1
-        extra = "angle"
-        layers += [plain_branch("cv4", i, max(inputs[0] // 4, extra_size), extra_size) for i in range(levels)]
-    if extra:
-        layers += flattened("cv4", extra, levels, extra_size)
-        # Pose's keypoint decode and OBB's angle mapping are elementwise: no MACs
-        layers.append({"type": "identity", "name": f"{extra}_decode"})
+def hgblock(ctx: Context) -> Built:
+    """n Convs (or LightConvs) in a row, joined with the input, squeezed (sc) and expanded (ec)."""
+    a = ctx.row.args
+    cm, c2, k, light, shortcut = a[0], a[1], arg(a, 2, 3), arg(a, 3, False), arg(a, 4, False)
+    if arg(a, 5, None) is not None:
+        raise ValueError("HGBlock's act argument: cnncalc reads HGBlocks with their default ReLU only")
+    inner = "LightConv" if light else "Conv"
+    layers = [{"type": inner, "name": f"m.{i}", "c2": "$cm", "k": "$k", "act": "relu"} for i in range(ctx.repeats)]
     layers += [
-        {"type": "DFL", "name": "dfl", "from": "boxes", "reg_max": reg_max},
-        {"type": "identity", "name": "dist2bbox"},  # anchors and strides: elementwise, no MACs
-        {"type": "sigmoid", "name": "scores_sigmoid", "from": "scores"},
-        {"type": "concat", "name": "y", "from": ["dist2bbox", "scores_sigmoid", *([f"{extra}_decode"] if extra else [])]},
+        {"type": "concat", "name": "cat", "from": ["input", *(f"m.{i}" for i in range(ctx.repeats))]},
+        {"type": "Conv", "name": "sc", "c2": "${c2 // 2}", "act": "relu"},
+        {"type": "Conv", "name": "ec", "c2": "$c2", "act": "relu"},
+        {"type": "add", "name": "add", "from": ["ec", "input"], "when": "${shortcut and in_channels == c2}"},
     ]
-    if kind == "Segment":
-        layers.append({"name": "proto", "from": "x0", "layers": [
-            conv("cv1", npr, 3),
-            {"type": "conv_transpose2d", "name": "upsample", "out_channels": npr, "kernel_size": 2, "stride": 2},
-            conv("cv2", npr, 3), conv("cv3", nm)]})
-        layers.append({"type": "identity", "name": "out", "from": "y"})  # the block's output: the predictions
-    name = f"{kind}_{levels}levels"
-    return name, {"inputs": [f"x{i}" for i in range(levels)], "layers": layers}
+    name = f"HGBlock{'_light' if light else ''}_n{ctx.repeats}"
+    block = {"params": {"cm": 16, "c2": 16, "k": 3, "shortcut": False}, "layers": layers}
+    return Built({"type": name, "cm": cm, "c2": c2, "k": k, "shortcut": shortcut}, c2, {name: block})
 
 
-def make_npr(model: Model, args: tuple[Any, ...]) -> int:
-    from .modules import make_divisible
+def resnet_layer(ctx: Context) -> Built:
+    a = ctx.row.args
+    c2, s, first, n, e = a[1], arg(a, 2, 1), arg(a, 3, False), arg(a, 4, 1), arg(a, 5, 4)
+    if first:
+        return Built({"type": "ResNetStem", "c2": c2}, c2, {})
+    blocks = [{"type": "ResNetBlock", "name": str(i), "c2": "$c2", "s": "$s" if i == 0 else 1, "e": "$e"}
+              for i in range(n)]
+    name = f"ResNetLayer_n{n}"
+    block = {"params": {"c2": 64, "s": 1, "e": 4}, "layers": [{"name": "layer", "layers": blocks}]}
+    return Built({"type": name, "c2": c2, "s": s, "e": e}, c2 * 4, {name: block})
 
-    npr = args[2] if len(args) > 2 else 256
-    return make_divisible(min(npr, model.max_channels) * model.width)
+
+def cblinear(ctx: Context) -> Built:
+    a = ctx.row.args
+    outputs = list(a[0])
+    entry = {"type": "CBLinear", "c2": sum(outputs), "k": arg(a, 1, 1), "s": arg(a, 2, 1), "g": arg(a, 4, 1)}
+    if arg(a, 3, None) is not None:
+        entry["p"] = a[3]
+    return Built(entry, outputs, {})
+
+
+def cbfuse(ctx: Context) -> Built:
+    """Picks one split of each earlier CBLinear, resizes it to the last input's size, sums them all."""
+    picks = list(ctx.row.args[0])
+    *splits, last = ctx.inputs
+    layers: list[dict[str, Any]] = []
+    for i, (outputs, index) in enumerate(zip(splits, picks)):
+        start = sum(outputs[:index])
+        layers.append({"type": "slice", "name": f"split{i}", "from": f"x{i}", "start": start,
+                       "end": start + outputs[index]})
+        layers.append({"type": "upsample", "name": f"interpolate{i}", "from": [f"split{i}", "last"]})
+    layers.append({"type": "add", "name": "sum", "from": [*(f"interpolate{i}" for i in range(len(splits))), "last"]})
+    name = f"CBFuse_model{ctx.row.index}"
+    return Built({"type": name}, last, {name: {"inputs": [*(f"x{i}" for i in range(len(splits))), "last"],
+                                               "layers": layers}})
+
+
+def _heads(ctx: Context) -> Built:
+    from .heads import head
+
+    return head(ctx)
+
+
+BUILDERS = {"Detect": _heads, "Segment": _heads, "Pose": _heads, "OBB": _heads, "HGStem": hgstem,
+            "HGBlock": hgblock, "ResNetLayer": resnet_layer, "CBLinear": cblinear, "CBFuse": cbfuse}

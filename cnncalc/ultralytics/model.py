@@ -78,6 +78,8 @@ class Reader:
             raise self.fail(f"nc {nc!r} is not a class count >= 1", root.value_marks.get("nc", root.mark))
         depth, width, max_channels, scale = self.scaling(root, settings)
         activation = root.get("activation", "nn.SiLU()")
+        if isinstance(activation, str):
+            activation = activation.removeprefix("torch.")
         if activation not in ACTIVATIONS:
             raise self.fail(f"activation {activation!r} is not one cnncalc maps", root.value_marks["activation"],
                             f"cnncalc maps {', '.join(ACTIVATIONS)}")

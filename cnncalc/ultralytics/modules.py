@@ -2,9 +2,9 @@
 
 The rules follow `ultralytics.nn.tasks.parse_model` (read, not copied): for the
 "base" modules the first argument is the output channel count, scaled by the width
-multiple, capped by max_channels and rounded up to a multiple of 8; modules with a
-repeat argument take the depth-scaled repeat count inside; others repeat as a
-Sequential (`model.N.0`, `model.N.1` ...).
+multiple, capped by max_channels and rounded up to a multiple of 8, and the other
+arguments follow in the module's order; modules with a repeat argument take the
+depth-scaled repeat count inside; others repeat as a Sequential (`model.N.0` ...).
 """
 
 from __future__ import annotations
@@ -18,14 +18,17 @@ from .model import Model, Row
 Entry = dict[str, Any]
 # Modules that need layer types cnncalc does not have yet (attention, matmul of two tensors).
 NOT_YET = ("PSA", "C2PSA", "C2fPSA", "C2fCIB", "C3TR", "A2C2f", "AIFI", "RTDETRDecoder", "C2fAttn",
-           "ImagePoolingAttn", "WorldDetect", "YOLOEDetect", "YOLOESegment", "v10Detect", "SCDown")
+           "ImagePoolingAttn", "WorldDetect", "YOLOEDetect", "YOLOESegment", "v10Detect")
+
+# Modules whose repeat count is an argument (parse_model's repeat_modules, and HGBlock).
+REPEAT_INSIDE = frozenset({"C1", "C2", "C3", "C3x", "C3Ghost", "BottleneckCSP", "RepC3", "C2f", "C3k2", "HGBlock"})
 
 
 @dataclass(frozen=True)
 class Built:
     entry: Entry
-    channels: int
-    blocks: dict[str, Any]  # blocks written for this row's repeat count or head (name -> block)
+    channels: Any  # an int; CBLinear's is the list of its outputs' channels, as in parse_model
+    blocks: dict[str, Any]  # blocks written for this row's counts (name -> block)
 
 
 def make_divisible(value: float, divisor: int = 8) -> int:
@@ -37,7 +40,7 @@ def make_divisible(value: float, divisor: int = 8) -> int:
 class Context:
     model: Model
     row: Row
-    inputs: tuple[int, ...]  # channels of each `from` tensor
+    inputs: tuple[Any, ...]  # channels of each `from` tensor
     repeats: int  # scaled by depth
 
     def width(self, channels: Any) -> int:
@@ -48,53 +51,63 @@ def arg(args: tuple[Any, ...], index: int, default: Any) -> Any:
     return args[index] if len(args) > index else default
 
 
-def act(value: Any) -> str | None:
-    """A Conv's `act` argument: True keeps the model's activation (None), False is none."""
-    return None if value is True else "identity"
+def keyword(name: str, value: Any) -> dict[str, Any]:
+    """A block parameter from a module argument: None and act=True keep the block's default."""
+    if value is None or (name.startswith("act") and value is True):
+        return {}
+    if name.startswith("act"):
+        return {name: "identity"}  # act=False: no activation
+    return {name: value}
 
 
-def conv(ctx: Context) -> Built:
-    a, c2 = ctx.row.args, ctx.width(ctx.row.args[0])
-    entry = {"c2": c2, "k": arg(a, 1, 1), "s": arg(a, 2, 1), "p": -1 if arg(a, 3, None) is None else a[3],
-             "g": arg(a, 4, 1), "d": arg(a, 5, 1)}
-    if act(arg(a, 6, True)):
-        entry["act"] = "identity"
-    return Built({"type": "Conv", **entry}, c2, {})
+# module: (block, names of the arguments after c2, whether the repeat count goes inside)
+SCALED: dict[str, tuple[str, tuple[str, ...], bool]] = {
+    "Conv": ("Conv", ("k", "s", "p", "g", "d", "act"), False),
+    "GhostConv": ("GhostConv", ("k", "s", "g", "act"), False),
+    "ConvTranspose": ("ConvTranspose", ("k", "s", "p", "bn", "act"), False),
+    "C1": ("C1", (), True),
+    "C2": ("C2", ("shortcut", "g", "e"), True),
+    "C3": ("C3", ("shortcut", "g", "e"), True),
+    "C3x": ("C3x", ("shortcut", "g", "e"), True),
+    "C3Ghost": ("C3Ghost", ("shortcut", "g", "e"), True),
+    "BottleneckCSP": ("BottleneckCSP", ("shortcut", "g", "e"), True),
+    "RepC3": ("RepC3", ("e",), True),
+    "SPPELAN": ("SPPELAN", ("c3", "k"), False),
+    "ELAN1": ("ELAN1", ("c3", "c4"), False),
+    "RepNCSPELAN4": ("RepNCSPELAN4", ("c3", "c4", "n"), False),
+    "ADown": ("ADown", (), False),
+    "AConv": ("AConv", (), False),
+    "SCDown": ("SCDown", ("k", "s"), False),
+}
+
+
+def scaled(module: str) -> Callable[[Context], Built]:
+    block, names, inside = SCALED[module]
+
+    def build(ctx: Context) -> Built:
+        c2 = ctx.width(ctx.row.args[0])
+        entry: Entry = {"type": block, "c2": c2}
+        if inside:
+            entry["n"] = ctx.repeats
+        for name, value in zip(names, ctx.row.args[1:]):
+            entry.update(keyword(name, value))
+        return Built(entry, c2, {})
+    build.__name__ = module
+    return build
 
 
 def dwconv(ctx: Context) -> Built:
     a, c2 = ctx.row.args, ctx.width(ctx.row.args[0])
     entry = {"type": "DWConv", "c2": c2, "k": arg(a, 1, 1), "s": arg(a, 2, 1), "d": arg(a, 3, 1),
-             "g": math.gcd(ctx.inputs[0], c2)}
-    if act(arg(a, 4, True)):
-        entry["act"] = "identity"
+             "g": math.gcd(ctx.inputs[0], c2), **keyword("act", arg(a, 4, True))}
     return Built(entry, c2, {})
 
 
-def conv_transpose(ctx: Context) -> Built:
+def bottleneck(ctx: Context) -> Built:
     a, c2 = ctx.row.args, ctx.width(ctx.row.args[0])
-    entry = {"type": "ConvTranspose", "c2": c2, "k": arg(a, 1, 2), "s": arg(a, 2, 2), "p": arg(a, 3, 0),
-             "bn": arg(a, 4, True)}
-    if act(arg(a, 5, True)):
-        entry["act"] = "identity"
-    return Built(entry, c2, {})
-
-
-def ghost_conv(ctx: Context) -> Built:
-    a, c2 = ctx.row.args, ctx.width(ctx.row.args[0])
-    entry = {"type": "GhostConv", "c2": c2, "k": arg(a, 1, 1), "s": arg(a, 2, 1), "g": arg(a, 3, 1)}
-    if act(arg(a, 4, True)):
-        entry["act"] = "identity"
-    return Built(entry, c2, {})
-
-
-def c3_family(kind: str) -> Callable[[Context], Built]:
-    def build(ctx: Context) -> Built:
-        a, c2 = ctx.row.args, ctx.width(ctx.row.args[0])
-        return Built({"type": kind, "c2": c2, "n": ctx.repeats, "shortcut": arg(a, 1, True), "g": arg(a, 2, 1),
-                      "e": arg(a, 3, 0.5)}, c2, {})
-    build.__name__ = kind
-    return build
+    k1, k2 = arg(a, 3, (3, 3))
+    return Built({"type": "Bottleneck", "c2": c2, "shortcut": arg(a, 1, True), "g": arg(a, 2, 1), "k1": k1,
+                  "k2": k2, "e": arg(a, 4, 0.5)}, c2, {})
 
 
 def c2f(ctx: Context) -> Built:
@@ -110,6 +123,8 @@ def c3k2(ctx: Context) -> Built:
     from .generated import c2f_block
 
     a, c2 = ctx.row.args, ctx.width(ctx.row.args[0])
+    if arg(a, 3, False):
+        raise ValueError("C3k2 with attn=True holds PSABlocks, which need attention layers cnncalc does not have yet")
     c3k = arg(a, 1, False) or ctx.model.scale in ("m", "l", "x")
     name, block = c2f_block("C3k2", ctx.repeats, c3k)
     return Built({"type": name, "c2": c2, "e": arg(a, 2, 0.5), "g": arg(a, 4, 1), "shortcut": arg(a, 5, True)},
@@ -118,6 +133,8 @@ def c3k2(ctx: Context) -> Built:
 
 def sppf(ctx: Context) -> Built:
     a, c2 = ctx.row.args, ctx.width(ctx.row.args[0])
+    if arg(a, 2, 3) != 3:
+        raise ValueError(f"SPPF with n={a[2]} max pools: cnncalc's SPPF has 3")
     entry = {"type": "SPPF", "c2": c2, "k": arg(a, 1, 5), "shortcut": arg(a, 3, False)}
     if len(a) > 2:  # rows with n (YOLO26) keep cv1 without activation; older rows get the default
         entry["act1"] = "identity"
@@ -132,38 +149,25 @@ def spp(ctx: Context) -> Built:
 
 def classify(ctx: Context) -> Built:
     a = ctx.row.args
-    return Built({"type": "Classify", "c2": a[0], "k": arg(a, 1, 1), "s": arg(a, 2, 1),
-                  "p": -1 if arg(a, 3, None) is None else a[3], "g": arg(a, 4, 1)}, a[0], {})
+    entry = {"type": "Classify", "c2": a[0]}
+    for name, value in zip(("k", "s", "p", "g"), a[1:]):
+        entry.update(keyword(name, value))
+    return Built(entry, a[0], {})
 
 
-def concat(ctx: Context) -> Built:
-    return Built({"type": "concat", "dim": arg(ctx.row.args, 0, 1) - 1}, sum(ctx.inputs), {})
-
-
-def upsample(ctx: Context) -> Built:
-    a = ctx.row.args
-    entry: Entry = {"type": "upsample", "mode": arg(a, 2, "nearest")}
-    if arg(a, 0, None) is not None:
-        entry["size"] = a[0]
-    else:
-        entry["scale_factor"] = arg(a, 1, None)
-    return Built(entry, ctx.inputs[0], {})
-
-
-def head(kind: str) -> Callable[[Context], Built]:
+def from_generated(kind: str) -> Callable[[Context], Built]:
     def build(ctx: Context) -> Built:
-        from .generated import head_block
+        from . import generated
 
-        name, block = head_block(kind, ctx.model, ctx.row.args, ctx.inputs)
-        return Built({"type": name}, 0, {name: block})
+        return generated.BUILDERS[kind](ctx)
     build.__name__ = kind
     return build
 
 
 CONVERTERS: dict[str, Callable[[Context], Built]] = {
-    "Conv": conv, "DWConv": dwconv, "ConvTranspose": conv_transpose, "GhostConv": ghost_conv,
-    "C3": c3_family("C3"), "C3Ghost": c3_family("C3Ghost"), "C2f": c2f, "C3k2": c3k2, "SPPF": sppf, "SPP": spp,
-    "Classify": classify, "Concat": concat, "nn.Upsample": upsample,
-    "Detect": head("Detect"), "Segment": head("Segment"), "Pose": head("Pose"), "OBB": head("OBB"),
+    **{module: scaled(module) for module in SCALED},
+    "DWConv": dwconv, "Bottleneck": bottleneck, "C2f": c2f, "C3k2": c3k2, "SPPF": sppf, "SPP": spp,
+    "Classify": classify,
+    **{kind: from_generated(kind) for kind in ("Detect", "Segment", "Pose", "OBB", "HGStem", "HGBlock",
+                                               "ResNetLayer", "CBLinear", "CBFuse")},
 }
-REPEAT_INSIDE = frozenset({"C3", "C3Ghost", "C2f", "C3k2"})  # the repeat count is an argument
