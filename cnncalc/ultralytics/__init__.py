@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import ast
 import functools
+import re
 from dataclasses import replace
 from importlib import resources
 from typing import Any
 
 from ..errors import Mark, SpecError
 from ..yamlread import Map, load
-from .model import SETTABLE, Model, Reader, is_ultralytics
+from .model import SETTABLE, Model, Reader, is_ultralytics, scale_from_name
 from .modules import CONVERTERS, NOT_YET, REPEAT_INSIDE, Context
 from .plain import PLAIN
 
@@ -47,8 +48,16 @@ def to_spec(root: Map, filename: str, settings: dict[str, Any]) -> dict[str, Any
     layers, blocks = convert_rows(model)
     used = dict(shipped_blocks())
     used.update(blocks)
-    return {"cnncalc": 1, "name": model.name + (model.scale or ""), "params": {"default_act": model.activation},
+    return {"cnncalc": 1, "name": scaled_name(model.name, model.scale), "params": {"default_act": model.activation},
             "input": {"shape": [model.channels, *DEFAULT_INPUT]}, "blocks": used, "layers": layers}
+
+
+def scaled_name(stem: str, scale: str) -> str:
+    """yolov8 at scale n is yolov8n, as Ultralytics names it; another file's name gets -n."""
+    if not scale or scale_from_name(stem):
+        return stem
+    named = re.sub(r"^(yolo(e-)?v?\d+)", rf"\g<1>{scale}", stem)
+    return named if named != stem else f"{stem}-{scale}"
 
 
 def _position(root: Map) -> tuple[int, int]:

@@ -74,20 +74,18 @@ def head_block(kind: str, model: Model, args: tuple[Any, ...], inputs: tuple[int
         layers += [plain_branch("cv4", i, max(inputs[0] // 4, extra_size), extra_size) for i in range(levels)]
     if extra:
         layers += flattened("cv4", extra, levels, extra_size)
-        # Pose's keypoint decode and OBB's angle mapping are elementwise: no MACs
-        layers.append({"type": "identity", "name": f"{extra}_decode"})
-    layers += [
-        {"type": "DFL", "name": "dfl", "from": "boxes", "reg_max": reg_max},
-        {"type": "identity", "name": "dist2bbox"},  # anchors and strides: elementwise, no MACs
-        {"type": "sigmoid", "name": "scores_sigmoid", "from": "scores"},
-        {"type": "concat", "name": "y", "from": ["dist2bbox", "scores_sigmoid", *([f"{extra}_decode"] if extra else [])]},
-    ]
-    if kind == "Segment":
+    if kind == "Segment":  # Ultralytics runs it after the decode; here before, so that the block ends with y
         layers.append({"name": "proto", "from": "x0", "layers": [
             conv("cv1", npr, 3),
             {"type": "conv_transpose2d", "name": "upsample", "out_channels": npr, "kernel_size": 2, "stride": 2},
             conv("cv2", npr, 3), conv("cv3", nm)]})
-        layers.append({"type": "identity", "name": "out", "from": "y"})  # the block's output: the predictions
+    # The box decoding with anchors and strides (dist2bbox), Pose's keypoint decode and OBB's
+    # angle mapping are elementwise on [4 or extras, anchors]: no MACs, no layer here.
+    layers += [
+        {"type": "DFL", "name": "dfl", "from": "boxes", "reg_max": reg_max},
+        {"type": "sigmoid", "name": "scores_sigmoid", "from": "scores"},
+        {"type": "concat", "name": "y", "from": ["dfl", "scores_sigmoid", *([extra] if extra else [])]},
+    ]
     name = f"{kind}_{levels}levels"
     return name, {"inputs": [f"x{i}" for i in range(levels)], "layers": layers}
 
