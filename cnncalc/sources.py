@@ -36,14 +36,15 @@ def parse(source: str | os.PathLike[str], overrides: Overrides | None = None) ->
 
 def parse_ultralytics(root: Any, filename: str, overrides: Overrides) -> Graph:
     """An Ultralytics model file: converted (its --set values chose the scale and nc), then walked."""
+    from .importers.emit import spec_text
     from .ultralytics import to_spec
-    from .ultralytics.text import spec_text
 
     spec = to_spec(root, filename, dict(overrides.params))
-    label = f"{filename} (converted)"
+    label = imported_label(filename)
     try:
-        graph = parse_text(spec_text(spec, f"Converted from {filename} (Ultralytics)"), label,
-                           replace(overrides, params={}))
+        # The same text as `cnncalc import` writes, so that line numbers agree; --input and
+        # --batch apply to it as to any spec.
+        graph = parse_text(spec_text(spec, header_for(filename)), label, replace(overrides, params={}))
     except SpecError as error:
         if error.mark is not None and error.mark.file == label:
             error.hint = "; ".join(filter(None, [error.hint, f"`cnncalc import {filename}` prints the converted spec"]))

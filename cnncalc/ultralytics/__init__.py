@@ -16,9 +16,11 @@ import functools
 import re
 from dataclasses import replace
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from ..errors import Mark, SpecError
+from ..importers import ImportOptions
 from ..yamlread import Map, load
 from .model import SETTABLE, Model, Reader, is_ultralytics, scale_from_name
 from .modules import CONVERTERS, NOT_YET, REPEAT_INSIDE, Context
@@ -37,8 +39,10 @@ def shipped_blocks() -> dict[str, Any]:
     return blocks
 
 
-def to_spec(root: Map, filename: str, settings: dict[str, Any]) -> dict[str, Any]:
-    """The cnncalc spec (a dict) of an Ultralytics model file read with marks."""
+def to_spec(root: Map, filename: str, settings: dict[str, Any],
+            inputs: dict[str, tuple[int, ...]] | None = None) -> dict[str, Any]:
+    """The cnncalc spec (a dict) of an Ultralytics model file read with marks; `settings`
+    are --set values (scale, nc), `inputs` an --input shape ("" or "input": the image)."""
     for key in settings:
         if key not in SETTABLE:
             raise SpecError(f"--set {key}: an Ultralytics model file takes --set {' or '.join(SETTABLE)}",
@@ -46,10 +50,39 @@ def to_spec(root: Map, filename: str, settings: dict[str, Any]) -> dict[str, Any
     model = Reader(filename).model(root, settings)
     check_modules(model)
     layers, blocks = convert_rows(model)
-    used = dict(shipped_blocks())
-    used.update(blocks)
+    used = used_blocks(layers, {**shipped_blocks(), **blocks})
+    shape = (inputs or {}).get("", (inputs or {}).get("input", (model.channels, *DEFAULT_INPUT)))
     return {"cnncalc": 1, "name": scaled_name(model.name, model.scale), "params": {"default_act": model.activation},
-            "input": {"shape": [model.channels, *DEFAULT_INPUT]}, "blocks": used, "layers": layers}
+            "input": {"shape": list(shape), "batch": 1}, "blocks": used, "layers": layers}
+
+
+def import_file(path: Path, options: ImportOptions) -> dict[str, Any]:
+    """`cnncalc import model.yaml`: the spec of an Ultralytics model file (its default scale)."""
+    from ..importers import read_text
+
+    filename = str(path)
+    root = load(read_text(path), filename)
+    if not is_ultralytics(root):
+        raise SpecError(f"{filename}: not an Ultralytics model file (no 'backbone' and 'head' lists)",
+                        hint="a cnncalc spec needs no import: `cnncalc analyze` reads it")
+    spec = to_spec(root, filename, {}, options.inputs)
+    if options.batch is not None:
+        spec["input"]["batch"] = options.batch
+    return spec
+
+
+def used_blocks(layers: list[Any], blocks: dict[str, Any]) -> dict[str, Any]:
+    """The blocks `layers` use, directly or through other blocks, in the order of `blocks`."""
+    wanted: set[str] = set()
+    pending = list(layers)
+    while pending:
+        entry = pending.pop()
+        kind = entry.get("type")
+        pending.extend(entry.get("layers", ()))  # an inline chain
+        if kind in blocks and kind not in wanted:
+            wanted.add(kind)
+            pending.extend(blocks[kind]["layers"])
+    return {name: block for name, block in blocks.items() if name in wanted}
 
 
 def scaled_name(stem: str, scale: str) -> str:
@@ -128,4 +161,4 @@ def is_ultralytics_text(text: str, filename: str) -> Map | None:
     return root if is_ultralytics(root) else None
 
 
-__all__ = ["DEFAULT_INPUT", "is_ultralytics", "is_ultralytics_text", "shipped_blocks", "to_spec"]
+__all__ = ["DEFAULT_INPUT", "import_file", "is_ultralytics", "is_ultralytics_text", "shipped_blocks", "to_spec"]
