@@ -37,7 +37,7 @@ def parse(source: str | os.PathLike[str], overrides: Overrides | None = None) ->
 def parse_ultralytics(root: Any, filename: str, overrides: Overrides) -> Graph:
     """An Ultralytics model file: converted (its --set values chose the scale and nc), then walked."""
     from .importers.emit import spec_text
-    from .ultralytics import to_spec
+    from .ultralytics import relocate, to_spec
 
     spec = to_spec(root, filename, dict(overrides.params))
     label = imported_label(filename)
@@ -48,7 +48,7 @@ def parse_ultralytics(root: Any, filename: str, overrides: Overrides) -> Graph:
     except SpecError as error:
         if error.mark is not None and error.mark.file == label:
             error.hint = "; ".join(filter(None, [error.hint, f"`cnncalc import {filename}` prints the converted spec"]))
-        raise
+        raise relocate(error, root, filename) from None
     return replace(graph, source=filename)
 
 

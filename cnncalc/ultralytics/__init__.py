@@ -23,7 +23,7 @@ from ..errors import Mark, SpecError
 from ..importers import ImportOptions
 from ..yamlread import Map, load
 from .model import SETTABLE, Model, Reader, is_ultralytics, scale_from_name
-from .modules import CONVERTERS, NOT_YET, REPEAT_INSIDE, Context
+from .modules import CONVERTERS, NOT_YET, REPEAT_INSIDE, REPEAT_LIMIT, Context
 from .plain import PLAIN
 
 READERS = {**CONVERTERS, **PLAIN}
@@ -106,10 +106,12 @@ def check_modules(model: Model) -> None:
         return
     listed = ", ".join(f"{row.module} (model.{row.index}, line {row.mark.line})" for row in unknown)
     waiting = sorted({row.module for row in unknown if row.module in NOT_YET})
-    hint = (f"{', '.join(waiting)} need attention or matmul layers, which cnncalc does not have yet; "
-            if waiting else "") + f"cnncalc reads {', '.join(READERS)}"
+    hint = (f"{', '.join(waiting)}: {'need' if len(waiting) > 1 else 'needs'} layers cnncalc does not have yet "
+            "(attention, matmul of two tensors); " if waiting else "") + f"cnncalc reads {', '.join(READERS)}"
     first = unknown[0]
-    raise SpecError(f"{len(unknown)} layer(s) use modules cnncalc cannot read yet: {listed}", mark=first.mark,
+    what = "a module" if len(unknown) == 1 else "modules"
+    raise SpecError(f"{len(unknown)} {'layer uses' if len(unknown) == 1 else 'layers use'} {what} cnncalc "
+                    f"cannot read: {listed}", mark=first.mark,
                     layer=(f"model.{first.index}", first.module), hint=hint)
 
 
@@ -120,6 +122,10 @@ def convert_rows(model: Model) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     for row in model.rows:
         inputs = tuple(model.channels if source < 0 else channels[source] for source in row.sources)
         repeats = max(round(row.repeats * model.depth), 1) if row.repeats > 1 else row.repeats
+        if repeats > REPEAT_LIMIT:
+            raise SpecError(f"repeats {repeats} (after the depth multiple) is more than {REPEAT_LIMIT:,}",
+                            mark=row.mark, layer=(f"model.{row.index}", row.module),
+                            hint="real models repeat a module a few times; check the repeats and depth")
         context = Context(model, replace(row, args=tuple(resolve(value, model) for value in row.args)), inputs, repeats)
         try:
             built = READERS[row.module](context)
@@ -153,6 +159,19 @@ def resolve(value: Any, model: Model) -> Any:
         return ast.literal_eval(value)
     except (ValueError, SyntaxError, MemoryError, RecursionError):
         return value
+
+
+def relocate(error: SpecError, root: Map, filename: str) -> SpecError:
+    """An error the walk found in layer model.N (or inside it), moved to row N of the model file."""
+    name = error.layer[0] if error.layer else ""
+    found = re.match(r"model\.(\d+)(\.|$)", name)
+    if found is None:
+        return error
+    rows = Reader(filename).rows(root)
+    index = int(found.group(1))
+    if index < len(rows):
+        error.mark = rows[index].mark
+    return error
 
 
 def is_ultralytics_text(text: str, filename: str) -> Map | None:

@@ -13,13 +13,16 @@ import math
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from .model import Model, Row
+from .model import ACTIVATIONS, Model, Row
 
 Entry = dict[str, Any]
 # Modules that need layer types cnncalc does not have yet (attention, matmul of two tensors).
 NOT_YET = ("PSA", "C2PSA", "C2fPSA", "C2fCIB", "C3TR", "A2C2f", "AIFI", "RTDETRDecoder", "C2fAttn",
            "ImagePoolingAttn", "WorldDetect", "YOLOEDetect", "YOLOESegment", "v10Detect")
 
+# Blocks written for a count hold one entry per repeat: far past any real model, and it keeps a
+# typo (repeats 100000000) from building a huge list before the walk's own layer limit can speak.
+REPEAT_LIMIT = 10_000
 # Modules whose repeat count is an argument (parse_model's repeat_modules, and HGBlock).
 REPEAT_INSIDE = frozenset({"C1", "C2", "C3", "C3x", "C3Ghost", "BottleneckCSP", "RepC3", "C2f", "C3k2", "HGBlock"})
 
@@ -53,10 +56,14 @@ def arg(args: tuple[Any, ...], index: int, default: Any) -> Any:
 
 def keyword(name: str, value: Any) -> dict[str, Any]:
     """A block parameter from a module argument: None and act=True keep the block's default."""
-    if value is None or (name.startswith("act") and value is True):
+    if value is None or (name == "act" and value is True):
         return {}
-    if name.startswith("act"):
-        return {name: "identity"}  # act=False: no activation
+    if name == "act":
+        if value is False:
+            return {name: "identity"}  # no activation
+        if isinstance(value, str) and value.removeprefix("torch.") in ACTIVATIONS:
+            return {name: ACTIVATIONS[value.removeprefix("torch.")]}
+        raise ValueError(f"act {value!r} is not True, False or one of {', '.join(ACTIVATIONS)}")
     return {name: value}
 
 
