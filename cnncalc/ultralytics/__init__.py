@@ -15,7 +15,6 @@ import ast
 import functools
 import re
 from dataclasses import replace
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +33,7 @@ DEFAULT_INPUT = (640, 640)  # Ultralytics' default image size
 @functools.cache
 def shipped_blocks() -> dict[str, Any]:
     """The blocks of blocks.yaml, as data."""
-    text = resources.files(__package__).joinpath("blocks.yaml").read_text(encoding="utf-8")
+    text = Path(__file__).with_name("blocks.yaml").read_text(encoding="utf-8")  # cnncalc's own file
     blocks: dict[str, Any] = load(text, "cnncalc/ultralytics/blocks.yaml")["blocks"]
     return blocks
 
