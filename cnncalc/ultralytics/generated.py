@@ -30,7 +30,9 @@ def c2f_block(kind: str, n: int, c3k: bool = False) -> tuple[str, Block]:
         {"type": "Conv", "name": "cv2", "c2": "$c2"},
     ]
     params = {"c2": 16, "shortcut": kind != "C2f", "g": 1, "e": 0.5}
-    return f"{kind}{'_c3k' if c3k else ''}_n{n}", {"params": params, "layers": layers}
+    what = "C3k (a C3 of 3x3 bottlenecks)" if c3k else "Bottleneck"
+    description = f"{kind} with {n} {what}: cv1's second half through them in a row, all joined, cv2"
+    return f"{kind}{'_c3k' if c3k else ''}_n{n}", {"description": description, "params": params, "layers": layers}
 
 
 
@@ -55,7 +57,8 @@ def hgblock(ctx: Context) -> Built:
         {"type": "add", "name": "add", "from": ["ec", "input"], "when": "${shortcut and in_channels == c2}"},
     ]
     name = f"HGBlock{'_light' if light else ''}_n{ctx.repeats}"
-    block = {"params": {"cm": 16, "c2": 16, "k": 3, "shortcut": False}, "layers": layers}
+    block = {"description": f"HGBlock: {ctx.repeats} {inner}s in a row, joined with the input, squeezed and excited",
+             "params": {"cm": 16, "c2": 16, "k": 3, "shortcut": False}, "layers": layers}
     return Built({"type": name, "cm": cm, "c2": c2, "k": k, "shortcut": shortcut}, c2, {name: block})
 
 
@@ -67,7 +70,8 @@ def resnet_layer(ctx: Context) -> Built:
     blocks = [{"type": "ResNetBlock", "name": str(i), "c2": "$c2", "s": "$s" if i == 0 else 1, "e": "$e"}
               for i in range(n)]
     name = f"ResNetLayer_n{n}"
-    block = {"params": {"c2": 64, "s": 1, "e": 4}, "layers": [{"name": "layer", "layers": blocks}]}
+    block = {"description": f"ResNetLayer: {n} ResNetBlocks, the first with the stride",
+             "params": {"c2": 64, "s": 1, "e": 4}, "layers": [{"name": "layer", "layers": blocks}]}
     return Built({"type": name, "c2": c2, "s": s, "e": e}, c2 * 4, {name: block})
 
 
@@ -92,8 +96,9 @@ def cbfuse(ctx: Context) -> Built:
         layers.append({"type": "upsample", "name": f"interpolate{i}", "from": [f"split{i}", "last"]})
     layers.append({"type": "add", "name": "sum", "from": [*(f"interpolate{i}" for i in range(len(splits))), "last"]})
     name = f"CBFuse_model{ctx.row.index}"
-    return Built({"type": name}, last, {name: {"inputs": [*(f"x{i}" for i in range(len(splits))), "last"],
-                                               "layers": layers}})
+    return Built({"type": name}, last, {name: {
+        "description": f"CBFuse of model.{ctx.row.index}: splits {picks} of {len(splits)} CBLinear outputs, resized, summed",
+        "inputs": [*(f"x{i}" for i in range(len(splits))), "last"], "layers": layers}})
 
 
 def _heads(ctx: Context) -> Built:

@@ -87,7 +87,9 @@ def head_block(kind: str, model: Model, args: tuple[Any, ...], inputs: tuple[int
         {"type": "concat", "name": "y", "from": ["dfl", "scores_sigmoid", *([extra] if extra else [])]},
     ]
     name = f"{kind}_{levels}levels"
-    return name, {"inputs": [f"x{i}" for i in range(levels)], "layers": layers}
+    description = (f"{kind} on {levels} levels, as it runs in eval mode: box and class branches, DFL decode, "
+                   "sigmoid, joined [4 + nc (+ extras), anchors]; the anchor and stride arithmetic is elementwise")
+    return name, {"description": description, "inputs": [f"x{i}" for i in range(levels)], "layers": layers}
 
 
 def make_npr(model: Model, args: tuple[Any, ...]) -> int:
