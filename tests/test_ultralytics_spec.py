@@ -2,8 +2,9 @@
 files below), against the models Ultralytics builds from them: params, 2 x MACs at
 3x640x640 (FlopCounterMode, eval mode) and every model.N output shape. They cover the
 modules no file shipped with Ultralytics uses without attention (HGStem, HGBlock, RepC3,
-C1, C3x, C3k2 at a large scale, BottleneckCSP, SCDown, DWConv, ConvTranspose) and the
-heads with options (Segment, Pose, OBB with their arguments). Skipped without ultralytics.
+C1, C3x, C3k2 at a large scale, BottleneckCSP, SCDown, DWConv, ConvTranspose, Focus) and the
+heads with options (Segment, Pose, OBB with their arguments; v10Detect; an end2end Detect
+with reg_max 1, whose one-to-one branches run in eval mode too). Skipped without ultralytics.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ kpt_shape: [5, 2]
 depth_multiple: 0.33
 width_multiple: 0.25
 backbone:
-  - [-1, 1, Conv, [64, 3, 2]]
+  - [-1, 1, Focus, [64, 3]]
   - [-1, 1, Conv, [128, 3, 2]]
   - [-1, 3, C3Ghost, [128]]
   - [-1, 1, Conv, [256, 3, 2]]
@@ -65,9 +66,32 @@ backbone:
 head:
   - [[2, 3], 1, OBB, [nc, 1]]
 """
+V10 = """
+nc: 4
+backbone:
+  - [-1, 1, Conv, [16, 3, 2]]
+  - [-1, 1, Conv, [32, 3, 2]]
+  - [-1, 1, SCDown, [64, 3, 2]]
+  - [-1, 1, SCDown, [64, 3, 2]]
+head:
+  - [[2, 3], 1, v10Detect, [nc]]
+"""
+END2END = """
+nc: 6
+end2end: True
+reg_max: 1
+backbone:
+  - [-1, 1, Conv, [16, 3, 2]]
+  - [-1, 1, Conv, [32, 3, 2]]
+  - [-1, 1, C3k2, [64, False]]
+  - [-1, 1, Conv, [64, 3, 2]]
+head:
+  - [[2, 3], 1, Detect, [nc]]
+"""
 CASES = [pytest.param(SPEC.read_text(), scale, id=f"yolo_custom_ultralytics-{scale}") for scale in "ns"]
 CASES += [pytest.param(STEMS, scale, id=f"stems-{scale}") for scale in "nm"]
-CASES += [pytest.param(POSE, "", id="pose-multiples"), pytest.param(OBB, "", id="obb-resnet")]
+CASES += [pytest.param(POSE, "", id="pose-multiples"), pytest.param(OBB, "", id="obb-resnet"),
+          pytest.param(V10, "", id="v10detect"), pytest.param(END2END, "", id="end2end-reg-max-1")]
 
 
 def reference(text: str, scale: str) -> tuple[int, int, dict[str, tuple[int, ...]]]:

@@ -107,5 +107,5 @@ def _heads(ctx: Context) -> Built:
     return head(ctx)
 
 
-BUILDERS = {"Detect": _heads, "Segment": _heads, "Pose": _heads, "OBB": _heads, "HGStem": hgstem,
+BUILDERS = {"Detect": _heads, "Segment": _heads, "Pose": _heads, "OBB": _heads, "v10Detect": _heads, "HGStem": hgstem,
             "HGBlock": hgblock, "ResNetLayer": resnet_layer, "CBLinear": cblinear, "CBFuse": cbfuse}

@@ -28,10 +28,10 @@ def plain_branch(prefix: str, level: int, middle: int, out: int, bias: bool = Tr
         {"type": "conv2d", "name": "2", "out_channels": out, "kernel_size": 1, "bias": bias}])
 
 
-def class_branch(level: int, channels: int, c3: int, nc: int, legacy: bool) -> dict[str, Any]:
+def class_branch(level: int, channels: int, c3: int, nc: int, legacy: bool, prefix: str = "") -> dict[str, Any]:
     if legacy:
-        return plain_branch("cv3", level, c3, nc)
-    return branch(f"cv3.{level}", f"x{level}", [
+        return plain_branch(f"{prefix}cv3", level, c3, nc)
+    return branch(f"{prefix}cv3.{level}", f"x{level}", [
         {"name": "0", "layers": [{"type": "DWConv", "name": "0", "c2": channels, "k": 3}, conv("1", c3)]},
         {"name": "1", "layers": [{"type": "DWConv", "name": "0", "c2": c3, "k": 3}, conv("1", c3)]},
         {"type": "conv2d", "name": "2", "out_channels": nc, "kernel_size": 1}])
@@ -44,49 +44,61 @@ def flattened(prefix: str, what: str, levels: int, size: int) -> list[dict[str, 
     return [*views, {"type": "concat", "name": what, "dim": 1, "from": [v["name"] for v in views]}]
 
 
-def head_block(kind: str, model: Model, args: tuple[Any, ...], inputs: tuple[int, ...]) -> tuple[str, Block]:
-    """Detect, Segment, Pose or OBB as it runs in eval mode: the per-level branches,
-    the DFL decode (softmax over reg_max bins and its fixed 1x1 conv), the box decoding
-    with anchors and strides (elementwise: an identity here, no MACs), the sigmoid of
-    the class scores and the joined output [4 + nc (+ extras), anchors]."""
-    if model.end2end or model.reg_max < 2:
-        raise ValueError(f"{kind} with end2end or reg_max 1 (YOLO26's head) is not supported yet")
-    nc, reg_max, levels = model.nc, model.reg_max, len(inputs)
-    legacy = not any(row.module in ("C3k2", "A2C2f", "C2fCIB") for row in model.rows)
-    c2, c3 = max(16, inputs[0] // 4, reg_max * 4), max(inputs[0], min(nc, 100))
-    layers: list[dict[str, Any]] = []
-    layers += [plain_branch("cv2", i, c2, 4 * reg_max) for i in range(levels)]
-    layers += flattened("cv2", "boxes", levels, 4 * reg_max)
-    layers += [class_branch(i, inputs[i], c3, nc, legacy) for i in range(levels)]
-    layers += flattened("cv3", "scores", levels, nc)
-    extra, extra_size = None, 0
+def extra_head(kind: str, model: Model, args: tuple[Any, ...]) -> tuple[str, int] | None:
+    """The third branch of Segment (mask coefficients), Pose (keypoints) and OBB (angles)."""
     if kind == "Segment":
-        nm, npr = args[1] if len(args) > 1 else 32, make_npr(model, args)
-        extra, extra_size = "mask_coefficient", nm
-        layers += [plain_branch("cv4", i, max(inputs[0] // 4, nm), nm) for i in range(levels)]
-    elif kind == "Pose":
-        extra_size = model.kpt_shape[0] * model.kpt_shape[1]
-        extra = "kpts"
-        layers += [plain_branch("cv4", i, max(inputs[0] // 4, extra_size), extra_size) for i in range(levels)]
-    elif kind == "OBB":
-        extra_size = args[1] if len(args) > 1 else 1
-        extra = "angle"
-        layers += [plain_branch("cv4", i, max(inputs[0] // 4, extra_size), extra_size) for i in range(levels)]
+        return "mask_coefficient", args[1] if len(args) > 1 else 32
+    if kind == "Pose":
+        return "kpts", model.kpt_shape[0] * model.kpt_shape[1]
+    if kind == "OBB":
+        return "angle", args[1] if len(args) > 1 else 1
+    return None
+
+
+def branches(prefix: str, kind: str, model: Model, args: tuple[Any, ...], inputs: tuple[int, ...]) -> list[Block]:
+    """Box, class (and extra) branches on every level, each flattened to [size, H*W] and joined."""
+    nc, levels, first = model.nc, len(inputs), inputs[0]
+    box_size = 4 * model.reg_max
+    c2, c3 = max(16, first // 4, box_size), max(first, min(nc, 100))
+    legacy = kind != "v10Detect" and not any(row.module in ("C3k2", "A2C2f", "C2fCIB") for row in model.rows)
+    layers = [plain_branch(f"{prefix}cv2", i, c2, box_size) for i in range(levels)]
+    layers += flattened(f"{prefix}cv2", f"{prefix}boxes", levels, box_size)
+    layers += [class_branch(i, inputs[i], c3, nc, legacy, prefix) for i in range(levels)]
+    layers += flattened(f"{prefix}cv3", f"{prefix}scores", levels, nc)
+    extra = extra_head(kind, model, args)
     if extra:
-        layers += flattened("cv4", extra, levels, extra_size)
+        name, size = extra
+        layers += [plain_branch(f"{prefix}cv4", i, max(first // 4, size), size) for i in range(levels)]
+        layers += flattened(f"{prefix}cv4", f"{prefix}{name}", levels, size)
+    return layers
+
+
+def head_block(kind: str, model: Model, args: tuple[Any, ...], inputs: tuple[int, ...]) -> tuple[str, Block]:
+    """Detect, Segment, Pose, OBB or v10Detect as it runs in eval mode: the per-level branches
+    (twice with end2end: the one-to-one copies run too, unused), the DFL decode (softmax over
+    reg_max bins and its fixed 1x1 conv), the sigmoid of the class scores and the joined
+    output [4 + nc (+ extras), anchors]. The box decoding with anchors and strides
+    (dist2bbox), Pose's keypoint decode and OBB's angle mapping are elementwise: no MACs,
+    no layer here."""
+    levels = len(inputs)
+    layers = branches("", kind, model, args, inputs)
+    if model.end2end or kind == "v10Detect":
+        layers += branches("one2one_", kind, model, args, inputs)
+    extra = extra_head(kind, model, args)
     if kind == "Segment":  # Ultralytics runs it after the decode; here before, so that the block ends with y
+        npr = make_npr(model, args)
         layers.append({"name": "proto", "from": "x0", "layers": [
             conv("cv1", npr, 3),
             {"type": "conv_transpose2d", "name": "upsample", "out_channels": npr, "kernel_size": 2, "stride": 2},
-            conv("cv2", npr, 3), conv("cv3", nm)]})
-    # The box decoding with anchors and strides (dist2bbox), Pose's keypoint decode and OBB's
-    # angle mapping are elementwise on [4 or extras, anchors]: no MACs, no layer here.
+            conv("cv2", npr, 3), conv("cv3", extra[1] if extra else 32)]})
+    if model.reg_max > 1:
+        layers.append({"type": "DFL", "name": "dfl", "from": "boxes", "reg_max": model.reg_max})
     layers += [
-        {"type": "DFL", "name": "dfl", "from": "boxes", "reg_max": reg_max},
         {"type": "sigmoid", "name": "scores_sigmoid", "from": "scores"},
-        {"type": "concat", "name": "y", "from": ["dfl", "scores_sigmoid", *([extra] if extra else [])]},
+        {"type": "concat", "name": "y",
+         "from": ["dfl" if model.reg_max > 1 else "boxes", "scores_sigmoid", *([extra[0]] if extra else [])]},
     ]
-    name = f"{kind}_{levels}levels"
+    name = f"{kind}_{levels}levels{'_end2end' if model.end2end else ''}"
     description = (f"{kind} on {levels} levels, as it runs in eval mode: box and class branches, DFL decode, "
                    "sigmoid, joined [4 + nc (+ extras), anchors]; the anchor and stride arithmetic is elementwise")
     return name, {"description": description, "inputs": [f"x{i}" for i in range(levels)], "layers": layers}

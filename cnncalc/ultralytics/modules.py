@@ -18,7 +18,7 @@ from .model import ACTIVATIONS, Model, Row
 Entry = dict[str, Any]
 # Modules that need layer types cnncalc does not have yet (attention, matmul of two tensors).
 NOT_YET = ("PSA", "C2PSA", "C2fPSA", "C2fCIB", "C3TR", "A2C2f", "AIFI", "RTDETRDecoder", "C2fAttn",
-           "ImagePoolingAttn", "WorldDetect", "YOLOEDetect", "YOLOESegment", "v10Detect")
+           "ImagePoolingAttn", "WorldDetect", "YOLOEDetect", "YOLOESegment")
 
 # Blocks written for a count hold one entry per repeat: far past any real model, and it keeps a
 # typo (repeats 100000000) from building a huge list before the walk's own layer limit can speak.
@@ -71,6 +71,7 @@ def keyword(name: str, value: Any) -> dict[str, Any]:
 SCALED: dict[str, tuple[str, tuple[str, ...], bool]] = {
     "Conv": ("Conv", ("k", "s", "p", "g", "d", "act"), False),
     "GhostConv": ("GhostConv", ("k", "s", "g", "act"), False),
+    "Focus": ("Focus", ("k", "s", "p", "g", "act"), False),
     "ConvTranspose": ("ConvTranspose", ("k", "s", "p", "bn", "act"), False),
     "C1": ("C1", (), True),
     "C2": ("C2", ("shortcut", "g", "e"), True),
@@ -175,6 +176,6 @@ CONVERTERS: dict[str, Callable[[Context], Built]] = {
     **{module: scaled(module) for module in SCALED},
     "DWConv": dwconv, "Bottleneck": bottleneck, "C2f": c2f, "C3k2": c3k2, "SPPF": sppf, "SPP": spp,
     "Classify": classify,
-    **{kind: from_generated(kind) for kind in ("Detect", "Segment", "Pose", "OBB", "HGStem", "HGBlock",
+    **{kind: from_generated(kind) for kind in ("Detect", "Segment", "Pose", "OBB", "v10Detect", "HGStem", "HGBlock",
                                                "ResNetLayer", "CBLinear", "CBFuse")},
 }
