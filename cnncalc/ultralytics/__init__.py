@@ -179,4 +179,4 @@ def is_ultralytics_text(text: str, filename: str) -> Map | None:
     return root if is_ultralytics(root) else None
 
 
-__all__ = ["DEFAULT_INPUT", "import_file", "is_ultralytics", "is_ultralytics_text", "shipped_blocks", "to_spec"]
+__all__ = ["DEFAULT_INPUT", "READERS", "import_file", "is_ultralytics", "is_ultralytics_text", "shipped_blocks", "to_spec"]
