@@ -6,6 +6,7 @@ Ultralytics row that made it."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -92,7 +93,7 @@ def test_located_message(tmp_path: Path, edits: list[tuple[str, str]], settings:
 
 
 @pytest.mark.parametrize("case", [CASES[0], CASES[8]], ids=lambda case: case[0])
-def test_the_command_line_exits_2_with_the_message(tmp_path: Path, case: tuple) -> None:
+def test_the_command_line_exits_2_with_the_message(tmp_path: Path, case: tuple[Any, ...]) -> None:
     path = write(tmp_path, case[1])
     result = CliRunner().invoke(main, ["analyze", str(path)])
     assert result.exit_code == 2

@@ -49,7 +49,8 @@ def hgblock(ctx: Context) -> Built:
     if arg(a, 5, None) is not None:
         raise ValueError("HGBlock's act argument: cnncalc reads HGBlocks with their default ReLU only")
     inner = "LightConv" if light else "Conv"
-    layers = [{"type": inner, "name": f"m.{i}", "c2": "$cm", "k": "$k", "act": "relu"} for i in range(ctx.repeats)]
+    layers: list[dict[str, Any]] = [{"type": inner, "name": f"m.{i}", "c2": "$cm", "k": "$k", "act": "relu"}
+                                    for i in range(ctx.repeats)]
     layers += [
         {"type": "concat", "name": "cat", "from": ["input", *(f"m.{i}" for i in range(ctx.repeats))]},
         {"type": "Conv", "name": "sc", "c2": "${c2 // 2}", "act": "relu"},
