@@ -67,7 +67,7 @@ class Reader:
 
     def number(self, root: Map, key: str, default: Any, kind: type | tuple[type, ...]) -> Any:
         value = root.get(key, default)
-        if isinstance(value, bool) and kind is not bool or not isinstance(value, kind):
+        if isinstance(value, bool) or not isinstance(value, kind):  # YAML's true is not a number
             raise self.fail(f"'{key}' must be {'a whole number' if kind is int else 'a number'}, not {value!r}",
                             root.value_marks.get(key, root.mark))
         return value
@@ -90,7 +90,15 @@ class Reader:
         rows = self.rows(root)
         return Model(Path(self.filename).stem, nc, scale, depth, width, max_channels, ACTIVATIONS[activation],
                      (kpt[0], kpt[1]), self.number(root, "reg_max", 16, int), bool(root.get("end2end", False)),
-                     self.number(root, "channels", 3, int), rows)
+                     self.input_channels(root), rows)
+
+    def input_channels(self, root: Map) -> int:
+        """`ch` (older files) or `channels`: the image's channels, 3 when neither is given."""
+        key = "ch" if "ch" in root else "channels"
+        channels: int = self.number(root, key, 3, int)
+        if channels < 1:
+            raise self.fail(f"'{key}' must be at least 1, not {channels}", root.value_marks[key])
+        return channels
 
     def scaling(self, root: Map, settings: dict[str, Any]) -> tuple[float, float, float, str]:
         """(depth, width, max_channels, scale): --set scale, the file name's letter, a `scale` key, the first."""
