@@ -66,3 +66,18 @@ def test_depth_one_is_one_row_per_ultralytics_layer(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     rows = [line.split(",")[0] for line in result.output.splitlines()[1:]]
     assert rows == ["model.0", "model.1", "model.2", "model.3"]
+
+
+def test_import_writes_a_spec_that_reads_the_same(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from cnncalc.cli import main
+
+    source = Path(__file__).resolve().parent.parent / "specs" / "yolo_custom_ultralytics.yaml"
+    target = tmp_path / "converted.yaml"
+    result = CliRunner().invoke(main, ["import", str(source), "-o", str(target)])
+    assert result.exit_code == 0, result.output
+    assert "\n  Detect_2levels:\n    description: " in target.read_text()  # blocks written one per few lines
+    original, converted = cnncalc.analyze(source), cnncalc.analyze(target)
+    assert [(row.name, row.output_shape, row.params, row.macs) for row in converted.layers] == \
+        [(row.name, row.output_shape, row.params, row.macs) for row in original.layers]
