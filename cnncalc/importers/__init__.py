@@ -121,7 +121,7 @@ def import_spec(source: str | Path, options: ImportOptions) -> dict[str, Any]:
     if path.suffix.lower() in ULTRALYTICS_SUFFIXES:  # an Ultralytics model YAML: cnncalc.ultralytics reads it
         from ..ultralytics import import_file
 
-        return import_file(path, options)
+        return import_file(path, dict(options.inputs), options.batch)
     importer = IMPORTERS.get(path.suffix.lower())
     if importer is None:
         raise SpecError(f"{path}: cnncalc does not import '{path.suffix}' files",

@@ -19,10 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import Mark, SpecError
-from ..importers import ImportOptions
-from ..yamlread import Map, load
+from ..files import read_bounded
+from ..yamlread import Map, decode, load
 from .model import SETTABLE, Model, Reader, is_ultralytics, scale_from_name
-from .modules import CONVERTERS, NOT_YET, REPEAT_INSIDE, REPEAT_LIMIT, Context
+from .modules import CONVERTERS, NOT_YET, REPEAT_INSIDE, REPEAT_LIMIT
+from .rows import Context
 from .plain import PLAIN
 
 READERS = {**CONVERTERS, **PLAIN}
@@ -55,18 +56,16 @@ def to_spec(root: Map, filename: str, settings: dict[str, Any],
             "input": {"shape": list(shape), "batch": 1}, "blocks": used, "layers": layers}
 
 
-def import_file(path: Path, options: ImportOptions) -> dict[str, Any]:
+def import_file(path: Path, inputs: dict[str, tuple[int, ...]], batch: int | None) -> dict[str, Any]:
     """`cnncalc import model.yaml`: the spec of an Ultralytics model file (its default scale)."""
-    from ..importers import read_text
-
     filename = str(path)
-    root = load(read_text(path), filename)
+    root = load(decode(read_bounded(path), filename), filename)
     if not is_ultralytics(root):
         raise SpecError(f"{filename}: not an Ultralytics model file (no 'backbone' and 'head' lists)",
                         hint="a cnncalc spec needs no import: `cnncalc analyze` reads it")
-    spec = to_spec(root, filename, {}, options.inputs)
-    if options.batch is not None:
-        spec["input"]["batch"] = options.batch
+    spec = to_spec(root, filename, {}, inputs)
+    if batch is not None:
+        spec["input"]["batch"] = batch
     return spec
 
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .modules import Built, Context, arg
+from .heads import head
+from .rows import Built, Context, arg
 
 Block = dict[str, Any]
 
@@ -102,11 +103,5 @@ def cbfuse(ctx: Context) -> Built:
         "inputs": [*(f"x{i}" for i in range(len(splits))), "last"], "layers": layers}})
 
 
-def _heads(ctx: Context) -> Built:
-    from .heads import head
-
-    return head(ctx)
-
-
-BUILDERS = {"Detect": _heads, "Segment": _heads, "Pose": _heads, "OBB": _heads, "v10Detect": _heads, "HGStem": hgstem,
+BUILDERS = {"Detect": head, "Segment": head, "Pose": head, "OBB": head, "v10Detect": head, "HGStem": hgstem,
             "HGBlock": hgblock, "ResNetLayer": resnet_layer, "CBLinear": cblinear, "CBFuse": cbfuse}

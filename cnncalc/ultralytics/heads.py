@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from .model import Model
-from .modules import Built, Context, make_divisible
+from .rows import Built, Context, make_divisible
 
 Block = dict[str, Any]
 

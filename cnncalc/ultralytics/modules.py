@@ -10,12 +10,11 @@ depth-scaled repeat count inside; others repeat as a Sequential (`model.N.0` ...
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any, Callable
 
-from .model import ACTIVATIONS, Model, Row
+from . import generated
+from .rows import Built, Context, Entry, arg, keyword
 
-Entry = dict[str, Any]
 # Modules that need layer types cnncalc does not have yet (attention, matmul of two tensors).
 NOT_YET = ("PSA", "C2PSA", "C2fPSA", "C2fCIB", "C3TR", "A2C2f", "AIFI", "RTDETRDecoder", "C2fAttn",
            "ImagePoolingAttn", "WorldDetect", "YOLOEDetect", "YOLOESegment")
@@ -25,47 +24,6 @@ NOT_YET = ("PSA", "C2PSA", "C2fPSA", "C2fCIB", "C3TR", "A2C2f", "AIFI", "RTDETRD
 REPEAT_LIMIT = 10_000
 # Modules whose repeat count is an argument (parse_model's repeat_modules, and HGBlock).
 REPEAT_INSIDE = frozenset({"C1", "C2", "C3", "C3x", "C3Ghost", "BottleneckCSP", "RepC3", "C2f", "C3k2", "HGBlock"})
-
-
-@dataclass(frozen=True)
-class Built:
-    entry: Entry
-    channels: Any  # an int; CBLinear's is the list of its outputs' channels, as in parse_model
-    blocks: dict[str, Any]  # blocks written for this row's counts (name -> block)
-
-
-def make_divisible(value: float, divisor: int = 8) -> int:
-    """Ultralytics' channel rounding: up to the next multiple of `divisor`."""
-    return math.ceil(value / divisor) * divisor
-
-
-@dataclass(frozen=True)
-class Context:
-    model: Model
-    row: Row
-    inputs: tuple[Any, ...]  # channels of each `from` tensor
-    repeats: int  # scaled by depth
-
-    def width(self, channels: Any) -> int:
-        return make_divisible(min(channels, self.model.max_channels) * self.model.width)
-
-
-def arg(args: tuple[Any, ...], index: int, default: Any) -> Any:
-    return args[index] if len(args) > index else default
-
-
-def keyword(name: str, value: Any) -> dict[str, Any]:
-    """A block parameter from a module argument: None and act=True keep the block's default."""
-    if value is None or (name == "act" and value is True):
-        return {}
-    if name == "act":
-        if value is False:
-            return {name: "identity"}  # no activation
-        if isinstance(value, str) and value.removeprefix("torch.") in ACTIVATIONS:
-            return {name: ACTIVATIONS[value.removeprefix("torch.")]}
-        raise ValueError(f"act {value!r} is not True, False or one of {', '.join(ACTIVATIONS)}")
-    return {name: value}
-
 
 # module: (block, names of the arguments after c2, whether the repeat count goes inside)
 SCALED: dict[str, tuple[str, tuple[str, ...], bool]] = {
@@ -119,22 +77,18 @@ def bottleneck(ctx: Context) -> Built:
 
 
 def c2f(ctx: Context) -> Built:
-    from .generated import c2f_block
-
     a, c2 = ctx.row.args, ctx.width(ctx.row.args[0])
-    name, block = c2f_block("C2f", ctx.repeats)
+    name, block = generated.c2f_block("C2f", ctx.repeats)
     return Built({"type": name, "c2": c2, "shortcut": arg(a, 1, False), "g": arg(a, 2, 1), "e": arg(a, 3, 0.5)},
                  c2, {name: block})
 
 
 def c3k2(ctx: Context) -> Built:
-    from .generated import c2f_block
-
     a, c2 = ctx.row.args, ctx.width(ctx.row.args[0])
     if arg(a, 3, False):
         raise ValueError("C3k2 with attn=True holds PSABlocks, which need attention layers cnncalc does not have yet")
     c3k = arg(a, 1, False) or ctx.model.scale in ("m", "l", "x")
-    name, block = c2f_block("C3k2", ctx.repeats, c3k)
+    name, block = generated.c2f_block("C3k2", ctx.repeats, c3k)
     return Built({"type": name, "c2": c2, "e": arg(a, 2, 0.5), "g": arg(a, 4, 1), "shortcut": arg(a, 5, True)},
                  c2, {name: block})
 
@@ -163,19 +117,9 @@ def classify(ctx: Context) -> Built:
     return Built(entry, a[0], {})
 
 
-def from_generated(kind: str) -> Callable[[Context], Built]:
-    def build(ctx: Context) -> Built:
-        from . import generated
-
-        return generated.BUILDERS[kind](ctx)
-    build.__name__ = kind
-    return build
-
-
 CONVERTERS: dict[str, Callable[[Context], Built]] = {
     **{module: scaled(module) for module in SCALED},
     "DWConv": dwconv, "Bottleneck": bottleneck, "C2f": c2f, "C3k2": c3k2, "SPPF": sppf, "SPP": spp,
     "Classify": classify,
-    **{kind: from_generated(kind) for kind in ("Detect", "Segment", "Pose", "OBB", "v10Detect", "HGStem", "HGBlock",
-                                               "ResNetLayer", "CBLinear", "CBFuse")},
+    **generated.BUILDERS,
 }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from .modules import Built, Context, arg
+from .rows import Built, Context, arg
 
 
 def concat(ctx: Context) -> Built:
