@@ -2,7 +2,8 @@
 
 A source is a YAML spec (a path, or spec text holding a newline), a model file cnncalc
 imports by its suffix (Darknet .cfg, Caffe .prototxt, ONNX .onnx) or
-`torch:package.module:factory`. This module sits above both readers, the spec reader
+`torch:package.module:factory`. An Ultralytics model YAML (`backbone` and `head`
+lists) is recognised by its keys and converted by cnncalc.ultralytics. This module sits above both readers, the spec reader
 (spec.py) and the importers, so that neither imports the other: an imported model
 becomes spec text, which the spec reader walks like any other.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import replace
+from typing import Any
 
 from .errors import SpecError
 from .graph import Graph
@@ -23,7 +25,31 @@ def parse(source: str | os.PathLike[str], overrides: Overrides | None = None) ->
     if is_import_source(source):
         return parse_imported(source, overrides or Overrides())
     text, filename = read_source(source)
+    if "backbone" in text and "head" in text:  # cheap test first: most specs never load twice
+        from .ultralytics import is_ultralytics_text
+
+        root = is_ultralytics_text(text, filename)
+        if root is not None:
+            return parse_ultralytics(root, filename, overrides or Overrides())
     return parse_text(text, filename, overrides)
+
+
+def parse_ultralytics(root: Any, filename: str, overrides: Overrides) -> Graph:
+    """An Ultralytics model file: converted (its --set values chose the scale and nc), then walked."""
+    from .importers.emit import spec_text
+    from .ultralytics import relocate, to_spec
+
+    spec = to_spec(root, filename, dict(overrides.params))
+    label = imported_label(filename)
+    try:
+        # The same text as `cnncalc import` writes, so that line numbers agree; --input and
+        # --batch apply to it as to any spec.
+        graph = parse_text(spec_text(spec, header_for(filename)), label, replace(overrides, params={}))
+    except SpecError as error:
+        if error.mark is not None and error.mark.file == label:
+            error.hint = "; ".join(filter(None, [error.hint, f"`cnncalc import {filename}` prints the converted spec"]))
+        raise relocate(error, root, filename) from None
+    return replace(graph, source=filename)
 
 
 def parse_imported(source: str | os.PathLike[str], overrides: Overrides) -> Graph:

@@ -165,6 +165,19 @@ KNOWN = [
     ),
 ]
 
+KNOWN.append(Known(
+    "yolo_custom_ultralytics.yaml", 684_486, (1, 7, 2000),
+    source="an Ultralytics model file: Ultralytics' own DetectionModel built from it (ultralytics 8.4.190; "
+    "tests/test_ultralytics_spec.py rebuilds it where ultralytics is installed)",
+    macs=1_585_702_400,
+    shapes={"model.0.act": (1, 16, 320, 320), "model.7.cv2.bn": (1, 128, 20, 20),
+            "model.15.cv2.act": (1, 128, 20, 20), "model.16.dfl.conv": (1, 1, 4, 2000)},
+))
+KNOWN.append(Known(
+    "yolo_custom_ultralytics.yaml", 2_033_046, (1, 7, 2000), overrides={"scale": "s"},
+    source="as above, scale s", macs=3_572_684_800,
+))
+
 # The 3D ResNet family: (depth, final channels, backbone params, backbone MACs).
 # The tutorial table's figures are the backbone plus a bias-free 2-class linear,
 # i.e. + 2 * final channels.

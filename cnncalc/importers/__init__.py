@@ -56,6 +56,8 @@ _MODULES: dict[str, tuple[str, str, str | None]] = {
     ".onnx": ("onnx", "ONNX", "onnx"),
 }
 _TORCH = ("torch", "PyTorch", "torch")
+# Model YAMLs in Ultralytics' format; `analyze` tells them from specs by their keys (sources.py).
+ULTRALYTICS_SUFFIXES = (".yaml", ".yml")
 
 
 def _load(module: str, what: str, package: str | None) -> ModuleType:
@@ -98,7 +100,10 @@ def format_name(source: str | os.PathLike[str]) -> str:
     """Darknet, Caffe, ONNX or PyTorch."""
     if isinstance(source, str) and source.startswith(TORCH_PREFIX):
         return _TORCH[1]
-    entry = _MODULES.get(Path(source).suffix.lower())
+    suffix = Path(source).suffix.lower()
+    if suffix in ULTRALYTICS_SUFFIXES:
+        return "Ultralytics"
+    entry = _MODULES.get(suffix)
     return entry[1] if entry else "unknown"
 
 
@@ -113,6 +118,10 @@ def import_spec(source: str | Path, options: ImportOptions) -> dict[str, Any]:
         spec: dict[str, Any] = _load(*_TORCH).to_spec(text, options)
         return spec
     path = Path(source)
+    if path.suffix.lower() in ULTRALYTICS_SUFFIXES:  # an Ultralytics model YAML: cnncalc.ultralytics reads it
+        from ..ultralytics import import_file
+
+        return import_file(path, dict(options.inputs), options.batch)
     importer = IMPORTERS.get(path.suffix.lower())
     if importer is None:
         raise SpecError(f"{path}: cnncalc does not import '{path.suffix}' files",

@@ -65,7 +65,9 @@ def spec_text(spec: Mapping[str, Any], header: str) -> str:
     """The spec as YAML text, `header` as a comment at the top (one `#` line per line)."""
     lines = [f"# {line}".rstrip() for line in header.splitlines()]
     for key in _TOP_LEVEL:
-        if key in spec:
+        if key == "blocks" and spec.get(key):
+            lines.extend(_blocks(spec[key]))
+        elif key in spec:
             lines.append(f"{key}: {scalar(spec[key])}")
     inputs = _inputs(spec)
     layers: list[Mapping[str, Any]] = list(spec["layers"])
@@ -91,6 +93,17 @@ def spec_text(spec: Mapping[str, Any], header: str) -> str:
     if outputs and outputs != [previous]:
         lines.append(f"outputs: {scalar(outputs)}")
     return "\n".join(lines) + "\n"
+
+
+def _blocks(blocks: Mapping[str, Any]) -> list[str]:
+    """`blocks:` with each block's params and inputs on a line, then one layer per line."""
+    lines = ["blocks:"]
+    for name, block in blocks.items():
+        lines.append(f"  {scalar(str(name))}:")
+        lines.extend(f"    {key}: {scalar(block[key])}" for key in ("description", "params", "inputs") if key in block)
+        lines.append("    layers:")
+        lines.extend(f"      - {_entry(layer, None, {})}" for layer in block["layers"])
+    return lines
 
 
 def _entry(layer: Mapping[str, Any], previous: str | None, rename: dict[str, str]) -> str:

@@ -143,7 +143,7 @@ class LeafConverter(LayerBuilders):
         return self.add(kind, sources, {})
 
     def permute_module(self, call: Call) -> str:
-        return self.permute(self.source(call), list(_module(call).dims))
+        return self.permute(self.source(call), [dim - 1 for dim in _module(call).dims])  # the module counts the batch
 
     def slice_module(self, call: Call) -> str:
         module = _module(call)

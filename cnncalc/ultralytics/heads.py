@@ -1,0 +1,114 @@
+"""The detection heads as they run in eval mode, written for the model's feature levels:
+Detect (box and class branches per level, the DFL decode and the box decoding),
+Segment (+ mask coefficients and the prototype masks), Pose (+ keypoints) and OBB
+(+ angles)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .model import Model
+from .rows import Built, Context, make_divisible
+
+Block = dict[str, Any]
+
+
+def conv(name: str, c2: Any, k: int = 1, **more: Any) -> dict[str, Any]:
+    return {"type": "Conv", "name": name, "c2": c2, "k": k, **more}
+
+
+def branch(name: str, source: str, layers: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"name": name, "from": source, "layers": layers}
+
+
+def plain_branch(prefix: str, level: int, middle: int, out: int, bias: bool = True) -> dict[str, Any]:
+    """Conv 3x3, Conv 3x3, a 1x1 conv2d with bias: Detect's box branch and the extra heads."""
+    return branch(f"{prefix}.{level}", f"x{level}", [
+        conv("0", middle, 3), conv("1", middle, 3),
+        {"type": "conv2d", "name": "2", "out_channels": out, "kernel_size": 1, "bias": bias}])
+
+
+def class_branch(level: int, channels: int, c3: int, nc: int, legacy: bool, prefix: str = "") -> dict[str, Any]:
+    if legacy:
+        return plain_branch(f"{prefix}cv3", level, c3, nc)
+    return branch(f"{prefix}cv3.{level}", f"x{level}", [
+        {"name": "0", "layers": [{"type": "DWConv", "name": "0", "c2": channels, "k": 3}, conv("1", c3)]},
+        {"name": "1", "layers": [{"type": "DWConv", "name": "0", "c2": c3, "k": 3}, conv("1", c3)]},
+        {"type": "conv2d", "name": "2", "out_channels": nc, "kernel_size": 1}])
+
+
+def flattened(prefix: str, what: str, levels: int, size: int) -> list[dict[str, Any]]:
+    """Each level's map viewed as [size, H*W], then joined along the anchors."""
+    views = [{"type": "reshape", "name": f"{what}_view{i}", "from": f"{prefix}.{i}", "shape": [size, -1]}
+             for i in range(levels)]
+    return [*views, {"type": "concat", "name": what, "dim": 1, "from": [v["name"] for v in views]}]
+
+
+def extra_head(kind: str, model: Model, args: tuple[Any, ...]) -> tuple[str, int] | None:
+    """The third branch of Segment (mask coefficients), Pose (keypoints) and OBB (angles)."""
+    if kind == "Segment":
+        return "mask_coefficient", args[1] if len(args) > 1 else 32
+    if kind == "Pose":
+        return "kpts", model.kpt_shape[0] * model.kpt_shape[1]
+    if kind == "OBB":
+        return "angle", args[1] if len(args) > 1 else 1
+    return None
+
+
+def branches(prefix: str, kind: str, model: Model, args: tuple[Any, ...], inputs: tuple[int, ...]) -> list[Block]:
+    """Box, class (and extra) branches on every level, each flattened to [size, H*W] and joined."""
+    nc, levels, first = model.nc, len(inputs), inputs[0]
+    box_size = 4 * model.reg_max
+    c2, c3 = max(16, first // 4, box_size), max(first, min(nc, 100))
+    legacy = kind != "v10Detect" and not any(row.module in ("C3k2", "A2C2f", "C2fCIB") for row in model.rows)
+    layers = [plain_branch(f"{prefix}cv2", i, c2, box_size) for i in range(levels)]
+    layers += flattened(f"{prefix}cv2", f"{prefix}boxes", levels, box_size)
+    layers += [class_branch(i, inputs[i], c3, nc, legacy, prefix) for i in range(levels)]
+    layers += flattened(f"{prefix}cv3", f"{prefix}scores", levels, nc)
+    extra = extra_head(kind, model, args)
+    if extra:
+        name, size = extra
+        layers += [plain_branch(f"{prefix}cv4", i, max(first // 4, size), size) for i in range(levels)]
+        layers += flattened(f"{prefix}cv4", f"{prefix}{name}", levels, size)
+    return layers
+
+
+def head_block(kind: str, model: Model, args: tuple[Any, ...], inputs: tuple[int, ...]) -> tuple[str, Block]:
+    """Detect, Segment, Pose, OBB or v10Detect as it runs in eval mode: the per-level branches
+    (twice with end2end: the one-to-one copies run too, unused), the DFL decode (softmax over
+    reg_max bins and its fixed 1x1 conv), the sigmoid of the class scores and the joined
+    output [4 + nc (+ extras), anchors]. The box decoding with anchors and strides
+    (dist2bbox), Pose's keypoint decode and OBB's angle mapping are elementwise: no MACs,
+    no layer here."""
+    levels = len(inputs)
+    layers = branches("", kind, model, args, inputs)
+    if model.end2end or kind == "v10Detect":
+        layers += branches("one2one_", kind, model, args, inputs)
+    extra = extra_head(kind, model, args)
+    if kind == "Segment":  # Ultralytics runs it after the decode; here before, so that the block ends with y
+        npr = make_npr(model, args)
+        layers.append({"name": "proto", "from": "x0", "layers": [
+            conv("cv1", npr, 3),
+            {"type": "conv_transpose2d", "name": "upsample", "out_channels": npr, "kernel_size": 2, "stride": 2},
+            conv("cv2", npr, 3), conv("cv3", extra[1] if extra else 32)]})
+    if model.reg_max > 1:
+        layers.append({"type": "DFL", "name": "dfl", "from": "boxes", "reg_max": model.reg_max})
+    layers += [
+        {"type": "sigmoid", "name": "scores_sigmoid", "from": "scores"},
+        {"type": "concat", "name": "y",
+         "from": ["dfl" if model.reg_max > 1 else "boxes", "scores_sigmoid", *([extra[0]] if extra else [])]},
+    ]
+    name = f"{kind}_{levels}levels{'_end2end' if model.end2end else ''}"
+    description = (f"{kind} on {levels} levels, as it runs in eval mode: box and class branches, DFL decode, "
+                   "sigmoid, joined [4 + nc (+ extras), anchors]; the anchor and stride arithmetic is elementwise")
+    return name, {"description": description, "inputs": [f"x{i}" for i in range(levels)], "layers": layers}
+
+
+def make_npr(model: Model, args: tuple[Any, ...]) -> int:
+    npr = args[2] if len(args) > 2 else 256
+    return make_divisible(min(npr, model.max_channels) * model.width)
+
+
+def head(ctx: Context) -> Built:
+    name, block = head_block(ctx.row.module, ctx.model, ctx.row.args, ctx.inputs)
+    return Built({"type": name}, 0, {name: block})

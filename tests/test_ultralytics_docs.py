@@ -1,0 +1,42 @@
+"""docs/ultralytics.md stays true: it names every module cnncalc reads and every one it
+refuses for now, and its YOLOv8 figures are cnncalc's current ones."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from pathlib import Path
+
+import pytest
+
+import cnncalc
+from cnncalc.ultralytics import READERS
+from cnncalc.ultralytics.modules import NOT_YET
+
+PAGE = (Path(__file__).resolve().parent.parent / "docs" / "ultralytics.md").read_text()
+
+
+@pytest.mark.parametrize("module", [*READERS, *NOT_YET])
+def test_every_module_is_named(module: str) -> None:
+    assert f"`{module}`" in PAGE
+
+
+def package_file(name: str) -> Path | None:
+    spec = importlib.util.find_spec("ultralytics")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    found = sorted(Path(spec.submodule_search_locations[0], "cfg", "models").glob(f"*/{name}"))
+    return found[0] if found else None
+
+
+@pytest.mark.skipif(package_file("yolov8.yaml") is None, reason="ultralytics is not installed")
+@pytest.mark.parametrize("scale", "nsmlx")
+def test_the_gflops_table_quotes_cnncalcs_figures(scale: str) -> None:
+    row = re.search(rf"^\| YOLOv8{scale} \| ([\d,]+) \(.*?\) \| ([\d,]+) \| ([\d,]+) = 8 x ([\d,]+) \|$", PAGE, re.M)
+    assert row is not None
+    thop, flops, difference, batchnorm = (int(item.replace(",", "")) for item in row.groups())
+    report = cnncalc.analyze(package_file("yolov8.yaml"), overrides={"scale": scale})  # type: ignore[arg-type]
+    elements = sum(layer.output_shape[1] * layer.output_shape[2] * layer.output_shape[3]
+                   for layer in report.layers if layer.type == "batchnorm2d")
+    assert (flops, batchnorm) == (2 * report.totals.macs, elements)
+    assert thop - flops == difference == 8 * batchnorm

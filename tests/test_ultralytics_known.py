@@ -1,0 +1,95 @@
+"""Ultralytics model YAMLs read by cnncalc against the models Ultralytics builds from them.
+
+For each (file, scale): params equal `sum(p.numel() for p in model.parameters())`,
+2 x MACs equal FlopCounterMode's total for the eval-mode forward at 3x640x640, and
+every `model.N` output (the first tensor of a tuple) has PyTorch's shape. The
+default run checks scale n of a few files; CNNCALC_ULTRALYTICS_ALL=1 checks every
+supported file at every scale. Needs torch and ultralytics (`pip install --no-deps
+ultralytics opencv-python-headless torchvision`); skipped without them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import cnncalc
+
+ultralytics = pytest.importorskip("ultralytics", reason="ultralytics is not installed", exc_type=ImportError)
+torch = pytest.importorskip("torch")
+
+MODELS = Path(ultralytics.__file__).parent / "cfg" / "models"
+NSMLX = "nsmlx"
+SUPPORTED = {  # every model file of ultralytics 8.4.190 whose modules cnncalc reads: its scales
+    "v3/yolov3.yaml": "", "v3/yolov3-spp.yaml": "", "v3/yolov3-tiny.yaml": "",
+    "v5/yolov5.yaml": NSMLX, "v5/yolov5-p6.yaml": NSMLX, "v6/yolov6.yaml": NSMLX,
+    "v8/yolov8.yaml": NSMLX, "v8/yolov8-p2.yaml": NSMLX, "v8/yolov8-p6.yaml": NSMLX,
+    "v8/yolov8-cls.yaml": NSMLX, "v8/yolov8-cls-resnet50.yaml": NSMLX, "v8/yolov8-cls-resnet101.yaml": NSMLX,
+    "v8/yolov8-seg.yaml": NSMLX, "v8/yolov8-seg-p6.yaml": NSMLX, "v8/yolov8-pose.yaml": NSMLX,
+    "v8/yolov8-pose-p6.yaml": NSMLX, "v8/yolov8-obb.yaml": NSMLX, "v8/yolov8-ghost.yaml": NSMLX,
+    "v8/yolov8-ghost-p2.yaml": NSMLX, "v8/yolov8-ghost-p6.yaml": NSMLX,
+    "v9/yolov9t.yaml": "", "v9/yolov9s.yaml": "", "v9/yolov9m.yaml": "", "v9/yolov9c.yaml": "",
+    "v9/yolov9c-seg.yaml": "", "v9/yolov9e.yaml": "", "v9/yolov9e-seg.yaml": "",
+}
+DEFAULT_RUN = {("v8/yolov8.yaml", "n"), ("v8/yolov8.yaml", "s"), ("v8/yolov8-seg.yaml", "n"),
+               ("v8/yolov8-pose.yaml", "n"), ("v8/yolov8-obb.yaml", "n"), ("v8/yolov8-cls.yaml", "n"),
+               ("v5/yolov5.yaml", "n"), ("v8/yolov8-ghost.yaml", "n"), ("v3/yolov3-tiny.yaml", ""),
+               ("v6/yolov6.yaml", "n"), ("v9/yolov9t.yaml", "")}
+EVERYTHING = os.environ.get("CNNCALC_ULTRALYTICS_ALL") == "1"
+CASES = [pytest.param(path, scale, id=f"{Path(path).stem}-{scale or 'file'}")
+         for path, scales in SUPPORTED.items() for scale in (scales or [""])
+         if EVERYTHING or (path, scale) in DEFAULT_RUN]
+
+
+def scaled_name(path: str, scale: str) -> str:
+    """yolov8-seg.yaml at scale s is yolov8s-seg.yaml, as Ultralytics names it."""
+    if not scale:
+        return str(MODELS / path)
+    return re.sub(r"^(yolov?\d+)", rf"\g<1>{scale}", Path(path).name)
+
+
+def reference(path: str, scale: str) -> tuple[int, int, dict[str, tuple[int, ...]]]:
+    """(params, FlopCounterMode FLOPs, model.N output shapes) of Ultralytics' own model."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    os.environ.setdefault("YOLO_OFFLINE", "1")
+    model = ultralytics.YOLO(scaled_name(path, scale)).model.eval()
+    shapes: dict[str, tuple[int, ...]] = {}
+    for index, module in enumerate(model.model):
+        def record(module: Any, _inputs: Any, output: Any, name: str = f"model.{index}") -> None:
+            if type(module).__name__ == "CBLinear":  # its conv's output, returned split: the whole is compared
+                shapes[name] = (*output[0].shape[:1], sum(part.shape[1] for part in output), *output[0].shape[2:])
+                return
+            while isinstance(output, (tuple, list)):  # a head's predictions come first
+                output = output[0]
+            shapes[name] = tuple(output.shape)
+        module.register_forward_hook(record)
+    with FlopCounterMode(display=False) as counter, torch.no_grad():
+        model(torch.zeros(1, 3, 640, 640))
+    return sum(p.numel() for p in model.parameters()), counter.get_total_flops(), shapes
+
+
+def block_outputs(report: Any) -> dict[str, tuple[int, ...]]:
+    """The output of each model.N: the last layer whose name starts with it."""
+    outputs: dict[str, tuple[int, ...]] = {}
+    for layer in report.layers:
+        outputs[".".join(layer.name.split(".")[:2])] = tuple(layer.output_shape)
+    return outputs
+
+
+@pytest.mark.parametrize(("path", "scale"), CASES)
+def test_matches_ultralytics(path: str, scale: str) -> None:
+    params, flops, shapes = reference(path, scale)
+    report = cnncalc.analyze(MODELS / path, overrides={"scale": scale} if scale else None)
+    assert (report.totals.params, 2 * report.totals.macs) == (params, flops)
+    assert block_outputs(report) == shapes
+
+
+def test_scale_letter_in_the_file_name(tmp_path: Path) -> None:
+    copy = tmp_path / "yolov8s.yaml"
+    copy.write_text((MODELS / "v8/yolov8.yaml").read_text())
+    assert cnncalc.analyze(copy).totals.params == reference("v8/yolov8.yaml", "s")[0]
