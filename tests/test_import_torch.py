@@ -248,6 +248,17 @@ def test_an_installed_package_wins_over_a_folder_of_the_current_directory(
     assert sys.path[0] == os.getcwd(), "sys.path is given back as it was"
 
 
+def test_a_network_with_nothing_to_count_names_its_source(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "cnncalc_passthrough_models.py").write_text(
+        "from torch import nn\nclass Through(nn.Module):\n    def forward(self, x):\n        return x\n"
+        "def build():\n    return Through()\n")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SpecError) as error:
+        to_spec("torch:cnncalc_passthrough_models:build", ImportOptions({"": (3, 8, 8)}))
+    assert str(error.value) == ("torch:cnncalc_passthrough_models:build: the network 'build' has no layers cnncalc "
+                                "can count; cnncalc counts what is computed from the inputs")
+
+
 @pytest.mark.parametrize("source,problem", [
     ("torch:nothing_here_at_all:build", "torch:nothing_here_at_all:build: cannot import nothing_here_at_all: "),
     ("torch:torch.nn", "torch:torch.nn: expected torch:package.module:factory"),

@@ -103,9 +103,12 @@ class SpecBuilder:
         """Layers no later layer reads: the network's outputs, in order."""
         return [layer["name"] for layer in self.layers if layer["name"] not in self.consumed]
 
-    def spec(self, name: str, outputs: list[str] | None = None, description: str | None = None) -> dict[str, Any]:
+    def spec(self, name: str, outputs: list[str] | None = None, description: str | None = None,
+             source: str | None = None) -> dict[str, Any]:
         if not self.layers:
-            raise SpecError(f"the network '{name}' has no layers cnncalc can count")
+            where = f"{source}: " if source else ""
+            raise SpecError(f"{where}the network '{name}' has no layers cnncalc can count",
+                            hint="cnncalc counts what is computed from the inputs")
         result: dict[str, Any] = {"name": name}
         if description:
             result["description"] = description

@@ -181,7 +181,7 @@ class _Converter(FunctionConverter):
             if value not in names:
                 names.append(value)
         description = f"PyTorch module, recorded with {'torch.fx' if recorder == 'fx' else 'forward hooks'}"
-        return self.builder.spec(name, names, description)
+        return self.builder.spec(name, names, description, source=self.label)
 
     def handler(self, call: Call) -> Callable[[_Converter, Call], Any] | None:
         if isinstance(call.target, nn.Module):
