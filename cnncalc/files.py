@@ -12,7 +12,6 @@ import contextlib
 import errno
 import os
 import stat
-import tempfile
 from pathlib import Path
 from typing import BinaryIO, Callable
 
@@ -76,6 +75,8 @@ def write_atomic(path: str | os.PathLike[str], content: bytes | Callable[[Binary
     path = Path(path)
     check_writable(path, force)
     try:
+        import tempfile  # here: 4 ms of start-up that a command printing to the terminal never needs
+
         descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name[:100]}.", suffix=".tmp", dir=path.parent)
     except OSError as error:
         raise SpecError(f"cannot write {path}: {error.strerror or error}") from None

@@ -111,3 +111,17 @@ def test_architecture_names_only_what_exists() -> None:
     packages = {f"cnncalc/{path.relative_to(PACKAGE).as_posix()}/" for path in PACKAGE.rglob("__init__.py")
                 for path in [path.parent] if path != PACKAGE}
     assert packages <= named, f"packages the page does not name: {sorted(packages - named)}"
+
+
+def test_deferred_layer_families_register_exactly_their_names() -> None:
+    """The token families load on first use; their names are written down in cnncalc.layers."""
+    code = ("import importlib, cnncalc.layers as layers\n"
+            "from cnncalc.layers.base import REGISTRY\n"
+            "assert not any(m in __import__('sys').modules for m in ['cnncalc.layers.' + n for n in layers.DEFERRED])\n"
+            "before = set(dict.keys(REGISTRY))\n"
+            "for module, names in layers.DEFERRED.items():\n"
+            "    importlib.import_module('cnncalc.layers.' + module)\n"
+            "    added = set(dict.keys(REGISTRY)) - before\n"
+            "    assert added == set(names), (module, sorted(added ^ set(names)))\n"
+            "    before |= added\n")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import os
+import tempfile
 import signal
 import subprocess
 import sys
@@ -212,13 +213,13 @@ def test_a_file_created_during_the_write_is_kept(tmp_path):
 
 def test_the_cli_loses_a_creation_race_with_the_exists_message(tmp_path, monkeypatch):
     target = tmp_path / "report.json"
-    real = cnncalc.files.tempfile.mkstemp
+    real = tempfile.mkstemp
 
     def racing_mkstemp(**options):
         target.write_text("theirs")
         return real(**options)
 
-    monkeypatch.setattr(cnncalc.files.tempfile, "mkstemp", racing_mkstemp)
+    monkeypatch.setattr(tempfile, "mkstemp", racing_mkstemp)
     code, out, err = run("analyze", LENET, "--format", "json", "-o", str(target))
     assert (code, out, err) == (2, "", f"{target} exists; add --force to overwrite it\n")
     assert target.read_text() == "theirs" and leftovers(tmp_path) == []

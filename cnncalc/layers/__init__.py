@@ -1,8 +1,20 @@
 """Every layer type cnncalc knows, registered by importing its family's module."""
 
-from . import activation, attention, conv, einsum, index, learned, merge, norm, pool, reduce, reshape  # noqa: F401
-
+from . import activation, conv, merge, norm, pool, reshape  # noqa: F401
 from .base import NO_FIELD, POINTWISE, REGISTRY, Cost, Layer, Shape, Window, build
+
+# Token-network families, imported when a spec first names one of their types (a test
+# checks each module registers exactly these names).
+DEFERRED = {
+    "attention": ("matmul", "attention", "multihead_attention"),
+    "einsum": ("einsum",),
+    "index": ("select", "stack", "expand", "roll"),
+    "learned": ("parameter", "constant", "embedding"),
+    "reduce": ("mean", "sum", "max", "min", "sqrt", "rsqrt", "exp", "log", "abs", "neg", "square", "reciprocal",
+               "sin", "cos", "erf", "pow", "normalize"),
+}
+for _module, _names in DEFERRED.items():
+    REGISTRY.defer(f"{__name__}.{_module}", _names)
 
 # Types whose rank comes from the input, named after the family they stand for.
 SHORTHANDS = ("conv", "conv_transpose", "maxpool", "avgpool", "adaptive_avgpool", "adaptive_maxpool",
@@ -10,10 +22,8 @@ SHORTHANDS = ("conv", "conv_transpose", "maxpool", "avgpool", "adaptive_avgpool"
 
 # Types added to format 1 after its first release (token networks). A spec may name a block
 # like one of them, and its block wins, so that specs written before keep their meaning.
-LATER_TYPES = frozenset(
-    {"matmul", "attention", "multihead_attention", "einsum", "parameter", "constant", "embedding", "rmsnorm",
-     "mean", "sum", "max", "min", "div", "pow", "normalize", "select", "stack", "expand", "roll", "drop_path",
-     "stochastic_depth", *reduce.MATH_FUNCTIONS})
+LATER_TYPES = frozenset({"div", "rmsnorm", "drop_path", "stochastic_depth", *(name for names in DEFERRED.values()
+                                                                             for name in names)})
 
-__all__ = ["LATER_TYPES", "NO_FIELD", "POINTWISE", "REGISTRY", "SHORTHANDS", "Cost", "Layer", "Shape", "Window",
+__all__ = ["DEFERRED", "LATER_TYPES", "NO_FIELD", "POINTWISE", "REGISTRY", "SHORTHANDS", "Cost", "Layer", "Shape", "Window",
            "build"]

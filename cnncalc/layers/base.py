@@ -9,6 +9,8 @@ channels first; costs are per sample (the report multiplies by the batch).
 from __future__ import annotations
 
 import difflib
+import importlib
+from collections.abc import Iterator
 from dataclasses import MISSING, dataclass, field, fields
 from typing import Any, Callable, ClassVar
 
@@ -74,7 +76,64 @@ class Layer:
         return [spec for spec in fields(cls) if "parse" in spec.metadata]
 
 
-REGISTRY: dict[str, type[Layer]] = {}
+class Registry(dict[str, type[Layer]]):
+    """Layer classes by type name. Families most specs never use are named in `deferred`
+    and imported on first use, so start-up does not build their dataclasses (a CNN spec
+    reads no token layer). Iterating imports every family first: listings see every type."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.deferred: dict[str, str] = {}  # type name -> the module that registers it
+
+    def defer(self, module: str, names: tuple[str, ...]) -> None:
+        self.deferred.update(dict.fromkeys(names, module))
+
+    def _load(self, name: str) -> None:
+        module = self.deferred[name]
+        importlib.import_module(module)
+        for other in [key for key, value in self.deferred.items() if value == module]:
+            if not dict.__contains__(self, other):
+                raise RuntimeError(f"{module} does not register layer type '{other}'")
+            del self.deferred[other]
+
+    def _load_all(self) -> None:
+        while self.deferred:
+            self._load(next(iter(self.deferred)))
+
+    def __missing__(self, name: str) -> type[Layer]:
+        if name not in self.deferred:
+            raise KeyError(name)
+        self._load(name)
+        return dict.__getitem__(self, name)
+
+    def __contains__(self, name: object) -> bool:
+        return dict.__contains__(self, name) or name in self.deferred
+
+    def get(self, name: str, default: Any = None) -> Any:  # type: ignore[override]
+        return self[name] if name in self else default
+
+    def __iter__(self) -> Iterator[str]:
+        self._load_all()
+        return dict.__iter__(self)
+
+    def __len__(self) -> int:
+        self._load_all()
+        return dict.__len__(self)
+
+    def keys(self) -> Any:
+        self._load_all()
+        return dict.keys(self)
+
+    def values(self) -> Any:
+        self._load_all()
+        return dict.values(self)
+
+    def items(self) -> Any:
+        self._load_all()
+        return dict.items(self)
+
+
+REGISTRY = Registry()
 
 
 def register(*names: str) -> Callable[[type[Layer]], type[Layer]]:
@@ -82,9 +141,9 @@ def register(*names: str) -> Callable[[type[Layer]], type[Layer]]:
 
     def add(cls: type[Layer]) -> type[Layer]:
         for name in names:
-            if name in REGISTRY:
+            if dict.__contains__(REGISTRY, name):
                 raise RuntimeError(f"layer type '{name}' registered twice")
-            REGISTRY[name] = cls
+            dict.__setitem__(REGISTRY, name, cls)
         return cls
 
     return add

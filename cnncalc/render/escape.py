@@ -15,7 +15,6 @@ on its own, keeps names exact.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 # Workflow-command prefixes: GitHub's `::name ...::message` and `##[name ...]message` at the
@@ -41,6 +40,8 @@ def json_text(text: str) -> str:
 
 def json_document(data: Any) -> str:
     """A JSON document, indented one space, as every command writes one."""
+    import json  # here: the table and markdown renderers import this module and never write JSON
+
     return json_text(json.dumps(data, indent=1)) + "\n"
 
 
