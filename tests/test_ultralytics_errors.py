@@ -48,6 +48,9 @@ CASES = [
     ("repeats-past-limit", [("[-1, 1, Conv, [64, 3, 2]]", "[-1, 100000, C2f, [64]]")], {},
      "6:18: layer 'model.1' (C2f): repeats 50000 (after the depth multiple) is more than 10,000; "
      "real models repeat a module a few times; check the repeats and depth"),
+    ("repeats-past-floats", [("[-1, 1, Conv, [64, 3, 2]]", "[-1, 10000000000000000000, C2f, [64]]")], {},
+     "6:32: layer 'model.1' (C2f): repeats 10000000000000000000 (after the depth multiple) is more than 10,000; "
+     "real models repeat a module a few times; check the repeats and depth"),
     ("no-args", [("Conv, [64, 3, 2]", "Conv, []")], {},
      "6:13: layer 'model.1' (Conv): Conv cannot take args [] (tuple index out of range); "
      "see the module's arguments in Ultralytics' documentation"),

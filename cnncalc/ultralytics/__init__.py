@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import math
 import re
 from dataclasses import replace
 from pathlib import Path
@@ -119,9 +120,13 @@ def convert_rows(model: Model) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     blocks: dict[str, Any] = {}
     for row in model.rows:
         inputs = tuple(model.channels if source < 0 else channels[source] for source in row.sources)
-        repeats = max(round(row.repeats * model.depth), 1) if row.repeats > 1 else row.repeats
+        # A repeat past any float's range is too many before it is scaled: times the depth it
+        # would be an OverflowError, not a number.
+        scaled = row.repeats * model.depth if row.repeats < 10**15 else math.inf
+        repeats = (max(round(scaled), 1) if math.isfinite(scaled) else REPEAT_LIMIT + 1) if row.repeats > 1 else 1
         if repeats > REPEAT_LIMIT:
-            raise SpecError(f"repeats {repeats} (after the depth multiple) is more than {REPEAT_LIMIT:,}",
+            shown = repeats if math.isfinite(scaled) else row.repeats
+            raise SpecError(f"repeats {shown} (after the depth multiple) is more than {REPEAT_LIMIT:,}",
                             mark=row.mark, layer=(f"model.{row.index}", row.module),
                             hint="real models repeat a module a few times; check the repeats and depth")
         context = Context(model, replace(row, args=tuple(resolve(value, model) for value in row.args)), inputs, repeats)
