@@ -106,3 +106,22 @@ def test_the_command_line_exits_2_with_the_message(tmp_path: Path, case: tuple[A
 def test_the_valid_file_reads(tmp_path: Path) -> None:
     report = cnncalc.analyze(write(tmp_path, []))
     assert report.outputs == {"model.3": (1, 6, 25600)}  # 4 box + 2 class rows; 160 x 160 anchors (stride 4)
+
+
+OLD_STYLE = "nc: 3\ndepth_multiple: {depth}\nwidth_multiple: {width}\nbackbone:\n  - [-1, 1, Conv, [{channels}, 3, 2]]\n" \
+            "head:\n  - [-1, 1, Classify, [3]]\n"
+
+
+@pytest.mark.parametrize(("values", "expected"), [
+    ({"width": ".inf"}, "3:17: 'width_multiple' must be a number above 0 and below 1,000, not inf"),
+    ({"depth": ".nan"}, "2:17: 'depth_multiple' must be a number above 0 and below 1,000, not nan"),
+    ({"width": "1e300"}, "3:17: 'width_multiple' must be a number above 0 and below 1,000, not 1e+300"),
+    ({"channels": "1" + "0" * 400}, "5:13: layer 'model.0' (Conv): Conv cannot take args [1" + "0" * 400
+                                    + ", 3, 2] (int too large to convert to float)"),
+], ids=["infinite-width", "nan-depth", "huge-width", "channels-past-floats"])
+def test_multiples_and_channels_past_any_float(tmp_path: Path, values: dict[str, str], expected: str) -> None:
+    path = tmp_path / "yolo-old.yaml"
+    path.write_text(OLD_STYLE.format(**{"depth": "1.0", "width": "0.5", "channels": "16", **values}))
+    with pytest.raises(SpecError) as caught:
+        cnncalc.analyze(path)
+    assert str(caught.value).startswith(f"{path}:" + expected)

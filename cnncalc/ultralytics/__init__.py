@@ -135,7 +135,7 @@ def convert_rows(model: Model) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         except SpecError as error:
             raise SpecError(error.problem, mark=row.mark, layer=(f"model.{row.index}", row.module),
                             hint=error.hint) from None
-        except (IndexError, TypeError, ValueError, ZeroDivisionError) as error:
+        except (IndexError, TypeError, ValueError, ArithmeticError) as error:  # OverflowError: 10**400 channels
             raise SpecError(f"{row.module} cannot take args {list(row.args)!r} ({error})", mark=row.mark,
                             layer=(f"model.{row.index}", row.module),
                             hint="see the module's arguments in Ultralytics' documentation") from None

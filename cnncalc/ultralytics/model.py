@@ -19,6 +19,7 @@ ACTIVATIONS = {"nn.SiLU()": "silu", "nn.ReLU()": "relu", "nn.ReLU6()": "relu6", 
                "nn.GELU()": "gelu", "nn.Mish()": "mish", "nn.Identity()": "identity", "nn.Sigmoid()": "sigmoid",
                "nn.Tanh()": "tanh"}
 SETTABLE = ("scale", "nc")  # what --set may change in an Ultralytics file
+MULTIPLE_LIMIT = 1000  # depth and width multiples: Ultralytics' own go up to 1.5; NaN and inf fail here too
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,13 @@ class Reader:
                             root.value_marks.get(key, root.mark))
         return value
 
+    def multiple(self, root: Map, key: str) -> float:
+        value = self.number(root, key, 1.0, (int, float))
+        if not 0 < value < MULTIPLE_LIMIT:
+            raise self.fail(f"'{key}' must be a number above 0 and below {MULTIPLE_LIMIT:,}, not {value!r}",
+                            root.value_marks.get(key, root.mark))
+        return float(value)
+
     def model(self, root: Map, settings: dict[str, Any]) -> Model:
         nc = settings.get("nc", self.number(root, "nc", 80, int))
         if not isinstance(nc, int) or isinstance(nc, bool) or nc < 1:
@@ -106,8 +114,7 @@ class Reader:
         if not scales:
             if "scale" in settings:
                 raise self.fail(f"--set scale={settings['scale']}: this file has no 'scales'", root.mark)
-            return (self.number(root, "depth_multiple", 1.0, (int, float)),
-                    self.number(root, "width_multiple", 1.0, (int, float)), float("inf"), "")
+            return (self.multiple(root, "depth_multiple"), self.multiple(root, "width_multiple"), float("inf"), "")
         if not isinstance(scales, Map):
             raise self.fail("'scales' must map a letter to [depth, width, max_channels]", root.value_marks["scales"])
         scale = settings.get("scale") or scale_from_name(self.filename) or root.get("scale") or next(iter(scales))
@@ -116,7 +123,9 @@ class Reader:
                             f"scales: {', '.join(map(str, scales))}")
         value = scales[scale]
         if not (isinstance(value, list) and len(value) == 3
-                and all(isinstance(x, (int, float)) and not isinstance(x, bool) and x > 0 for x in value)):
+                and all(isinstance(x, (int, float)) and not isinstance(x, bool) and 0 < x < MULTIPLE_LIMIT
+                        for x in value[:2])
+                and isinstance(value[2], (int, float)) and not isinstance(value[2], bool) and value[2] > 0):
             raise self.fail(f"scale '{scale}' must be [depth, width, max_channels], not {value!r}",
                             scales.value_marks[scale])
         return float(value[0]), float(value[1]), value[2], str(scale)

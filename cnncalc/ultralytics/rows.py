@@ -22,6 +22,8 @@ class Built:
 
 def make_divisible(value: float, divisor: int = 8) -> int:
     """Ultralytics' channel rounding: up to the next multiple of `divisor`."""
+    if not math.isfinite(value):  # a huge width multiple: reported as the row's bad arguments
+        raise ValueError(f"channels {value} are not a finite number")
     return math.ceil(value / divisor) * divisor
 
 
