@@ -5,7 +5,7 @@ of a batch's failures."""
 from __future__ import annotations
 
 import signal
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -39,3 +39,9 @@ def failures_message(failures: dict[int, str], replay: str) -> str:
     """How many cases failed, how to replay them (`replay` names the variable), and the first."""
     return (f"{len(failures)} failing case(s), {replay}={', '.join(map(str, failures))}; "
             f"the first:\n{next(iter(failures.values()))}")
+
+
+def check_batch(indices: Iterable[int], check: Callable[[int], str | None], replay: str) -> None:
+    """Run every case; fail once, naming every failing case, if any case reports a problem."""
+    failures = {index: problem for index in indices if (problem := check(index)) is not None}
+    assert not failures, failures_message(failures, replay)

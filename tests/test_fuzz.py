@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fuzzing import TimeLimit, batch_indices, failures_message, time_limit
+from fuzzing import TimeLimit, batch_indices, check_batch, time_limit
 import yaml
 from click.testing import CliRunner
 from strategies import RandomChooser, build_spec
@@ -452,12 +452,8 @@ def check_case(directory: Path, index: int) -> str | None:
 @pytest.mark.parametrize("batch", range(BATCHES))
 def test_mutants(tmp_path_factory: pytest.TempPathFactory, batch: int) -> None:
     directory = tmp_path_factory.mktemp(f"fuzz-{batch}")
-    failures = {}
-    for index in batch_indices(batch, CASES, BATCHES, ONLY):
-        problem = check_case(directory, index)
-        if problem is not None:
-            failures[index] = problem
-    assert not failures, failures_message(failures, "CNNCALC_FUZZ_ONLY")
+    check_batch(batch_indices(batch, CASES, BATCHES, ONLY), lambda index: check_case(directory, index),
+                "CNNCALC_FUZZ_ONLY")
 
 
 def test_cases_were_run() -> None:

@@ -32,7 +32,7 @@ import traceback
 from pathlib import Path
 
 import pytest
-from fuzzing import TimeLimit, batch_indices, failures_message, time_limit
+from fuzzing import TimeLimit, batch_indices, check_batch, time_limit
 import yaml
 from click.testing import CliRunner
 from test_importers_hostile_mutations import (cfg_text, mutate_bytes, mutate_cfg, mutate_prototxt, parse_cfg,
@@ -159,12 +159,8 @@ def check_case(directory: Path, index: int) -> str | None:
 
 @pytest.mark.parametrize("batch", range(BATCHES))
 def test_mutants(tmp_path: Path, batch: int) -> None:
-    failures = {}
-    for index in batch_indices(batch, CASES, BATCHES, ONLY):
-        problem = check_case(tmp_path, index)
-        if problem is not None:
-            failures[index] = problem
-    assert not failures, failures_message(failures, "CNNCALC_IMPORT_FUZZ_ONLY")
+    check_batch(batch_indices(batch, CASES, BATCHES, ONLY), lambda index: check_case(tmp_path, index),
+                "CNNCALC_IMPORT_FUZZ_ONLY")
 
 
 def test_cases_were_run() -> None:

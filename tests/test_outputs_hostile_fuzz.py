@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fuzzing import batch_indices, failures_message
+from fuzzing import batch_indices, check_batch
 import yaml
 from click.testing import CliRunner
 
@@ -248,12 +248,8 @@ def check_case(directory: Path, index: int) -> str | None:
 
 @pytest.mark.parametrize("batch", range(BATCHES))
 def test_mutants(tmp_path: Path, batch: int) -> None:
-    failures = {}
-    for index in batch_indices(batch, CASES, BATCHES, ONLY):
-        problem = check_case(tmp_path, index)
-        if problem is not None:
-            failures[index] = problem
-    assert not failures, failures_message(failures, "CNNCALC_OUTPUTS_FUZZ_ONLY")
+    check_batch(batch_indices(batch, CASES, BATCHES, ONLY), lambda index: check_case(tmp_path, index),
+                "CNNCALC_OUTPUTS_FUZZ_ONLY")
 
 
 def test_cases_were_run() -> None:
