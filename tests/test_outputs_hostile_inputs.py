@@ -4,7 +4,6 @@ numbers on the command line or in budgets. Each bad value is one located message
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner

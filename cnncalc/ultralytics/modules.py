@@ -10,7 +10,7 @@ depth-scaled repeat count inside; others repeat as a Sequential (`model.N.0` ...
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from typing import Callable
 
 from . import generated
 from .rows import Built, Context, Entry, arg, keyword
