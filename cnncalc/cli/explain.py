@@ -11,16 +11,18 @@ from .common import (
 from .output import echo
 
 
-@click.command()
-@click.argument("layer_type", metavar="[TYPE]", required=False)
+@click.command(epilog="\b\nExamples:\n  cnncalc explain conv2d     # a layer type's formulas\n"
+                      "  cnncalc explain outputs    # a spec key: outputs, blocks, budgets, from, ...")
+@click.argument("layer_type", metavar="[TYPE|KEY]", required=False)
 def explain(layer_type: str | None) -> None:
-    """Every layer type, or one type's formulas, fields and cost in each convention."""
-    from ..explain import describe_type, list_types
+    """Every layer type and spec key, or one type's formulas, fields and cost in each
+    convention, or what one spec key (outputs, blocks, budgets, from, ...) means."""
+    from ..explain import describe, list_types
 
     if layer_type is None:
         echo(list_types() + "\n")
         return
     try:
-        echo(describe_type(layer_type) + "\n")
+        echo(describe(layer_type) + "\n")
     except SpecError as error:
         fail(str(error))
