@@ -18,6 +18,7 @@ from .common import (
     pair,
     resolve_compute,
     scalar,
+    warn,
 )
 from .output import check_output, write
 from .report_output import emit_report
@@ -33,19 +34,19 @@ from .report_output import emit_report
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Also draw a chart to this .png, .svg or .pdf file (kept unless --force): the roofline with "
                    "--chip, else per-layer MACs and activation memory. Needs matplotlib (cnncalc[plot]).")
-@click.option("--sweep", "sweep_text", metavar="NAME=V1,V2,...",
-              help="One row of totals per value: input=3x224x224,3x320x320, batch=1,8 or a parameter.")
+@click.option("--sweep", "sweep_texts", multiple=True, metavar="NAME=V1,V2,...",
+              help="One row of totals per value: input=3x224x224,3x320x320, batch=1,8 or a parameter; "
+                   "with --chip the fps, and with --fps a PASS/FAIL column.")
 @output_options
 @chip_options
 def analyze(spec: Path, settings: tuple[str, ...], input_shapes: tuple[str, ...], depth: int | None,
-            plot_path: Path | None, sweep_text: str | None, **options: Any) -> None:
+            plot_path: Path | None, sweep_texts: tuple[str, ...], **options: Any) -> None:
     """Per-layer shapes and costs of SPEC, with totals and the assumptions behind them."""
     import cnncalc
 
     overrides = dict(pair(item, "--set", scalar) for item in settings)
     inputs = dict(input_shape(item) for item in input_shapes)
-    if sweep_text is not None and plot_path is not None:
-        fail("--plot draws one analysis; it does not combine with --sweep")
+    sweep_text = _one_sweep(sweep_texts, plot_path, depth, options)
     if sweep_text is not None:
         _sweep(spec, sweep_text, {"overrides": overrides, "inputs": inputs, "batch": options["batch"],
                                   "dtype": options["dtype"], "convention": options["convention"],
@@ -57,7 +58,10 @@ def analyze(spec: Path, settings: tuple[str, ...], input_shapes: tuple[str, ...]
                                  optimizer=options["optimizer"])
         chip = _on_chip(report, options)
     except SpecError as error:
-        fail(str(error))
+        fail(str(error) + _stride_hint(error, spec, overrides, inputs, options))
+    from ..lint import spec_warnings
+
+    warn(spec_warnings(report.graph))
     if plot_path is not None:
         _check_plot(plot_path, options, chip)
     emit_report(report, depth, options, chip)
@@ -65,6 +69,21 @@ def analyze(spec: Path, settings: tuple[str, ...], input_shapes: tuple[str, ...]
         _plot(plot_path, report, depth, chip, options["force"])
     if chip is not None and chip[0].passed is False:
         sys.exit(1)
+
+
+def _one_sweep(texts: tuple[str, ...], plot_path: Path | None, depth: int | None, options: dict[str, Any]) -> str | None:
+    """The --sweep, refusing what a table of totals cannot show (one sweep at a time)."""
+    if not texts:
+        return None
+    if len(texts) > 1:
+        fail(f"--sweep given {len(texts)} times: one sweep at a time (one row per value)")
+    refused = {"--plot": plot_path is not None, "--depth": depth is not None,
+               "--columns": options["columns"] is not None}
+    for option, given in refused.items():
+        if given:
+            fail(f"{option} shapes the per-layer table; --sweep prints one row of totals per value: "
+                 f"leave out one of them")
+    return texts[0]
 
 
 def _sweep(spec: Path, text: str, analyze_options: dict[str, Any], options: dict[str, Any]) -> None:
@@ -83,6 +102,21 @@ def _sweep(spec: Path, text: str, analyze_options: dict[str, Any], options: dict
     except SpecError as error:
         fail(str(error))
     write(render_sweep(sweep.name, rows, options["output_format"]), options)
+    if any(chip is not None and chip[0].passed is False for _, _, chip in rows):
+        sys.exit(1)
+
+
+def _stride_hint(error: SpecError, spec: Path, overrides: dict[str, Any], inputs: dict[str, Any],
+                 options: dict[str, Any]) -> str:
+    """A merge that failed on an --input size: which stride needs which divisor."""
+    import cnncalc
+
+    from ..lint import MISMATCH_WORDS, stride_hint
+
+    if not inputs or not any(words in str(error) for words in MISMATCH_WORDS):
+        return ""
+    hint = stride_hint(lambda shapes: cnncalc.analyze(spec, overrides=overrides, inputs=shapes), inputs)
+    return f"; {hint}" if hint else ""
 
 
 def _on_chip(report: Any, options: dict[str, Any]) -> Any:

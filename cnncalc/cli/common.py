@@ -25,6 +25,14 @@ def fail(message: str) -> None:
     sys.exit(2)
 
 
+def warn(lines: list[str]) -> None:
+    """Warnings on stderr, one a line: the output itself stays clean for pipes and files."""
+    from ..render.escape import display
+
+    for line in lines:
+        click.echo(display(f"warning: {line}"), err=True)
+
+
 def scalar(text: str) -> Any:
     """A command-line value read as YAML 1.2 (numbers, true/false, lists); '3x5' -> [3, 5]."""
     from ..yamlread import load
@@ -86,10 +94,16 @@ def pair(text: str, option: str, convert: Callable[[str], Any]) -> tuple[str, An
 def input_shape(text: str) -> tuple[str, tuple[int, ...]]:
     name, sep, text_shape = text.rpartition("=")
     try:
-        return name.strip(), shape(text_shape)
+        sizes = shape(text_shape)
     except click.BadParameter as error:
         fail(f"--input {text}: {error.message}")
         raise
+    if len(sizes) >= 3 and sizes[-1] in (1, 3, 4) and sizes[0] > 64:
+        # 384x640x3: NumPy's and OpenCV's H x W x C. cnncalc would read 384 channels.
+        guess = "x".join(map(str, (sizes[-1], *sizes[:-1])))
+        warn([f"--input {text}: shapes are channels first (C x H x W): this is {sizes[0]} channels of "
+              f"{'x'.join(map(str, sizes[1:]))}; for a {sizes[-1]}-channel image write --input {guess}"])
+    return name.strip(), sizes
 
 
 # click.ParamType is generic for type checkers from click 8.2; click>=8.0 is all cnncalc asks.

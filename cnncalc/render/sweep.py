@@ -23,6 +23,8 @@ def _record(value: str, report: Report, chip: Any) -> dict[str, Any]:
         answer, roofline = chip
         record["fps"] = answer.fps
         record["roofline_fps"] = roofline.fps if roofline else None
+        if answer.target_fps is not None:
+            record["pass"] = answer.passed
     return record
 
 
@@ -38,7 +40,8 @@ def render_sweep(name: str, rows: list[Row], form: str) -> str:
         writer.writerows([[display(record[key]) if key == "value" else record[key] for key in keys]
                           for record in records])
         return buffer.getvalue()
-    titles = [display(name), "Params", "MACs", "FLOPs", "Weights", "Activations", "Peak act.", "Ideal fps", "Roofline fps"]
+    titles = [display(name), "Params", "MACs", "FLOPs", "Weights", "Activations", "Peak act.", "Ideal fps", "Roofline fps",
+              f"{rows[0][2][0].target_fps:g} fps" if rows[0][2] is not None else ""]
     table = [titles[:len(keys)]] + [[_cell(key, record[key]) for key in keys] for record in records]
     note = f"FLOPs in the {rows[0][1].assumptions.convention} convention; {rows[0][1].assumptions.dtype}."
     if form == "markdown":
@@ -58,6 +61,8 @@ def _cell(key: str, value: Any) -> str:
         return "-"
     if key.endswith("_bytes"):
         return human_bytes(value)
+    if key == "pass":
+        return "PASS" if value else "FAIL"
     if key.endswith("fps"):
         return f"{value:,.1f}"
     return human_count(value)
