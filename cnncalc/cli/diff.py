@@ -19,7 +19,8 @@ CHECK_FORMATS = ("table", "json", "markdown", "github", "junit")
 @click.argument("base", type=click.Path(dir_okay=False, path_type=Path))
 @click.argument("head", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--fail-above", "thresholds", multiple=True, metavar="[TOTAL=]N%",
-              help="Exit 1 when a total grows more than this: 5% for every total, flops=2% for one.")
+              help="Exit 1 when a total grows more than this: 5% for params, macs, flops, weights and "
+                   "peak_activations; flops=2% (or buffers, activations, training) for one.")
 @click.option("--allow-convention-change", is_flag=True,
               help="Compare reports whose FLOP convention, dtype, batch or inputs differ.")
 @click.option("--set", "settings", multiple=True, metavar="NAME=VALUE", help="Override a parameter of both specs.")

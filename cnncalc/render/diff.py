@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from xml.sax.saxutils import quoteattr
 
-from ..diff import Diff, LayerChange, TotalChange
+from ..diff import BYTE_TOTALS, Diff, LayerChange, TotalChange
 from ..units import format_shape, human_bytes, human_count
 from .escape import display, github_message, json_document
 
@@ -13,7 +13,7 @@ Failures = list[tuple[TotalChange, float]]
 
 
 def _value(key: str, value: float) -> str:
-    return human_bytes(value) if key.endswith("_bytes") else human_count(value)
+    return human_bytes(value) if key in BYTE_TOTALS else human_count(value)
 
 
 def _total_row(change: TotalChange) -> tuple[str, str, str, str, str]:
