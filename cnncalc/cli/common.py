@@ -70,16 +70,47 @@ def output_options(function: Callable[..., Any]) -> Callable[..., Any]:
                      help="table for people; json and csv with exact integers; markdown for pull requests."),
         click.option("--columns", help="Table columns, comma-separated: name,type,from,output,params,"
                                        "buffers,macs,flops,memory,rf,jump."),
-        click.option("--width", type=click.IntRange(min=40), help="Table width (default: the terminal's)."),
     ]
     for option in reversed(options):
         function = option(function)
-    return file_options(function)
+    return file_options(width_option(function))
+
+
+PIPED_WIDTH = 80  # a pipe, a file or CI log: the width a reader's terminal is sure to have
+
+
+def width_option(function: Callable[..., Any]) -> Callable[..., Any]:
+    """--width, for every command whose text output is laid out to a width."""
+    return click.option("--width", type=click.IntRange(min=40), metavar="N",
+                        help=f"Lay the output out to N columns (default: the terminal's, "
+                             f"{PIPED_WIDTH} when piped or written to a file).")(function)
+
+
+def layout_width(options: dict[str, Any]) -> int:
+    """--width, else the terminal's width on a terminal, else 80."""
+    import shutil
+
+    if options.get("width"):
+        return int(options["width"])
+    if options.get("output") is None and to_terminal():
+        return shutil.get_terminal_size((PIPED_WIDTH, 24)).columns
+    return PIPED_WIDTH
+
+
+def to_terminal() -> bool:
+    return sys.stdout.isatty()
+
+
+def use_color(options: dict[str, Any]) -> bool:
+    """Colours on a terminal only: never in a pipe or a file, never with NO_COLOR set (no-color.org)."""
+    import os
+
+    return options.get("output") is None and to_terminal() and not os.environ.get("NO_COLOR")
 
 
 def file_options(function: Callable[..., Any]) -> Callable[..., Any]:
     """-o FILE and --force, for every command that writes a report."""
-    function = click.option("--force", is_flag=True, help="Overwrite an existing -o (or --plot) file.")(function)
+    function = click.option("--force", is_flag=True, help="Overwrite an existing -o file.")(function)
     return click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
                         help="Write to this file instead of standard output.")(function)
 

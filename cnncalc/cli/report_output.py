@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 from .common import (
     fail,
+    layout_width,
+    use_color,
 )
 from .output import write
 
@@ -50,11 +51,7 @@ def emit_report(report: Any, depth: int | None, options: dict[str, Any], chip: A
         from ..render.formats import render_markdown
         text = render_markdown(report, rows, columns, cells, more)
     else:
-        import shutil
-
         from ..render.table import render_table
 
-        to_terminal = options["output"] is None and sys.stdout.isatty()
-        width = options["width"] or (shutil.get_terminal_size().columns if to_terminal else 100)
-        text = render_table(report, rows, columns, width, to_terminal, cells, more)
+        text = render_table(report, rows, columns, layout_width(options), use_color(options), cells, more)
     write(text, options)
