@@ -11,18 +11,23 @@ from .errors import SpecError
 from .layers import REGISTRY, SHORTHANDS
 
 
-def list_types() -> str:
-    """Every type, grouped by the class (family) that computes it."""
+def list_types(width: int = 80) -> str:
+    """Every type, grouped by the class (family) that computes it, wrapped to `width` columns."""
+    import textwrap
+
+    def wrapped(text: str, indent: str) -> list[str]:
+        return textwrap.wrap(text, width, initial_indent=indent, subsequent_indent=indent,
+                             break_long_words=False, break_on_hyphens=False)
+
     families: dict[type, list[str]] = {}
     for name, cls in REGISTRY.items():
         families.setdefault(cls, []).append(name)
     lines = ["Layer types (`cnncalc explain TYPE` for one):", ""]
     for cls, names in families.items():
         summary = (cls.__doc__ or "").strip().splitlines()[0]
-        lines.append(f"  {', '.join(names)}")
-        lines.append(f"      {summary}")
-    lines += ["", "Shorthands whose rank comes from the input:", f"  {', '.join(SHORTHANDS)}.",
-              "", "Spec keys (`cnncalc explain KEY`):", f"  {', '.join(KEY_TOPICS)}."]
+        lines += wrapped(", ".join(names), "  ") + wrapped(summary, "      ")
+    lines += ["", "Shorthands whose rank comes from the input:", *wrapped(", ".join(SHORTHANDS) + ".", "  "),
+              "", "Spec keys (`cnncalc explain KEY`):", *wrapped(", ".join(KEY_TOPICS) + ".", "  ")]
     return "\n".join(lines)
 
 

@@ -14,6 +14,7 @@ from .common import (
     chip_options,
     fail,
     input_shape,
+    layout_width,
     output_options,
     pair,
     resolve_compute,
@@ -77,8 +78,9 @@ def _one_sweep(texts: tuple[str, ...], plot_path: Path | None, depth: int | None
         return None
     if len(texts) > 1:
         fail(f"--sweep given {len(texts)} times: one sweep at a time (one row per value)")
-    refused = {"--plot": plot_path is not None, "--depth": depth is not None,
-               "--columns": options["columns"] is not None}
+    if plot_path is not None:
+        fail("--plot draws one analysis; it does not combine with --sweep")
+    refused = {"--depth": depth is not None, "--columns": options["columns"] is not None}
     for option, given in refused.items():
         if given:
             fail(f"{option} shapes the per-layer table; --sweep prints one row of totals per value: "
@@ -101,7 +103,7 @@ def _sweep(spec: Path, text: str, analyze_options: dict[str, Any], options: dict
             rows.append((label, report, _on_chip(report, options)))
     except SpecError as error:
         fail(str(error))
-    write(render_sweep(sweep.name, rows, options["output_format"]), options)
+    write(render_sweep(sweep.name, rows, options["output_format"], layout_width(options)), options)
     if any(chip is not None and chip[0].passed is False for _, _, chip in rows):
         sys.exit(1)
 

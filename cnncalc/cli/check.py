@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from ..errors import SpecError
-from .common import fail, file_options, input_shape, pair, scalar
+from .common import fail, file_options, input_shape, layout_width, pair, scalar, width_option
 from .output import write
 
 CHECK_FORMATS = ("table", "json", "markdown", "github", "junit")
@@ -35,6 +35,7 @@ CHECK_FORMATS = ("table", "json", "markdown", "github", "junit")
 @click.option("--skip-unbudgeted", is_flag=True,
               help="List a spec without budgets as 'no budgets' even when it is the only one (the pre-commit "
                    "hook's setting); by default only several specs skip them.")
+@width_option
 @file_options
 def check(specs: tuple[Path, ...], budget_items: tuple[str, ...], **options: Any) -> None:
     """Check each SPEC's budgets (and --budget ones): exit 0 when all hold, 1 when one is exceeded.
@@ -68,7 +69,7 @@ def check(specs: tuple[Path, ...], budget_items: tuple[str, ...], **options: Any
             checked.append((str(spec), report.name, check_budgets(report, list(budgets.values()), chips)))
     except SpecError as error:
         fail(str(error))
-    write(render_check(checked, options["output_format"], options["convention"]), options)
+    write(render_check(checked, options["output_format"], options["convention"], layout_width(options)), options)
     if not all(outcome.passed for _, _, outcomes in checked for outcome in outcomes):
         sys.exit(1)
 

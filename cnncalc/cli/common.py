@@ -68,8 +68,10 @@ def output_options(function: Callable[..., Any]) -> Callable[..., Any]:
                      show_default=True, help="Optimizer state counted in the training estimate."),
         click.option("--format", "output_format", type=click.Choice(FORMATS), default="table", show_default=True,
                      help="table for people; json and csv with exact integers; markdown for pull requests."),
-        click.option("--columns", help="Table columns, comma-separated: name,type,from,output,params,"
-                                       "buffers,macs,flops,memory,rf,jump."),
+        click.option("--columns", metavar="LIST",
+                     help="Table columns, comma-separated: name, type, from, output, params, buffers, macs, flops, "
+                          "memory, rf, jump; share (% of MACs, of FLOPs under full), params_share, memory_share; "
+                          "with --chip intensity, bound, time."),
     ]
     for option in reversed(options):
         function = option(function)

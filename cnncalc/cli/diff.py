@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from ..errors import SpecError
-from .common import fail, file_options, pair, scalar
+from .common import fail, file_options, layout_width, pair, scalar, width_option
 from .output import write
 
 CHECK_FORMATS = ("table", "json", "markdown", "github", "junit")
@@ -28,6 +28,7 @@ CHECK_FORMATS = ("table", "json", "markdown", "github", "junit")
               help="Convention for specs analysed now (a JSON report keeps its own).")
 @click.option("--format", "output_format", type=click.Choice(CHECK_FORMATS), default="table", show_default=True,
               help="table, json, markdown, github or junit.")
+@width_option
 @file_options
 def diff(base: Path, head: Path, thresholds: tuple[str, ...], **options: Any) -> None:
     """Compare two specs, or JSON reports from `analyze --format json` (a stored baseline):
@@ -44,6 +45,6 @@ def diff(base: Path, head: Path, thresholds: tuple[str, ...], **options: Any) ->
     except SpecError as error:
         fail(str(error))
     failures = growth_failures(result, limits)
-    write(render_diff(result, failures, options["output_format"]), options)
+    write(render_diff(result, failures, options["output_format"], layout_width(options)), options)
     if failures:
         sys.exit(1)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from ..errors import SpecError
 from .common import (
     fail,
+    layout_width,
+    width_option,
 )
 from .output import echo
 
@@ -14,13 +18,14 @@ from .output import echo
 @click.command(epilog="\b\nExamples:\n  cnncalc explain conv2d     # a layer type's formulas\n"
                       "  cnncalc explain outputs    # a spec key: outputs, blocks, budgets, from, ...")
 @click.argument("layer_type", metavar="[TYPE|KEY]", required=False)
-def explain(layer_type: str | None) -> None:
+@width_option
+def explain(layer_type: str | None, **options: Any) -> None:
     """Every layer type and spec key, or one type's formulas, fields and cost in each
     convention, or what one spec key (outputs, blocks, budgets, from, ...) means."""
     from ..explain import describe, list_types
 
     if layer_type is None:
-        echo(list_types() + "\n")
+        echo(list_types(layout_width({**options, "output": None})) + "\n")
         return
     try:
         echo(describe(layer_type) + "\n")

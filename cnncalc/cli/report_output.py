@@ -20,10 +20,11 @@ def emit_report(report: Any, depth: int | None, options: dict[str, Any], chip: A
         FULL_CONVENTION_COLUMNS,
         ROOFLINE_COLUMNS,
         parse_columns,
+        share_cells,
     )
     from ..report import fold
 
-    cells, more, extra = CELLS, None, None
+    cells, more, extra = {**CELLS, **share_cells(report)}, None, None
     default: tuple[str, ...] = FULL_CONVENTION_COLUMNS if options["convention"] == "full" else DEFAULT_COLUMNS
     if chip is not None:
         from ..render.fps import chip_lines, roofline_cells, roofline_json
@@ -31,11 +32,11 @@ def emit_report(report: Any, depth: int | None, options: dict[str, Any], chip: A
         answer, roofline = chip
         more, extra = chip_lines(answer, roofline), roofline_json(answer, roofline)
         if roofline is not None:
-            cells = {**CELLS, **roofline_cells(roofline)}
-            default = tuple(key for key in default if key not in ("rf", "memory")) + ROOFLINE_COLUMNS
+            cells = {**cells, **roofline_cells(roofline)}
+            default = tuple(key for key in default if key not in ("rf", "memory", "share")) + ROOFLINE_COLUMNS
     try:
         columns = parse_columns(options["columns"]) if options["columns"] else default
-        if any(key in ROOFLINE_COLUMNS for key in columns) and cells is CELLS:
+        if any(key in ROOFLINE_COLUMNS for key in columns) and "time" not in cells:
             raise ValueError("intensity, bound and time need --chip with a known bandwidth")
     except ValueError as error:
         fail(f"--columns: {error}")
@@ -53,5 +54,6 @@ def emit_report(report: Any, depth: int | None, options: dict[str, Any], chip: A
     else:
         from ..render.table import render_table
 
-        text = render_table(report, rows, columns, layout_width(options), use_color(options), cells, more)
+        text = render_table(report, rows, columns, layout_width(options), use_color(options), cells, more,
+                            droppable=() if options["columns"] else ("share",))
     write(text, options)

@@ -3,6 +3,7 @@ workflow annotations, and JUnit XML for CI dashboards."""
 
 from __future__ import annotations
 
+import textwrap
 from typing import Any
 from xml.sax.saxutils import quoteattr
 
@@ -22,15 +23,17 @@ def _row(outcome: Outcome) -> tuple[str, str, str, str, str]:
 HEADER = ("Budget", "Limit", "Actual", "Margin", "Result")
 
 
-def render_check(checked: Checked, form: str, convention: str) -> str:
-    return {"table": _table, "json": _json, "markdown": _markdown, "github": _github, "junit": _junit}[form](
-        checked, convention)
+def render_check(checked: Checked, form: str, convention: str, width: int = 80) -> str:
+    """`width` lays out the table form (its summary wraps); the other forms are for machines or GitHub."""
+    if form == "table":
+        return _table(checked, convention, width)
+    return {"json": _json, "markdown": _markdown, "github": _github, "junit": _junit}[form](checked, convention)
 
 
 NO_BUDGETS = "no budgets (skipped)"
 
 
-def _table(checked: Checked, convention: str) -> str:
+def _table(checked: Checked, convention: str, width: int) -> str:
     blocks, skipped = [], []
     for path, name, outcomes in checked:
         if not outcomes:
@@ -43,7 +46,7 @@ def _table(checked: Checked, convention: str) -> str:
         blocks.append("\n".join(lines))
     if skipped:
         blocks.append("\n".join([f"{NO_BUDGETS}:", *skipped]))
-    return "\n\n".join(blocks) + "\n\n" + _verdict(checked, convention) + "\n"
+    return "\n\n".join(blocks) + "\n\n" + "\n".join(textwrap.wrap(_verdict(checked, convention), width)) + "\n"
 
 
 def _verdict(checked: Checked, convention: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from typing import Any
 from xml.sax.saxutils import quoteattr
 
@@ -43,9 +44,11 @@ def _layer_text(change: LayerChange) -> str:
     return f"~ {display(change.name)}: " + ", ".join(parts)
 
 
-def render_diff(diff: Diff, failures: Failures, form: str) -> str:
-    return {"table": _table, "json": _json, "markdown": _markdown, "github": _github, "junit": _junit}[form](
-        diff, failures)
+def render_diff(diff: Diff, failures: Failures, form: str, width: int = 80) -> str:
+    """`width` lays out the table form: layer lines and the summary wrap under themselves."""
+    if form == "table":
+        return _table(diff, failures, width)
+    return {"json": _json, "markdown": _markdown, "github": _github, "junit": _junit}[form](diff, failures)
 
 
 def _verdict(diff: Diff, failures: Failures) -> str:
@@ -56,14 +59,17 @@ def _verdict(diff: Diff, failures: Failures) -> str:
     return f"Layers: {layers}. FLOPs in the {diff.convention} convention." + (f" FAIL: {grown}." if failures else "")
 
 
-def _table(diff: Diff, failures: Failures) -> str:
+def _table(diff: Diff, failures: Failures, width: int) -> str:
     rows = [("Total", display(diff.base_label), display(diff.head_label), "Delta", "%"), *map(_total_row, diff.totals)]
     widths = [max(len(row[index]) for row in rows) for index in range(5)]
     lines = ["  ".join(text.rjust(width) if index else text.ljust(width)
                        for index, (text, width) in enumerate(zip(row, widths))).rstrip() for row in rows]
     if diff.layers:
-        lines += ["", "Layers:"] + ["  " + _layer_text(change) for change in diff.layers]
-    return "\n".join(lines) + "\n\n" + _verdict(diff, failures) + "\n"
+        lines += ["", "Layers:"]
+        for change in diff.layers:  # a long change wraps at its commas, under its name
+            lines += textwrap.wrap(_layer_text(change), width, initial_indent="  ", subsequent_indent="      ",
+                                   break_long_words=False, break_on_hyphens=False)
+    return "\n".join(lines) + "\n\n" + "\n".join(textwrap.wrap(_verdict(diff, failures), width)) + "\n"
 
 
 def _json(diff: Diff, failures: Failures) -> str:

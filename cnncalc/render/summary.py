@@ -43,6 +43,8 @@ def assumption_lines(report: Report) -> list[tuple[str, str]]:
         ("Peak memory", PEAK_ASSUMPTION),
         ("RF", "receptive field size per spatial axis in input positions; '-' where undefined "
                "(upsampling, no spatial axes)"),
+        ("%", f"a row's share of the network's {'FLOPs' if assumptions.convention == 'full' else 'MACs'} "
+              "(params_share and memory_share: of params and activations)"),
     ]
 
 

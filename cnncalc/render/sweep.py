@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import textwrap
 from typing import Any
 
 from ..fps import FpsAnswer, Roofline
@@ -28,7 +29,11 @@ def _record(value: str, report: Report, chip: Any) -> dict[str, Any]:
     return record
 
 
-def render_sweep(name: str, rows: list[Row], form: str) -> str:
+# Left out, in this order, when the table is wider than the terminal (csv and json keep all).
+DROPPED_FIRST = ("activation_bytes", "weights_bytes", "macs", "params")
+
+
+def render_sweep(name: str, rows: list[Row], form: str, width: int = 80) -> str:
     records = [_record(value, report, chip) for value, report, chip in rows]
     if form == "json":
         return json_document({"sweep": name, "convention": rows[0][1].assumptions.convention, "rows": records})
@@ -48,10 +53,27 @@ def render_sweep(name: str, rows: list[Row], form: str) -> str:
         lines = ["| " + " | ".join(cell.replace("|", "\\|") for cell in table[0]) + " |", "|" + " ---: |" * len(keys)]
         lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in table[1:]]
         return "\n".join(lines) + "\n\n" + note + "\n"
-    widths = [max(len(row[index]) for row in table) for index in range(len(keys))]
-    lines = ["  ".join(text.rjust(width) if index else text.ljust(width)
-                       for index, (text, width) in enumerate(zip(row, widths))) for row in table]
-    return "\n".join(lines) + "\n\n" + note + "\n"
+    shown, left_out = _fitting(table, keys, width)
+    table = [[row[index] for index in shown] for row in table]
+    widths = [max(len(row[index]) for row in table) for index in range(len(shown))]
+    lines = ["  ".join(text.rjust(size) if index else text.ljust(size)
+                       for index, (text, size) in enumerate(zip(row, widths))) for row in table]
+    if left_out:
+        note += f" Left out to fit {width} columns: {', '.join(left_out)} (--width, or --format csv for all)."
+    return "\n".join(lines) + "\n\n" + "\n".join(textwrap.wrap(note, width)) + "\n"
+
+
+def _fitting(table: list[list[str]], keys: list[str], width: int) -> tuple[list[int], list[str]]:
+    """The column indexes that fit `width`, dropping DROPPED_FIRST in order; the titles left out."""
+    shown = list(range(len(keys)))
+    left_out = []
+    for key in DROPPED_FIRST:
+        if sum(max(len(row[index]) for row in table) + 2 for index in shown) - 2 <= width:
+            break
+        if key in keys:
+            shown.remove(keys.index(key))
+            left_out.append(table[0][keys.index(key)])
+    return shown, left_out
 
 
 def _cell(key: str, value: Any) -> str:

@@ -19,15 +19,31 @@ MIN_NAME_WIDTH = 6
 
 
 def render_table(report: Report, rows: tuple[LayerRow, ...], columns: tuple[str, ...], width: int,
-                 color: bool, cells: Cells = CELLS, more: list[tuple[str, str]] | None = None) -> str:
-    """The per-layer table, then totals, `more` lines (a chip's) and assumptions, fitted to `width`."""
-    lines = layout(columns, [[cells[key](row) for key in columns] for row in rows], width)
+                 color: bool, cells: Cells = CELLS, more: list[tuple[str, str]] | None = None,
+                 droppable: tuple[str, ...] = ()) -> str:
+    """The per-layer table, then totals, `more` lines (a chip's) and assumptions, fitted to `width`;
+    the `droppable` columns (a default's extras, never one the user chose) go first when it cannot fit."""
+    table = [[cells[key](row) for key in columns] for row in rows]
+    for key in droppable:
+        if key in columns and _narrowest(columns, table) > width:
+            index = columns.index(key)
+            columns = columns[:index] + columns[index + 1:]
+            table = [line[:index] + line[index + 1:] for line in table]
+    lines = layout(columns, table, width)
     lines.append("")
     lines += summary_lines(totals_lines(report) + (more or []) + assumption_lines(report), width)
     title = display(report.name)
     if not color:
         return "\n".join([title, *lines]) + "\n"
     return _styled(title, lines)
+
+
+def _narrowest(columns: tuple[str, ...], cells: list[list[str]]) -> int:
+    """The table's width with names folded as far as they go."""
+    widths = [max([len(COLUMN_TITLES[key])] + [len(line[index]) for line in cells]) for index, key in enumerate(columns)]
+    if "name" in columns:
+        widths[columns.index("name")] = min(widths[columns.index("name")], MIN_NAME_WIDTH)
+    return sum(widths) + len(GAP) * (len(widths) - 1)
 
 
 def layout(columns: tuple[str, ...], cells: list[list[str]], width: int) -> list[str]:
