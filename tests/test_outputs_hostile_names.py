@@ -116,7 +116,7 @@ def test_analyze_keeps_one_record_per_line(hostile, tame, form):
     assert len(lines) == len(run("analyze", str(tame), "--format", form, "--width", "2000")[1].split("\n"))
     if form == "markdown":
         rows = [line for line in lines if line.startswith("| ")]
-        assert len(rows) == 2 + 3 and all(len(re.findall(r"(?<!\\)\|", row)) == 8 for row in rows)
+        assert len(rows) == 2 + 3 and all(len(re.findall(r"(?<!\\)\|", row)) == 9 for row in rows)  # 8 columns
     if form == "csv":
         assert len(list(csv.reader(io.StringIO(out)))) == len(lines) - 1 == 1 + 3
 

@@ -24,6 +24,23 @@ def _total_row(change: TotalChange) -> tuple[str, str, str, str, str]:
             sign + _value(change.key, abs(change.delta)), percent)
 
 
+def _wrapped_layer(change: LayerChange, width: int) -> list[str]:
+    """A change's line, continued under itself at the commas between fields: never inside a
+    name or a figure (a name may hold spaces)."""
+    head, *fields = _layer_text(change).split(_FIELD_SEPARATOR)
+    lines = ["  " + head]
+    for part in fields:
+        if len(lines[-1]) + len(", ") + len(part) <= width:
+            lines[-1] += ", " + part
+        else:
+            lines[-1] += ","
+            lines.append("      " + part)
+    return lines
+
+
+_FIELD_SEPARATOR = ", \0"  # between the fields of a changed layer; no displayed name holds a NUL
+
+
 def _layer_text(change: LayerChange) -> str:
     if change.change == "added" and change.head:
         return f"+ {display(change.name)} ({display(change.head['type'])}) {format_shape(tuple(change.head['output_shape'][1:]))}"
@@ -41,7 +58,7 @@ def _layer_text(change: LayerChange) -> str:
         else:
             before, after = human_count(before), human_count(after)
         parts.append(f"{key} {before} -> {after}")
-    return f"~ {display(change.name)}: " + ", ".join(parts)
+    return f"~ {display(change.name)}: " + _FIELD_SEPARATOR.join(parts)
 
 
 def render_diff(diff: Diff, failures: Failures, form: str, width: int = 80) -> str:
@@ -66,9 +83,8 @@ def _table(diff: Diff, failures: Failures, width: int) -> str:
                        for index, (text, width) in enumerate(zip(row, widths))).rstrip() for row in rows]
     if diff.layers:
         lines += ["", "Layers:"]
-        for change in diff.layers:  # a long change wraps at its commas, under its name
-            lines += textwrap.wrap(_layer_text(change), width, initial_indent="  ", subsequent_indent="      ",
-                                   break_long_words=False, break_on_hyphens=False)
+        for change in diff.layers:
+            lines += _wrapped_layer(change, width)
     return "\n".join(lines) + "\n\n" + "\n".join(textwrap.wrap(_verdict(diff, failures), width)) + "\n"
 
 
@@ -90,7 +106,7 @@ def _markdown(diff: Diff, failures: Failures) -> str:
     lines += ["| " + " | ".join(row) + " |" for row in map(_total_row, diff.totals)]
     if diff.layers:
         lines += ["", "<details><summary>Layers that changed</summary>", "", "```diff"]
-        lines += [_layer_text(change).replace("~ ", "! ", 1) for change in diff.layers]
+        lines += [_layer_text(change).replace(_FIELD_SEPARATOR, ", ").replace("~ ", "! ", 1) for change in diff.layers]
         lines += ["```", "</details>"]
     return "\n".join(lines) + "\n\n" + _verdict(diff, failures) + "\n"
 
