@@ -32,6 +32,9 @@ from .report_output import emit_report
 @click.option("--input", "input_shapes", multiple=True, metavar="[NAME=]CxHxW",
               help="Replace an input's per-sample shape, e.g. 3x320x320 or image=3x512x512 (repeatable).")
 @click.option("--depth", type=click.IntRange(min=1), help="Fold block instances nested deeper than this into one row.")
+@click.option("--by", type=click.Choice(["type", "block"]),
+              help="One row per layer type (depthwise and 1x1 convolutions apart) or per top-level block, "
+                   "with its share.")
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Also draw a chart to this .png, .svg or .pdf file (kept unless --force): the roofline with "
                    "--chip, else per-layer MACs and activation memory. Needs matplotlib (cnncalc[plot]).")
@@ -41,13 +44,16 @@ from .report_output import emit_report
 @output_options
 @chip_options
 def analyze(spec: Path, settings: tuple[str, ...], input_shapes: tuple[str, ...], depth: int | None,
-            plot_path: Path | None, sweep_texts: tuple[str, ...], **options: Any) -> None:
+            by: str | None, plot_path: Path | None, sweep_texts: tuple[str, ...], **options: Any) -> None:
     """Per-layer shapes and costs of SPEC, with totals and the assumptions behind them."""
     import cnncalc
 
     overrides = dict(pair(item, "--set", scalar) for item in settings)
     inputs = dict(input_shape(item) for item in input_shapes)
-    sweep_text = _one_sweep(sweep_texts, plot_path, depth, options)
+    if by is not None and (depth is not None or options["output_format"] == "json" or plot_path is not None):
+        fail(f"--by {by} is a summary table; it does not combine with --depth, --plot or --format json "
+             "(the JSON has every layer)")
+    sweep_text = _one_sweep(sweep_texts, plot_path, depth or (by and 1), options)
     if sweep_text is not None:
         _sweep(spec, sweep_text, {"overrides": overrides, "inputs": inputs, "batch": options["batch"],
                                   "dtype": options["dtype"], "convention": options["convention"],
@@ -65,7 +71,7 @@ def analyze(spec: Path, settings: tuple[str, ...], input_shapes: tuple[str, ...]
     warn(spec_warnings(report.graph))
     if plot_path is not None:
         _check_plot(plot_path, options, chip)
-    emit_report(report, depth, options, chip)
+    emit_report(report, depth, options, chip, by)
     if plot_path is not None:
         _plot(plot_path, report, depth, chip, options["force"])
     if chip is not None and chip[0].passed is False:

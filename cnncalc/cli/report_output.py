@@ -12,7 +12,10 @@ from .common import (
 from .output import write
 
 
-def emit_report(report: Any, depth: int | None, options: dict[str, Any], chip: Any = None) -> None:
+BY_COLUMNS = ("name", "type", "params", "macs", "share", "memory")  # --by: what a sum of layers has
+
+
+def emit_report(report: Any, depth: int | None, options: dict[str, Any], chip: Any = None, by: str | None = None) -> None:
     """Render in the chosen format, then print or write it whole (never half a table)."""
     from ..render.columns import (
         CELLS,
@@ -41,6 +44,15 @@ def emit_report(report: Any, depth: int | None, options: dict[str, Any], chip: A
     except ValueError as error:
         fail(f"--columns: {error}")
     rows = fold(report.layers, depth)
+    if by is not None:
+        from ..groups import group_rows
+
+        rows = group_rows(report, by)
+        summable = (*BY_COLUMNS, "buffers", "flops", "params_share", "memory_share")
+        if not options["columns"]:
+            columns = BY_COLUMNS
+        elif any(key not in summable for key in columns):
+            fail(f"--columns with --by {by}: a row sums layers, so only {', '.join(summable)}")
     form = options["output_format"]
     if form == "json":
         from ..render.formats import render_json
