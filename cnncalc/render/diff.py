@@ -77,10 +77,18 @@ def _verdict(diff: Diff, failures: Failures) -> str:
 
 
 def _table(diff: Diff, failures: Failures, width: int) -> str:
-    rows = [("Total", display(diff.base_label), display(diff.head_label), "Delta", "%"), *map(_total_row, diff.totals)]
+    base, head = display(diff.base_label), display(diff.head_label)
+    figures = list(map(_total_row, diff.totals))
+    rows = [("Total", base, head, "Delta", "%"), *figures]
     widths = [max(len(row[index]) for row in rows) for index in range(5)]
-    lines = ["  ".join(text.rjust(width) if index else text.ljust(width)
-                       for index, (text, width) in enumerate(zip(row, widths))).rstrip() for row in rows]
+    named_above = sum(widths) + 8 > width  # long paths: named on lines of their own, Base and Head in the table
+    if named_above:
+        rows = [("Total", "Base", "Head", "Delta", "%"), *figures]
+        widths = [max(len(row[index]) for row in rows) for index in range(5)]
+    lines = ["  ".join(text.rjust(size) if index else text.ljust(size)
+                       for index, (text, size) in enumerate(zip(row, widths))).rstrip() for row in rows]
+    if named_above:
+        lines = [f"Base  {base}", f"Head  {head}", "", *lines]
     if diff.layers:
         lines += ["", "Layers:"]
         for change in diff.layers:
