@@ -12,6 +12,7 @@ from ..errors import SpecError
 from .common import (
     bandwidth,
     chip_options,
+    examples,
     fail,
     input_shape,
     layout_width,
@@ -19,13 +20,18 @@ from .common import (
     pair,
     resolve_compute,
     scalar,
+    use_color,
     warn,
 )
 from .output import check_output, write
 from .report_output import emit_report
 
 
-@click.command()
+@click.command(epilog=examples(
+    "cnncalc analyze specs/resnet50.yaml --depth 1",
+    "cnncalc analyze specs/mobilenet_v2.yaml --by type --set width=0.75 --input 3x320x320",
+    "cnncalc analyze yolov8n.yaml --chip jetson-orin-nano-8gb --fps 30",
+    "cnncalc analyze net.yaml --sweep input=3x224x224,3x320x320 --format csv"))
 @click.argument("spec", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--set", "settings", multiple=True, metavar="NAME=VALUE",
               help="Override a global parameter of the spec (repeatable).")
@@ -109,7 +115,8 @@ def _sweep(spec: Path, text: str, analyze_options: dict[str, Any], options: dict
             rows.append((label, report, _on_chip(report, options)))
     except SpecError as error:
         fail(str(error))
-    write(render_sweep(sweep.name, rows, options["output_format"], layout_width(options)), options)
+    write(render_sweep(sweep.name, rows, options["output_format"], layout_width(options), use_color(options)),
+          options)
     if any(chip is not None and chip[0].passed is False for _, _, chip in rows):
         sys.exit(1)
 

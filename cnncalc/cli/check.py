@@ -10,13 +10,16 @@ from typing import Any
 import click
 
 from ..errors import SpecError
-from .common import fail, file_options, input_shape, layout_width, pair, scalar, width_option
+from .common import examples, fail, file_options, input_shape, layout_width, pair, scalar, use_color, width_option
 from .output import write
 
 CHECK_FORMATS = ("table", "json", "markdown", "github", "junit")
 
 
-@click.command()
+@click.command(epilog=examples(
+    "cnncalc check specs/*.yaml",
+    "cnncalc check net.yaml --budget params=5M --budget flops=1.2G",
+    "cnncalc check models/*.yaml --format markdown -o budgets.md"))
 @click.argument("specs", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--budget", "budget_items", multiple=True, metavar="KEY=VALUE",
               help="A budget that overrides the spec's, e.g. params=5M, flops=1.2G, peak_activations=64MiB.")
@@ -69,7 +72,8 @@ def check(specs: tuple[Path, ...], budget_items: tuple[str, ...], **options: Any
             checked.append((str(spec), report.name, check_budgets(report, list(budgets.values()), chips)))
     except SpecError as error:
         fail(str(error))
-    write(render_check(checked, options["output_format"], options["convention"], layout_width(options)), options)
+    write(render_check(checked, options["output_format"], options["convention"], layout_width(options),
+                       use_color(options)), options)
     if not all(outcome.passed for _, _, outcomes in checked for outcome in outcomes):
         sys.exit(1)
 

@@ -9,12 +9,13 @@ import click
 from ..errors import SpecError
 from .common import (
     CHIP_FORMATS,
+    examples,
     fail,
 )
 from .output import echo
 
 
-@click.command()
+@click.command(epilog=examples("cnncalc chips", "cnncalc chips jetson-orin-nano-8gb"))
 @click.argument("chip_id", metavar="[ID]", required=False)
 @click.option("--chips", "chips_file", type=click.Path(dir_okay=False, path_type=Path),
               help="A YAML file of extra chips (also CNNCALC_CHIPS).")

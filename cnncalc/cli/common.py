@@ -25,6 +25,11 @@ def fail(message: str) -> None:
     sys.exit(2)
 
 
+def examples(*lines: str) -> str:
+    """A --help epilog of examples, kept as written (click's \\b stops its rewrapping)."""
+    return "\b\nExamples:\n" + "\n".join(f"  {line}" for line in lines)
+
+
 def warn(lines: list[str]) -> None:
     """Warnings on stderr, one a line: the output itself stays clean for pipes and files."""
     from ..render.escape import display

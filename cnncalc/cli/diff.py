@@ -9,13 +9,15 @@ from typing import Any
 import click
 
 from ..errors import SpecError
-from .common import fail, file_options, layout_width, pair, scalar, width_option
+from .common import examples, fail, file_options, layout_width, pair, scalar, width_option
 from .output import write
 
 CHECK_FORMATS = ("table", "json", "markdown", "github", "junit")
 
 
-@click.command()
+@click.command(epilog=examples(
+    "cnncalc diff specs/resnet18.yaml specs/resnet34.yaml",
+    "cnncalc diff baseline.json net.yaml --fail-above 5% --format markdown"))
 @click.argument("base", type=click.Path(dir_okay=False, path_type=Path))
 @click.argument("head", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--fail-above", "thresholds", multiple=True, metavar="[TOTAL=]N%",

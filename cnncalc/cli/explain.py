@@ -8,6 +8,7 @@ import click
 
 from ..errors import SpecError
 from .common import (
+    examples,
     fail,
     layout_width,
     width_option,
@@ -15,8 +16,8 @@ from .common import (
 from .output import echo
 
 
-@click.command(epilog="\b\nExamples:\n  cnncalc explain conv2d     # a layer type's formulas\n"
-                      "  cnncalc explain outputs    # a spec key: outputs, blocks, budgets, from, ...")
+@click.command(epilog=examples("cnncalc explain conv2d     # a layer type's formulas",
+                              "cnncalc explain outputs    # a spec key: outputs, blocks, budgets, from, ..."))
 @click.argument("layer_type", metavar="[TYPE|KEY]", required=False)
 @width_option
 def explain(layer_type: str | None, **options: Any) -> None:

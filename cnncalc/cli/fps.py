@@ -24,7 +24,8 @@ from .common import (
 from .output import write
 
 
-@click.command()
+@click.command(epilog="\b\nExamples:\n  cnncalc fps --tops 8 --fps 30\n"
+                      "  cnncalc fps --spec specs/resnet50.yaml --chip jetson-orin-nano-8gb --fps 30")
 @click.option("--flops", metavar="N", help="FLOPs per frame, e.g. 4.1G, in the --convention given.")
 @click.option("--macs", metavar="N", help="MACs per frame, e.g. 2.05G (counted as 2 ops each).")
 @click.option("--spec", type=click.Path(dir_okay=False, path_type=Path), help="Take the work from this spec.")

@@ -8,6 +8,7 @@ import click
 
 from ..errors import SpecError
 from .common import (
+    examples,
     fail,
     output_options,
     scalar,
@@ -17,7 +18,9 @@ from .output import write
 from .report_output import emit_report
 
 
-@click.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True}, epilog=examples(
+    "cnncalc layer conv2d --input 16x50x100 --out-channels 33 --kernel-size 3x5 --stride 2x1",
+    "cnncalc layer concat --input 16x8x8 --input 32x8x8"))
 @click.argument("layer_type", metavar="TYPE")
 @click.option("--input", "input_shapes", multiple=True, required=True, metavar="CxHxW",
               help="Per-sample input shape; give it twice or more for add, concat, ...")

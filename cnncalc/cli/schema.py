@@ -6,12 +6,13 @@ from typing import Any
 
 import click
 
-from .common import file_options
+from .common import examples, file_options
 from .output import write
 
 
-@click.command(epilog="Example: cnncalc schema -o spec.schema.json, then put "
-                      "'# yaml-language-server: $schema=spec.schema.json' on a spec's first line.")
+@click.command(epilog=examples(
+    "cnncalc schema -o spec.schema.json",
+    "then, on a spec's first line: # yaml-language-server: $schema=spec.schema.json"))
 @file_options
 def schema(**options: Any) -> None:
     """The JSON Schema (draft-07) of the spec format: keys, layer types and their fields."""

@@ -9,6 +9,7 @@ from xml.sax.saxutils import quoteattr
 
 from .. import __version__
 from ..budgets import Outcome
+from .colour import verdicts
 from .escape import display, github_message, github_property, json_document
 
 Checked = list[tuple[str, str, list[Outcome]]]  # (spec path, network name, outcomes)
@@ -23,17 +24,18 @@ def _row(outcome: Outcome) -> tuple[str, str, str, str, str]:
 HEADER = ("Budget", "Limit", "Actual", "Margin", "Result")
 
 
-def render_check(checked: Checked, form: str, convention: str, width: int = 80) -> str:
-    """`width` lays out the table form (its summary wraps); the other forms are for machines or GitHub."""
+def render_check(checked: Checked, form: str, convention: str, width: int = 80, color: bool = False) -> str:
+    """`width` lays out the table form (its summary wraps), `color` paints its verdicts; the other
+    forms are for machines or GitHub."""
     if form == "table":
-        return _table(checked, convention, width)
+        return _table(checked, convention, width, color)
     return {"json": _json, "markdown": _markdown, "github": _github, "junit": _junit}[form](checked, convention)
 
 
 NO_BUDGETS = "no budgets (skipped)"
 
 
-def _table(checked: Checked, convention: str, width: int) -> str:
+def _table(checked: Checked, convention: str, width: int, color: bool) -> str:
     blocks, skipped = [], []
     for path, name, outcomes in checked:
         if not outcomes:
@@ -43,6 +45,7 @@ def _table(checked: Checked, convention: str, width: int) -> str:
         widths = [max(len(row[index]) for row in rows) for index in range(len(HEADER))]
         lines = [f"{display(path)} ({display(name)})"]
         lines += ["  " + "  ".join(text.ljust(width) for text, width in zip(row, widths)).rstrip() for row in rows]
+        lines[2:] = [verdicts(line, color) for line in lines[2:]]
         blocks.append("\n".join(lines))
     if skipped:
         blocks.append("\n".join([f"{NO_BUDGETS}:", *skipped]))

@@ -10,6 +10,7 @@ from typing import Any
 from ..fps import FpsAnswer, Roofline
 from ..report import Report
 from ..units import human_bytes, human_count
+from .colour import verdicts
 from .escape import display, json_document
 
 Row = tuple[str, Report, "tuple[FpsAnswer, Roofline | None] | None"]
@@ -33,7 +34,7 @@ def _record(value: str, report: Report, chip: Any) -> dict[str, Any]:
 DROPPED_FIRST = ("activation_bytes", "weights_bytes", "macs", "params")
 
 
-def render_sweep(name: str, rows: list[Row], form: str, width: int = 80) -> str:
+def render_sweep(name: str, rows: list[Row], form: str, width: int = 80, color: bool = False) -> str:
     records = [_record(value, report, chip) for value, report, chip in rows]
     if form == "json":
         return json_document({"sweep": name, "convention": rows[0][1].assumptions.convention, "rows": records})
@@ -58,6 +59,7 @@ def render_sweep(name: str, rows: list[Row], form: str, width: int = 80) -> str:
     widths = [max(len(row[index]) for row in table) for index in range(len(shown))]
     lines = ["  ".join(text.rjust(size) if index else text.ljust(size)
                        for index, (text, size) in enumerate(zip(row, widths))) for row in table]
+    lines[1:] = [verdicts(line, color) for line in lines[1:]]
     if left_out:
         note += f" Left out to fit {width} columns: {', '.join(left_out)} (--width, or --format csv for all)."
     return "\n".join(lines) + "\n\n" + "\n".join(textwrap.wrap(note, width)) + "\n"

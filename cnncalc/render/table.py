@@ -10,6 +10,7 @@ from __future__ import annotations
 import textwrap
 
 from ..report import LayerRow, Report
+from .colour import YELLOW, paint, verdicts
 from .columns import CELLS, COLUMN_TITLES, NUMERIC, Cells
 from .escape import display
 from .summary import assumption_lines, totals_lines
@@ -35,6 +36,11 @@ def render_table(report: Report, rows: tuple[LayerRow, ...], columns: tuple[str,
     title = display(report.name)
     if not color:
         return "\n".join([title, *lines]) + "\n"
+    peak = display(report.totals.peak_layer)
+    for index, line in enumerate(lines):  # the row where the peak is reached, and the totals' line
+        if (index > 1 and "name" in columns and line.startswith(peak + " ")) or line.startswith("Peak activations"):
+            lines[index] = paint(line, YELLOW)
+    lines[2:] = [verdicts(line, True) for line in lines[2:]]
     return _styled(title, lines)
 
 
@@ -102,5 +108,5 @@ def _styled(title: str, lines: list[str]) -> str:
     console.print(Text(title, style="bold"))
     console.print(Text(lines[0], style="bold"))
     for line in lines[1:]:
-        console.print(Text(line))
+        console.print(Text.from_ansi(line) if "\x1b[" in line else Text(line))
     return buffer.getvalue()
