@@ -67,3 +67,24 @@ def test_every_command_has_an_example_in_its_help(command):
     result = CliRunner().invoke(main, [command, "--help"])
     assert result.exit_code == 0
     assert "Example" in result.stdout and f"cnncalc {command}" in result.stdout.split("Example", 1)[1]
+
+
+@pytest.mark.parametrize("words, expected", [
+    ("cnncalc analyze x --chip jetson-orin-nano-8", ["jetson-orin-nano-8gb", "jetson-orin-nano-8gb-super"]),
+    ("cnncalc explain outp", ["outputs"]),
+    ("cnncalc explain conv_transpose3", ["conv_transpose3d"]),
+    ("cnncalc analyze x --columns name,ma", ["name,macs"]),
+    ("cnncalc analyze x --columns params_", ["params_share"]),
+], ids=["chip", "key", "type", "column after a comma", "column"])
+def test_shell_completion_completes_chips_types_keys_and_columns(words, expected):
+    result = CliRunner().invoke(main, [], prog_name="cnncalc", env={"_CNNCALC_COMPLETE": "bash_complete",
+                                                                   "COMP_WORDS": words,
+                                                                   "COMP_CWORD": str(len(words.split()) - 1)})
+    assert [line.split(",", 1)[1] for line in result.output.splitlines()] == expected
+
+
+def test_completion_is_documented():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    assert 'eval "$(_CNNCALC_COMPLETE=bash_source cnncalc)"' in readme

@@ -30,6 +30,33 @@ def examples(*lines: str) -> str:
     return "\b\nExamples:\n" + "\n".join(f"  {line}" for line in lines)
 
 
+# Shell completion (click's: eval "$(_CNNCALC_COMPLETE=bash_source cnncalc)"): values a flag takes.
+def complete_chips(context: click.Context, parameter: click.Parameter, incomplete: str) -> list[str]:
+    from ..chips import load_chips
+
+    try:
+        chips = load_chips(context.params.get("chips_file"))
+    except SpecError:
+        return []
+    return [chip for chip in chips if chip.startswith(incomplete)]
+
+
+def complete_columns(context: click.Context, parameter: click.Parameter, incomplete: str) -> list[str]:
+    """The next column of a comma-separated list: `name,ma<TAB>` -> `name,macs`."""
+    from ..render.columns import ALL_COLUMNS
+
+    done, _, last = incomplete.rpartition(",")
+    prefix = done + "," if done else ""
+    return [prefix + key for key in ALL_COLUMNS if key.startswith(last)]
+
+
+def complete_topics(context: click.Context, parameter: click.Parameter, incomplete: str) -> list[str]:
+    from ..explain import KEY_TOPICS
+    from ..layers import REGISTRY
+
+    return [name for name in (*REGISTRY, *KEY_TOPICS) if name.startswith(incomplete)]
+
+
 def warn(lines: list[str]) -> None:
     """Warnings on stderr, one a line: the output itself stays clean for pipes and files."""
     from ..render.escape import display
@@ -73,7 +100,7 @@ def output_options(function: Callable[..., Any]) -> Callable[..., Any]:
                      show_default=True, help="Optimizer state counted in the training estimate."),
         click.option("--format", "output_format", type=click.Choice(FORMATS), default="table", show_default=True,
                      help="table for people; json and csv with exact integers; markdown for pull requests."),
-        click.option("--columns", metavar="LIST",
+        click.option("--columns", metavar="LIST", shell_complete=complete_columns,
                      help="Table columns, comma-separated: name, type, from, output, params, buffers, macs, flops, "
                           "memory, rf, jump; share (% of MACs, of FLOPs under full), params_share, memory_share; "
                           "with --chip intensity, bound, time."),
@@ -167,7 +194,8 @@ class PositiveNumber(click.ParamType):  # type: ignore[type-arg]
 def chip_options(function: Callable[..., Any]) -> Callable[..., Any]:
     """--chip, --precision, --sparse, --utilization, --chips: shared by `fps` and `analyze`."""
     options = [
-        click.option("--chip", "chip_id", metavar="ID", help="A chip of `cnncalc chips` (or of --chips FILE)."),
+        click.option("--chip", "chip_id", metavar="ID", shell_complete=complete_chips,
+                     help="A chip of `cnncalc chips` (or of --chips FILE)."),
         click.option("--precision", type=click.Choice(["int8", "int4", "fp8", "fp16", "bf16", "tf32", "fp32",
                                                        "unspecified", "fp16_fp16acc"]),
                      help="Which peak of the chip (default: int8, else the chip's first)."),

@@ -8,6 +8,7 @@ import click
 
 from ..errors import SpecError
 from .common import (
+    complete_topics,
     examples,
     fail,
     layout_width,
@@ -18,7 +19,7 @@ from .output import echo
 
 @click.command(epilog=examples("cnncalc explain conv2d     # a layer type's formulas",
                               "cnncalc explain outputs    # a spec key: outputs, blocks, budgets, from, ..."))
-@click.argument("layer_type", metavar="[TYPE|KEY]", required=False)
+@click.argument("layer_type", metavar="[TYPE|KEY]", required=False, shell_complete=complete_topics)
 @width_option
 def explain(layer_type: str | None, **options: Any) -> None:
     """Every layer type and spec key, or one type's formulas, fields and cost in each
