@@ -51,7 +51,12 @@ from .report_output import emit_report
 @chip_options
 def analyze(spec: Path, settings: tuple[str, ...], input_shapes: tuple[str, ...], depth: int | None,
             by: str | None, plot_path: Path | None, sweep_texts: tuple[str, ...], **options: Any) -> None:
-    """Per-layer shapes and costs of SPEC, with totals and the assumptions behind them."""
+    """Per-layer shapes and costs of SPEC, with totals and the assumptions behind them.
+
+    SPEC is a cnncalc YAML spec, an Ultralytics model YAML, a Darknet .cfg, a Caffe .prototxt,
+    an ONNX .onnx file, or torch:package.module:factory (a PyTorch factory, called with no
+    arguments).
+    """
     import cnncalc
 
     overrides = dict(pair(item, "--set", scalar) for item in settings)
@@ -67,7 +72,7 @@ def analyze(spec: Path, settings: tuple[str, ...], input_shapes: tuple[str, ...]
         return
     try:
         report = cnncalc.analyze(spec, overrides=overrides, inputs=inputs, batch=options["batch"],
-                                 dtype=options["dtype"], convention=options["convention"],
+                                 dtype=options["dtype"] or _chip_dtype(options), convention=options["convention"],
                                  optimizer=options["optimizer"])
         chip = _on_chip(report, options)
     except SpecError as error:
@@ -132,6 +137,22 @@ def _stride_hint(error: SpecError, spec: Path, overrides: dict[str, Any], inputs
         return ""
     hint = stride_hint(lambda shapes: cnncalc.analyze(spec, overrides=overrides, inputs=shapes), inputs)
     return f"; {hint}" if hint else ""
+
+
+# With --chip, memory figures follow the precision the roofline counts in, unless --dtype says otherwise.
+PRECISION_DTYPES = {"int8": "int8", "fp8": "int8", "unspecified": "int8", "fp16": "float16",
+                    "fp16_fp16acc": "float16", "bf16": "bfloat16", "tf32": "float32", "fp32": "float32"}
+
+
+def _chip_dtype(options: dict[str, Any]) -> str | None:
+    """The element type of the precision a --chip analysis runs at (int4 has none: the spec's)."""
+    if options["chip_id"] is None:
+        return None
+    try:
+        compute = resolve_compute(options, bandwidth(options["bandwidth"]))
+    except SpecError:
+        return None  # _on_chip reports it
+    return PRECISION_DTYPES.get(compute.precision)
 
 
 def _on_chip(report: Any, options: dict[str, Any]) -> Any:

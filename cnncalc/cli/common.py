@@ -90,23 +90,34 @@ def shape(text: str) -> tuple[int, ...]:
 
 def output_options(function: Callable[..., Any]) -> Callable[..., Any]:
     """Options every analysing command shares, defined once."""
+    return _analysis_options(function, with_table_choices=True)
+
+
+def layer_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    """`layer`'s share of them: one layer has no columns to choose and no training to estimate."""
+    return _analysis_options(function, with_table_choices=False)
+
+
+def _analysis_options(function: Callable[..., Any], with_table_choices: bool) -> Callable[..., Any]:
     options = [
         click.option("--convention", type=click.Choice(["2mac", "mac", "full"]), default="2mac", show_default=True,
                      help="What a FLOP is: 2 per MAC, 1 per MAC, or every operation (see `cnncalc explain`)."),
         click.option("--batch", type=click.IntRange(min=1), help="Batch size (default: the spec's, else 1)."),
         click.option("--dtype", type=click.Choice(["float32", "float16", "bfloat16", "int8"]),
                      help="Element type for memory figures (default: the spec's, else float32)."),
-        click.option("--optimizer", type=click.Choice(["sgd", "momentum", "adam"]), default="adam",
-                     show_default=True, help="Optimizer state counted in the training estimate."),
+        with_table_choices and click.option(
+            "--optimizer", type=click.Choice(["sgd", "momentum", "adam"]), default="adam",
+            show_default=True, help="Optimizer state counted in the training estimate."),
         click.option("--format", "output_format", type=click.Choice(FORMATS), default="table", show_default=True,
                      help="table for people; json and csv with exact integers; markdown for pull requests."),
-        click.option("--columns", metavar="LIST", shell_complete=complete_columns,
+        with_table_choices and click.option("--columns", metavar="LIST", shell_complete=complete_columns,
                      help="Table columns, comma-separated: name, type, from, output, params, buffers, macs, flops, "
                           "memory, rf, jump; share (% of MACs, of FLOPs under full), params_share, memory_share; "
                           "with --chip intensity, bound, time."),
     ]
     for option in reversed(options):
-        function = option(function)
+        if option:
+            function = option(function)
     return file_options(width_option(function))
 
 
