@@ -93,3 +93,12 @@ def test_analyze_takes_a_torch_factory(tmp_path, monkeypatch):
     data = json.loads(out)
     assert data["totals"]["params"] == 8 * 3 * 9 + 8  # nn.Conv2d(3, 8, 3): weight and bias
     assert list(data["outputs"].values()) == [[1, 8, 14, 14]]
+
+
+def test_int8_is_accepted_for_a_tops_of_unstated_precision():
+    # Horizon Journey 5: 128 "TOPS", precision unstated (chips.yaml); the README counts it as int8.
+    code, out, err = run("fps", "--chip", "horizon-journey-5", "--precision", "int8", "--flops", "128G",
+                         "--format", "json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["peak_ops_per_s"] == 128e12 and data["fps"] == 1000.0
