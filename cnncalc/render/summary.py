@@ -42,8 +42,8 @@ def assumption_lines(report: Report) -> list[tuple[str, str]]:
                  "shapes include the batch in JSON, CSV and the Inputs and Outputs lines, not in the table's rows"),
         ("Units", UNITS),
         ("Peak memory", PEAK_ASSUMPTION),
-        ("RF", "receptive field size per spatial axis in input positions; '-' where undefined "
-               "(upsampling, no spatial axes)"),
+        ("RF", "receptive field size per spatial axis in input positions (after an upsampling, the "
+               "largest over positions); '-' where undefined (no spatial axes)"),
         ("%", f"a row's share of the network's {'FLOPs' if assumptions.convention == 'full' else 'MACs'} "
               "(params_share and memory_share: of params and activations)"),
     ]
