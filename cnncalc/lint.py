@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Callable
 
 from .errors import SpecError
-from .graph import Graph
+from .graph import Graph, LayerRecord
 from .layers import Shape
 from .report import Report
 
@@ -28,6 +28,7 @@ _LAYOUT_BREAKERS = frozenset({
     "embedding", "select", "stack", "expand", "parameter", "constant", "mean", "sum", "max", "min",
 })
 _DIM_TYPES = frozenset({"concat", "softmax", "log_softmax", "slice"})
+_MERGES = frozenset({"add", "sub", "mul", "div", "concat"})  # an image if any input is one
 UNREACHED_LISTED = 8  # names shown before "and N more"
 
 
@@ -39,14 +40,30 @@ def _is_image(shape: tuple[int, ...]) -> bool:
 def dim_warnings(graph: Graph) -> list[str]:
     """concat, softmax, log_softmax, slice or permute given a non-negative dim other than 0
     (permute: a first dim other than 0) on a channels-first image."""
-    image = {name: _is_image(shape) for name, shape in graph.inputs.items()}
-    found = []
+    candidates = [record for record in graph.layers if record.type in _DIM_TYPES or record.type == "permute"]
+    if not candidates:  # most specs: nothing to look at
+        return []
+    # Which tensors are channels-first images, in one pass up to the last candidate.
+    image: dict[str, bool] = {name: _is_image(shape) for name, shape in graph.inputs.items()}
+    get, last = image.get, candidates[-1].name
+    input_image: dict[str, bool] = {}
     for record in graph.layers:
-        sources = [image.get(name, False) for name in record.inputs]
-        on_image = bool(sources) and (any(sources) if record.type in ("add", "sub", "mul", "div", "concat")
-                                      else sources[0])
-        image[record.name] = on_image and record.type not in _LAYOUT_BREAKERS and _is_image(record.cost.shape)
-        if not on_image:
+        inputs = record.inputs
+        if record.type in _MERGES:
+            source = any(get(name, False) for name in inputs)
+        else:
+            source = bool(inputs) and get(inputs[0], False)
+        input_image[record.name] = source
+        image[record.name] = source and record.type not in _LAYOUT_BREAKERS and len(record.cost.shape) in (3, 4)
+        if record.name == last:
+            break
+
+    def on_image(record: LayerRecord) -> bool:
+        return input_image.get(record.name, False)
+
+    found = []
+    for record in candidates:
+        if not on_image(record):
             continue
         if record.type in _DIM_TYPES:
             dim = getattr(record.layer, "dim", 0)
@@ -56,7 +73,7 @@ def dim_warnings(graph: Graph) -> list[str]:
                              f"image, not the channels: dims count per sample (0 = channels, the batch is never "
                              f"named); write dim: 0 for the channels, or dim: {dim - len(record.cost.shape)} to "
                              f"mean {axis}")
-        elif record.type == "permute":
+        else:
             dims = tuple(getattr(record.layer, "dims", ()))
             if dims and all(dim >= 0 for dim in dims) and dims[0] != 0:
                 negative = [dim - len(dims) for dim in dims]
@@ -121,7 +138,8 @@ def _divisor_text(report: Report, inputs: dict[str, Shape]) -> str | None:
         first = [""] * len(spatial)
         for row in report.layers:
             if row.receptive_field is not None and len(row.receptive_field) == len(spatial):
-                for axis, (_, jump, _) in enumerate(row.receptive_field):
+                for axis, figures in enumerate(row.receptive_field):
+                    jump = figures[1]  # (size, jump, start[, phases])
                     if jump > jumps[axis]:
                         jumps[axis], first[axis] = jump, row.name
         bad = [axis for axis, size in enumerate(spatial) if size % jumps[axis]]
