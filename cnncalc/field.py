@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from fractions import Fraction
+from typing import Any
 
 from .graph import Field, Tensor
 from .layers import NO_FIELD, POINTWISE, Resample, Window
@@ -48,14 +49,15 @@ def receptive_field(kind: Window | Resample | str, inputs: list[Tensor], arity: 
         if len(previous) != len(kind.scale) or any(scale.denominator != 1 for scale in kind.scale):
             return None  # a resize by a fraction has no period: not followed
         return _from_phases([_resample(_phases(axis), index, kind) for index, axis in enumerate(previous)])
+    assert isinstance(kind, Window)  # noqa: S101 - NO_FIELD and POINTWISE are handled above
     if len(previous) != len(kind.kernel):
         return None
     steps = list(zip(previous, kind.kernel, kind.stride, kind.dilation, kind.pad_begin))
     if any(max(d * (k - 1), s, p) * axis[1] > COUNT_LIMIT for axis, k, s, d, p in steps):
         return None
     if all(len(axis) == 3 for axis in previous):
-        return tuple((size + d * (k - 1) * jump, jump * s, start + (d * (k - 1) / 2 - p) * jump)
-                     for (size, jump, start), k, s, d, p in steps)  # type: ignore[misc]
+        return tuple((axis[0] + d * (k - 1) * axis[1], axis[1] * s, axis[2] + (d * (k - 1) / 2 - p) * axis[1])
+                     for axis, k, s, d, p in steps)
     return _from_phases([_window(_phases(axis), k, s, d, p) for axis, k, s, d, p in steps])
 
 
@@ -86,10 +88,8 @@ def _window(phases: Phases, kernel: int, stride: int, dilation: int, pad: int) -
     return new_period, step * new_period * stride / period, tuple(regions)
 
 
-def _resample(phases: Phases | None, axis: int, kind: Resample) -> Phases | None:
+def _resample(phases: Phases, axis: int, kind: Resample) -> Phases | None:
     """An upsampling by an integer factor f: the period grows f times, the step per period stays."""
-    if phases is None:
-        return None
     period, step, _ = phases
     factor = int(kind.scale[axis])
     new_period = period * factor
@@ -118,9 +118,10 @@ def _reads(kind: Resample, axis: int, factor: int, position: int) -> list[int]:
     return list(range(first, first + kind.taps))
 
 
-def _phases(axis: tuple[float | int, ...]) -> Phases | None:
+def _phases(axis: tuple[Any, ...]) -> Phases:
+    """An axis's phases; a field without them is one phase."""
     if len(axis) == 4:
-        return axis[3]  # type: ignore[return-value]
+        return axis[3]  # type: ignore[no-any-return]
     size, jump, start = (Fraction(value) for value in axis)
     half = (size - 1) / 2
     return 1, jump, ((start - half, start + half),)
@@ -142,27 +143,28 @@ def _from_phases(axes: list[Phases | None]) -> Field:
 def _union(fields: list[Field]) -> Field:
     """The smallest field holding every input's, phase by phase (an output sees what every
     one of its inputs sees)."""
-    if any(item is None for item in fields):
+    known = [item for item in fields if item is not None]
+    if len(known) < len(fields):
         return None
-    if len({len(item) for item in fields}) != 1:  # type: ignore[arg-type]
-        return max(fields, key=lambda item: [axis[0] for axis in item])  # type: ignore[union-attr]
-    if all(len(axis) == 3 for item in fields for axis in item) \
-            and all(len({axis[2] for axis in axes}) == 1 for axes in zip(*fields)):  # type: ignore[misc]
+    if len({len(item) for item in known}) != 1:
+        return max(known, key=lambda item: [axis[0] for axis in item])
+    if all(len(axis) == 3 for item in known for axis in item) \
+            and all(len({axis[2] for axis in axes}) == 1 for axes in zip(*known)):
         # Common centres (a residual add): the largest field on each axis, no fractions needed.
-        return tuple(max(axes, key=lambda axis: axis[0]) for axes in zip(*fields))  # type: ignore[misc]
-    result = []
-    for axes in zip(*fields):  # type: ignore[misc]
+        return tuple(max(axes, key=lambda axis: axis[0]) for axes in zip(*known))
+    result: list[Phases | None] = []
+    for axes in zip(*known):
         phases = [_phases(axis) for axis in axes]
-        period = math.lcm(*(item[0] for item in phases))  # type: ignore[index]
+        period = math.lcm(*(item[0] for item in phases))
         if period > PHASE_LIMIT:
             return None
         regions = []
         for phase in range(period):
-            covered = [_region(item, phase) for item in phases]  # type: ignore[arg-type]
+            covered = [_region(item, phase) for item in phases]
             regions.append((min(low for low, _ in covered), max(high for _, high in covered)))
         first = phases[0]
-        result.append((period, first[1] * period / first[0], tuple(regions)))  # type: ignore[index]
-    return _from_phases(result)  # type: ignore[arg-type]
+        result.append((period, first[1] * period / first[0], tuple(regions)))
+    return _from_phases(result)
 
 
 def _number(value: Fraction) -> int | float:

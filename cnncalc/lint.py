@@ -134,7 +134,7 @@ def _divisor_text(report: Report, inputs: dict[str, Shape]) -> str | None:
     parts = []
     for name, shape in inputs.items():
         spatial = shape[1:]
-        jumps = [1] * len(spatial)
+        jumps: list[int | float] = [1] * len(spatial)
         first = [""] * len(spatial)
         for row in report.layers:
             if row.receptive_field is not None and len(row.receptive_field) == len(spatial):

@@ -83,12 +83,12 @@ def test_memory_follows_the_chips_precision_unless_dtype(extra, dtype, weights):
 
 def test_analyze_takes_a_torch_factory(tmp_path, monkeypatch):
     pytest.importorskip("torch")
-    (tmp_path / "tinynet.py").write_text(
+    (tmp_path / "tinynet_plain.py").write_text(
         "import torch.nn as nn\n\n"
         "def make():\n"
         "    return nn.Sequential(nn.Conv2d(3, 8, 3), nn.ReLU())\n")
     monkeypatch.chdir(tmp_path)
-    code, out, err = run("analyze", "torch:tinynet:make", "--input", "3x16x16", "--format", "json")
+    code, out, err = run("analyze", "torch:tinynet_plain:make", "--input", "3x16x16", "--format", "json")
     assert code == 0, err
     data = json.loads(out)
     assert data["totals"]["params"] == 8 * 3 * 9 + 8  # nn.Conv2d(3, 8, 3): weight and bias

@@ -45,14 +45,14 @@ def test_anything_but_keyword_literals_is_refused(text, message):
 
 def test_analyze_calls_a_factory_with_its_keyword_arguments(tmp_path, monkeypatch):
     pytest.importorskip("torch")
-    (tmp_path / "tinynet.py").write_text(
+    (tmp_path / "tinynet_keywords.py").write_text(
         "import torch.nn as nn\n\n"
         "def make(channels=8, bias=True):\n"
         "    return nn.Sequential(nn.Conv2d(3, channels, 3, bias=bias), nn.ReLU())\n")
     monkeypatch.chdir(tmp_path)
-    result = CliRunner().invoke(main, ["analyze", "torch:tinynet:make(channels=4, bias=False)", "--input", "3x16x16",
+    result = CliRunner().invoke(main, ["analyze", "torch:tinynet_keywords:make(channels=4, bias=False)", "--input", "3x16x16",
                                        "--format", "json"])
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["totals"]["params"] == 4 * 3 * 3 * 3  # nn.Conv2d(3, 4, 3, bias=False)
-    result = CliRunner().invoke(main, ["analyze", "torch:tinynet:make(channels=print('x'))", "--input", "3x16x16"])
+    result = CliRunner().invoke(main, ["analyze", "torch:tinynet_keywords:make(channels=print('x'))", "--input", "3x16x16"])
     assert result.exit_code == 2 and "argument 'channels' is not a literal" in result.stderr

@@ -64,7 +64,9 @@ def analyze(spec: Path, settings: tuple[str, ...], input_shapes: tuple[str, ...]
     if by is not None and (depth is not None or options["output_format"] == "json" or plot_path is not None):
         fail(f"--by {by} is a summary table; it does not combine with --depth, --plot or --format json "
              "(the JSON has every layer)")
-    sweep_text = _one_sweep(sweep_texts, plot_path, depth or (by and 1), options)
+    if by is not None and sweep_texts:
+        fail(f"--by {by} summarises one analysis; --sweep prints one row of totals per value: leave out one of them")
+    sweep_text = _one_sweep(sweep_texts, plot_path, depth, options)
     if sweep_text is not None:
         _sweep(spec, sweep_text, {"overrides": overrides, "inputs": inputs, "batch": options["batch"],
                                   "dtype": options["dtype"], "convention": options["convention"],
