@@ -106,7 +106,8 @@ KEY_TOPICS = {
             - {type: basic, name: layer2, repeat: 2, channels: 128, stride: "${2 if i == 0 else 1}"}
 
         Layers of an instance are named <instance>.<local name> (layer2.0.bn2); --depth 1
-        and --by block fold them into one row per instance. A block's output is its last
+        folds them into one row per instance, --by block into one per top-level entry
+        (a repeat's instances together). A block's output is its last
         entry. A parameter default may be an expression over the globals, in_channels,
         in_shape and earlier parameters. A block may not take a built-in type's name, nor
         reach itself. An entry with layers: instead of type: is an inline chain (a branch).
