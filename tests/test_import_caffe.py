@@ -288,13 +288,13 @@ def test_every_unsupported_layer_is_listed_at_once(tmp_path: Path) -> None:
     path = _prototxt(tmp_path, """
 layer { name: "power" type: "Power" bottom: "data" top: "power" }
 layer { name: "max" type: "Eltwise" bottom: "data" bottom: "power" top: "max" eltwise_param { operation: MAX } }
-layer { name: "priors" type: "PriorBox" bottom: "max" top: "priors" }
+layer { name: "lrn" type: "LRN" bottom: "max" top: "lrn" lrn_param { norm_region: WITHIN_CHANNEL } }
 """)
     with pytest.raises(cnncalc.SpecError) as raised:
         cnncalc.analyze(path)
     assert str(raised.value).startswith(
         f"{path}:5:1: cannot import 3 layer(s): 'power' (Power, line 5); 'max' (Eltwise MAX, line 6); "
-        "'priors' (PriorBox, line 7); cnncalc has no layer type for these")
+        "'lrn' (LRN WITHIN_CHANNEL, line 7); cnncalc has no layer type for these")
 
 
 def _run(*arguments: str) -> tuple[int, str, str]:

@@ -9,26 +9,27 @@ from ...errors import Mark, SpecError
 from .. import ImportOptions, read_text
 from ..builder import SpecBuilder
 from ..common import guess
-from ..prototxt import parse
+from ..prototxt import Message, describe, parse
 from .converter import _Converter
 from .inputs import _Input, _inputs
-from .layer import NET_KEYS, TRAINING_ONLY, word
+from .forks import CONVERTERS
+from .layer import NET_KEYS, SOLVER_KEYS, is_training_only, word
 from .net import _check_types, _layers
 
 
 def to_spec(path: Path, options: ImportOptions) -> dict[str, Any]:
     """The spec of a Caffe prototxt (see the module's docstring for what each layer type becomes)."""
     filename = str(path)
-    net = parse(read_text(path), filename)
+    net = _net_of(parse(read_text(path), filename), filename)
     for key in net.names():
         if key not in NET_KEYS:
             at = net.last(key)
             raise SpecError(f"unknown field '{key}' at the top of the file",
                             mark=Mark(filename, at.line, at.column) if at else None,
                             hint=f"{guess(key, NET_KEYS)}a net has {', '.join(NET_KEYS)}")
-    all_layers = _layers(net, filename)
+    all_layers = _layers(net, filename, options)
     inputs = _inputs(net, all_layers, filename)
-    layers = _check_types(all_layers, filename)
+    layers, not_counted = _check_types(all_layers, filename)
     if not inputs:
         raise SpecError("the net declares no input", mark=Mark(filename, 1, 1),
                         hint="add input: \"data\" with input_shape { dim: 1 dim: 3 dim: 224 dim: 224 }, "
@@ -36,15 +37,19 @@ def to_spec(path: Path, options: ImportOptions) -> dict[str, Any]:
     builder = SpecBuilder()
     converter = _Converter(filename, builder)
     batch = _add_inputs(inputs, options, builder, converter)
-    skipped = [f"{layer.name} ({layer.type})" for layer in all_layers if layer.type in TRAINING_ONLY]
+    skipped = [f"{layer.name} ({layer.type})" for layer in all_layers if is_training_only(layer.type)]
     for layer in layers:
-        converter.convert(layer)
+        converter.convert(layer, CONVERTERS)
     if not builder.layers:
         first = all_layers[0].where.mark if all_layers else Mark(filename, 1, 1)
         raise SpecError("the net has no layers cnncalc can count", mark=first,
                         hint="its layers are inputs or training-only ones (losses, Accuracy, Silence)" if all_layers
                         else "add layer { name: ... type: ... bottom: ... top: ... } blocks")
     notes = list(converter.notes)
+    if not_counted:
+        notes.append("Not counted (they decode or propose boxes, or read what such a layer makes): " + ", ".join(
+            f"{layer.name} ({layer.type}, line {layer.where.mark.line if layer.where.mark else '?'})"
+            for layer in not_counted) + ".")
     if skipped:
         notes.append(f"Left out as training-only: {', '.join(skipped)}.")
     if options.batch is None and batch != 1:
@@ -53,6 +58,24 @@ def to_spec(path: Path, options: ImportOptions) -> dict[str, Any]:
     name = word(name_field, filename, "name", "AlexNet") if name_field is not None else path.stem
     outputs = builder.unconsumed()
     return builder.spec(name, outputs if len(outputs) > 1 else None, " ".join(notes) or None)
+
+
+def _net_of(top: Message, filename: str) -> Message:
+    """The net: the file itself, or the `net_param { ... }` of a solver that holds it inline."""
+    names = set(top.names())
+    if "net_param" in names:
+        found = top.last("net_param")
+        if found is not None and isinstance(found.value, Message):
+            return found.value
+        raise SpecError("net_param is not a { ... } block", mark=Mark(filename, found.line, found.column)
+                        if found else None, hint="a solver holds its net as net_param { layer { ... } ... }")
+    elsewhere = [key for key in ("net", "train_net", "test_net") if key in names]
+    if elsewhere or ("layer" not in names and "layers" not in names and names & SOLVER_KEYS):
+        at = top.last(elsewhere[0]) if elsewhere else top.fields[0]
+        where = f" names its net in {describe(at.value)}" if elsewhere and at is not None else " holds no net"
+        raise SpecError(f"this is a Caffe solver: it{where}", mark=Mark(filename, at.line, at.column) if at else None,
+                        hint="import the net's prototxt (deploy or train_val) instead")
+    return top
 
 
 def _add_inputs(inputs: list[_Input], options: ImportOptions, builder: SpecBuilder, converter: _Converter) -> int:

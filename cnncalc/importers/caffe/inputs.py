@@ -8,7 +8,7 @@ from typing import Any
 from ...errors import Mark, SpecError
 from ..builder import Where
 from ..prototxt import Field, Message, describe
-from .layer import INPUT_TYPES, CaffeLayer, Params, word
+from .layer import CaffeLayer, Params, is_input, word
 
 
 def _sizes(values: list[Any]) -> list[int] | None:
@@ -72,7 +72,7 @@ def _inputs(net: Message, layers: list[CaffeLayer], filename: str) -> list[_Inpu
             dims = sizes
         result.append(_Input(name, dims, where, None))
     for layer in layers:
-        if layer.type not in INPUT_TYPES:
+        if not is_input(layer):
             continue
         if not layer.tops:
             raise layer.fail(f"the {layer.type} layer has no top", "name the blob it makes: top: \"data\"")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ...errors import Mark, SpecError
 from ..common import guess
-from .converter import CONVERTERS
+from .extra import CONVERTERS
 from .sections import Option, Reader, Section
 from .tables import ACTIVATIONS, HEADS, KEYS, TRAINING_KEYS, UNSUPPORTED_OPTIONS
 

@@ -50,6 +50,16 @@ class Section:
         return PREFIX.get(self.kind, self.kind)
 
 
+def repeated_note(section: Section) -> str | None:
+    """What the spec's description says of the keys a section gives more than once, or None."""
+    if not section.repeated:
+        return None
+    where = "[net]" if section.index < 0 else f"[{section.written}] (layer {section.index})"
+    listed = ", ".join(f"{key} (lines {section.options[key].line} and {again.line})"
+                       for key, again in section.repeated.items())
+    return f"{where} gives {listed} more than once: Darknet reads the first, and so does cnncalc."
+
+
 def read_cfg(text: str, filename: str) -> list[Section]:
     """The sections of a cfg, with the line and column of everything; malformed lines are errors."""
     sections: list[Section] = []
@@ -137,11 +147,8 @@ class Reader:
         return key in self.section.options
 
     def raw(self, key: str) -> Option | None:
-        if key in self.section.repeated:
-            again = self.section.repeated[key]
-            raise SpecError(f"{key} is given twice (lines {self.section.options[key].line} and {again.line})",
-                            mark=Mark(self.filename, again.line, again.key_column), layer=self.where.layer,
-                            hint="keep one: Darknet would use the first and ignore the other")
+        """The key's option; a key given twice is read from its first line, as Darknet's option_find does
+        (the spec's description says so, see `repeated_note`)."""
         return self.section.options.get(key)
 
     def text(self, key: str, default: str) -> str:

@@ -45,6 +45,10 @@ KEYS: dict[str, set[str]] = {
     "sam": {"from", "activation"},
     "scale_channels": {"from", "activation", "scale_wh"},
     "empty": set(),
+    "reorg": {"stride", "reverse", "flatten", "extra"},
+    "reorg3d": {"stride", "reverse", "flatten", "extra"},
+    "crop": {"crop_height", "crop_width", "flip", "angle", "saturation", "exposure", "shift", "noadjust"},
+    "local": {"filters", "size", "stride", "pad", "activation"},
 }
 
 # Options cnncalc cannot express: key -> (the one value it can, why the others are not imported).
@@ -52,7 +56,6 @@ UNSUPPORTED_OPTIONS: dict[str, dict[str, tuple[str | None, str]]] = {
     "convolutional": {
         "antialiasing": ("0", "adds a fixed blur convolution after the layer"),
         "share_index": (None, "shares another layer's weights"),
-        "dilation": ("1", "Darknet's size rule for dilated convolutions is not modelled"),
         "sway": ("0", "deformable (rotated) kernels"), "rotate": ("0", "deformable (rotated) kernels"),
         "stretch": ("0", "deformable (stretched) kernels"), "stretch_sway": ("0", "deformable kernels"),
         "coordconv": ("0", "adds coordinate channels"),

@@ -1,0 +1,80 @@
+"""Darknet's rarer sections: [reorg] (YOLOv2), [crop] (pjreddie's classifiers), [local] (YOLOv1);
+and the table of every section cnncalc imports."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from .converter import BASIC_CONVERTERS, _Converter
+
+
+def reorg(converter: _Converter) -> str:
+    """[reorg] stride=s: space to depth, out = c*s*s x h/s x w/s (reorg_layer.c, reorg_old_layer.c);
+    reverse=1 the other way, c/(s*s) x h*s x w*s. cnncalc's pixel_unshuffle / pixel_shuffle make these
+    shapes (Darknet orders the elements its own way: the counts are the same)."""
+    read = converter.reader
+    stride = read.integer("stride", 1, 1)
+    reverse = read.integer("reverse", 0) != 0
+    if read.integer("flatten", 0) or read.integer("extra", 0):
+        raise read.fail("flatten" if read.integer("flatten", 0) else "extra",
+                        "[reorg] with flatten= or extra= is not imported")
+    channels, height, width = converter.builder.shape(converter.previous)
+    if reverse:
+        if channels % (stride * stride):
+            raise read.fail("stride", f"reverse [reorg] stride={stride} needs channels divisible by {stride ** 2}; "
+                                      f"the input has {channels}")
+        return converter.add("pixel_shuffle", converter.name("reorg"), [converter.previous],
+                             {"upscale_factor": stride})
+    if height % stride or width % stride:
+        raise read.fail("stride", f"[reorg] stride={stride} of a {width}x{height} input: Darknet drops the "
+                                  "last rows and columns, which cnncalc does not import",
+                        f"give an input whose width and height are multiples of {stride}")
+    return converter.add("pixel_unshuffle", converter.name("reorg"), [converter.previous],
+                         {"downscale_factor": stride})
+
+
+def crop(converter: _Converter) -> str:
+    """[crop] crop_height, crop_width: at inference the centre, (h - crop_height)/2 rows down
+    (crop_layer.c, forward_crop_layer); the colour jitter it applies while training is not counted."""
+    read = converter.reader
+    source = converter.previous
+    _, height, width = converter.builder.shape(source)
+    crop_height, crop_width = read.integer("crop_height", 1, 1), read.integer("crop_width", 1, 1)
+    if crop_height > height or crop_width > width:
+        raise read.fail("crop_height", f"[crop] of {crop_width}x{crop_height} from a {width}x{height} input")
+    cuts = [(dim, (size - cropped) // 2, cropped) for dim, size, cropped in ((1, height, crop_height),
+                                                                           (2, width, crop_width)) if cropped != size]
+    if not cuts:
+        return converter.add("identity", converter.name("crop"), [source])
+    out = source
+    for number, (dim, start, cropped) in enumerate(cuts):
+        name = converter.name("crop") + ("" if number == len(cuts) - 1 else "_rows")
+        out = converter.add("slice", name, [out], {"dim": dim, "start": start, "end": start + cropped})
+    return out
+
+
+def local(converter: _Converter) -> str:
+    """[local]: a convolution with weights of its own at each position (local_layer.c); pad=1 pads size/2,
+    and the output is (in - 1)/stride + 1, else (in - size)/stride + 1."""
+    read = converter.reader
+    size = read.integer("size", 1, 1)
+    stride = read.integer("stride", 1, 1)
+    padding = size // 2 if read.integer("pad", 0) else 0
+    source = converter.previous
+    fields = {"out_channels": read.integer("filters", 1, 1), "kernel_size": size}
+    if stride != 1:
+        fields["stride"] = stride
+    if padding:
+        fields["padding"] = padding
+    out = converter.add("local2d", converter.name("local"), [source], fields)
+    _, height, width = converter.builder.shape(source)
+    darknet = tuple(((side - 1) if padding else (side - size)) // stride + 1 for side in (height, width))
+    if converter.builder.shape(out)[1:] != darknet:
+        raise read.fail("size", f"[local] of even size={size} with pad=1: Darknet's output "
+                                f"{darknet[1]}x{darknet[0]} is not a padded window's")
+    return converter.activation(out, "logistic")
+
+
+CONVERTERS: dict[str, Callable[[_Converter], str]] = {
+    **BASIC_CONVERTERS, "reorg": reorg, "reorg3d": reorg, "crop": crop, "local": local,
+}
