@@ -53,7 +53,7 @@ def darknet_print(binary: Path, cfg: Path, cache: Path | None) -> tuple[str, int
         text = (cache / f"{key}.txt").read_text(errors="replace")
         floats = int((cache / f"{key}.floats").read_text())
         return (text, floats) if floats >= 0 else None
-    with tempfile.TemporaryDirectory() as folder:
+    with tempfile.TemporaryDirectory(dir="/dev/shm" if Path("/dev/shm").is_dir() else None) as folder:
         empty, out = Path(folder) / "empty.weights", Path(folder) / "out.weights"
         empty.write_bytes(b"")
         try:

@@ -220,7 +220,8 @@ LAYER_CASES = {
         "{type: conv2d, name: b, from: input, out_channels: 6, kernel_size: 1}", "{type: shortcut, from: [input, a, b]}",
         "{type: shortcut, from: [-1, input], weights: per_channel}", "{type: shortcut, from: [-1, a], weights: per_feature}",
         "{type: pixel_unshuffle, downscale_factor: 2}", "{type: local2d, out_channels: 3, kernel_size: 3, padding: 1}",
-        "{type: local2d, out_channels: 2, kernel_size: 2, stride: 2}"),
+        "{type: local2d, out_channels: 2, kernel_size: 2, stride: 2}", "{type: global_avgpool, name: pooled}",
+        "{type: maximum, from: [-2, pooled]}", "{type: maximum, from: [-1, -1, -3]}"),
     "upsample: scale, size, modes, to a reference": spec(
         [2, 5, 7], "{type: upsample, scale_factor: 2}", "{type: upsample, scale_factor: [1.5, 0.7], mode: bilinear}",
         "{type: upsample, size: [6, 11], mode: bicubic}", "{type: upsample, name: up, from: [-1, input]}",

@@ -1,5 +1,6 @@
-"""Layers that Darknet cfgs need and PyTorch models rarely do: Darknet's shortcut of
-unequal shapes, the space-to-depth reorg, and the locally connected layer of YOLOv1."""
+"""Layers that Darknet cfgs and Caffe prototxts need and PyTorch models rarely do: Darknet's
+shortcut of unequal shapes, the space-to-depth reorg, the locally connected layer of YOLOv1,
+and the elementwise maximum (Caffe's Eltwise MAX)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from ..errors import ShapeError
 from . import fields as f
 from .base import NO_FIELD, Cost, Layer, Shape, Window, option, product, register
 from .base import spatial_rank, window_outputs
+from .merge import broadcast
 
 
 @register("shortcut")
@@ -39,6 +41,21 @@ class Shortcut(Layer):
         params = {"none": 0, "per_feature": len(inputs), "per_channel": len(inputs) * first[0]}[self.weights]
         multiplies = size + adds if self.weights != "none" else 0
         return Cost(shape=first, params=params, full_flops=adds + multiplies)
+
+
+@register("maximum")
+@dataclass(frozen=True, kw_only=True)
+class Maximum(Layer):
+    """The elementwise maximum of its inputs (torch.maximum; Caffe's Eltwise MAX, maxout), broadcast like add."""
+
+    arity = "many"
+    full_rule = "per output element: inputs - 1 comparisons"
+
+    def infer(self, inputs: tuple[Shape, ...]) -> Cost:
+        if len(inputs) < 2:
+            raise ShapeError(f"maximum takes at least 2 inputs; got {len(inputs)}", "list them in from: [a, b]")
+        shape = broadcast(inputs)
+        return Cost(shape=shape, full_flops=(len(inputs) - 1) * product(shape))
 
 
 @register("pixel_unshuffle")

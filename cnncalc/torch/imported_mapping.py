@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..layers import Shape
-from ..layers.imported import LocallyConnected, PixelUnshuffle, Shortcut
+from ..layers.imported import LocallyConnected, Maximum, PixelUnshuffle, Shortcut
 from .calls import Call, call
 
 
@@ -14,6 +14,10 @@ def shortcut(layer: Shortcut, inputs: tuple[Shape, ...], output: Shape) -> Call:
     if layer.weights == "none":
         return call("Shortcut", len(inputs), output[0])
     return call("Shortcut", len(inputs), output[0], weights=layer.weights)
+
+
+def maximum(layer: Maximum, inputs: tuple[Shape, ...], output: Shape) -> Call:
+    return call("Maximum")
 
 
 def pixel_unshuffle(layer: PixelUnshuffle, inputs: tuple[Shape, ...], output: Shape) -> Call:
@@ -26,5 +30,5 @@ def locally_connected(layer: LocallyConnected, inputs: tuple[Shape, ...], output
 
 
 IMPORTED_MAPPERS: dict[type, Callable[[Any, tuple[Shape, ...], Shape], Call]] = {
-    Shortcut: shortcut, PixelUnshuffle: pixel_unshuffle, LocallyConnected: locally_connected,
+    Shortcut: shortcut, Maximum: maximum, PixelUnshuffle: pixel_unshuffle, LocallyConnected: locally_connected,
 }

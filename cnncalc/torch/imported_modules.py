@@ -55,4 +55,15 @@ class LocallyConnected(nn.Module):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
-IMPORTED_HELPERS: tuple[type[nn.Module], ...] = (Shortcut, LocallyConnected)
+class Maximum(nn.Module):
+    """The elementwise maximum of its inputs, broadcast after the batch axis."""
+
+    def forward(self, *inputs: Tensor) -> Tensor:
+        rank = max(item.dim() for item in inputs)
+        out = inputs[0].reshape(inputs[0].shape[0], *([1] * (rank - inputs[0].dim())), *inputs[0].shape[1:])
+        for item in inputs[1:]:
+            out = torch.maximum(out, item.reshape(item.shape[0], *([1] * (rank - item.dim())), *item.shape[1:]))
+        return out
+
+
+IMPORTED_HELPERS: tuple[type[nn.Module], ...] = (Shortcut, Maximum, LocallyConnected)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,13 @@ from .net import _check_types, _layers
 def to_spec(path: Path, options: ImportOptions) -> dict[str, Any]:
     """The spec of a Caffe prototxt (see the module's docstring for what each layer type becomes)."""
     filename = str(path)
-    net = _net_of(parse(read_text(path), filename), filename)
+    top = parse(read_text(path), filename)
+    net = _net_of(top, filename)
+    if options.phase is None and not options.stages and top is not net:  # a solver: its first test_state
+        state = top.last("test_state")
+        if state is not None and isinstance(state.value, Message):
+            stages = tuple(str(item.value) for item in state.value.all("stage") if isinstance(item.value, str))
+            options = replace(options, stages=stages)
     for key in net.names():
         if key not in NET_KEYS:
             at = net.last(key)
@@ -29,6 +36,12 @@ def to_spec(path: Path, options: ImportOptions) -> dict[str, Any]:
                             hint=f"{guess(key, NET_KEYS)}a net has {', '.join(NET_KEYS)}")
     all_layers = _layers(net, filename, options)
     inputs = _inputs(net, all_layers, filename)
+    phase_note = None
+    if not inputs and options.phase is None:  # a train prototxt whose data layers are TRAIN's only
+        training = _layers(net, filename, replace(options, phase="TRAIN"))
+        if _inputs(net, training, filename):
+            all_layers, inputs = training, _inputs(net, training, filename)
+            phase_note = "Read in the TRAIN phase: in TEST, the net has no input (give --phase to choose)."
     layers, not_counted = _check_types(all_layers, filename)
     if not inputs:
         raise SpecError("the net declares no input", mark=Mark(filename, 1, 1),
@@ -45,7 +58,8 @@ def to_spec(path: Path, options: ImportOptions) -> dict[str, Any]:
         raise SpecError("the net has no layers cnncalc can count", mark=first,
                         hint="its layers are inputs or training-only ones (losses, Accuracy, Silence)" if all_layers
                         else "add layer { name: ... type: ... bottom: ... top: ... } blocks")
-    notes = list(converter.notes)
+    notes = [phase_note] if phase_note else []
+    notes += converter.notes
     if not_counted:
         notes.append("Not counted (they decode or propose boxes, or read what such a layer makes): " + ", ".join(
             f"{layer.name} ({layer.type}, line {layer.where.mark.line if layer.where.mark else '?'})"

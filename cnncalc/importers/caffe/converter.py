@@ -78,17 +78,22 @@ class _Converter:
     def deconvolution(self) -> str:
         return self.convolution("conv_transpose")
 
-    def pooling(self) -> str:
+    def pooling(self, stochastic: bool = False) -> str:
         source = self.bottom()
         shape = self.shape(source)
         params = Params(self.layer, "pooling_param", POOLING_KEYS)
         method = params.choice("pool", "MAX", ("MAX", "AVE", "STOCHASTIC"))
-        if method == "STOCHASTIC":
+        if method == "STOCHASTIC" and not stochastic:
             raise self.layer.fail("STOCHASTIC pooling has no cnncalc type", at=params.one("pool"))
+        comment = None
+        if method == "STOCHASTIC":
+            method = "AVE"
+            comment = (f"{self.layer.name}: STOCHASTIC pooling, at inference the activation-weighted average of "
+                       "each window: counted as an average pool")
         if len(shape) != 3:
             raise self.layer.fail(f"Caffe pools 2D inputs; this one is {'x'.join(map(str, shape))}")
         if params.flag("global_pooling", False):
-            return self.add("global_maxpool" if method == "MAX" else "global_avgpool", [source])
+            return self.add("global_maxpool" if method == "MAX" else "global_avgpool", [source], comment=comment)
         kernel = _spatial(params, "kernel", 2, None)
         stride = _spatial(params, "stride", 2, 1)
         pad = _spatial(params, "pad", 2, 0)
@@ -111,7 +116,7 @@ class _Converter:
             fields["padding"] = _per_axis(pad)
         if ceil:
             fields["ceil_mode"] = True
-        name = self.add("maxpool2d" if method == "MAX" else "avgpool2d", [source], fields)
+        name = self.add("maxpool2d" if method == "MAX" else "avgpool2d", [source], fields, comment=comment)
         if self.shape(name)[1:] != caffe:
             raise self.layer.fail(f"Caffe's pooling makes {'x'.join(map(str, caffe))} here, cnncalc's ceil_mode "
                                   f"{'x'.join(map(str, self.shape(name)[1:]))}: Caffe keeps a last window that "

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from ..prototxt import Message
+from .arithmetic import ARITHMETIC_CONVERTERS
 from .converter import BASIC_CONVERTERS, _Converter
 from .layer import Params
 
@@ -151,18 +152,16 @@ def scale_by(converter: _Converter) -> str:
     shape, factor = converter.shape(first), converter.shape(second)
     axis = params.integer("axis", 1, -5)
     start = axis + len(shape) + 1 if axis < 0 else axis
-    leading = factor[1:] if start == 0 else factor  # axis 0: the second bottom's first axis is the batch
-    begin = max(start - 1, 0)
-    if tuple(shape[begin:begin + len(leading)]) != tuple(leading) or begin and start == 0:
+    # Axis 0 or 1: the second bottom's per-sample sizes are the first's leading ones (at axis 0 both
+    # bottoms' batch axes also agree, as one batch has them).
+    if start > 1 or tuple(shape[:len(factor)]) != tuple(factor):
         raise converter.layer.fail(f"Scale of {'x'.join(map(str, shape))} by a second bottom of "
                                    f"{'x'.join(map(str, factor))} (axis {axis})",
-                                   "the second bottom's sizes must be the first's from axis on")
+                                   "cnncalc imports a second bottom whose sizes are the first's leading ones")
     if params.flag("bias_term", False):
         raise converter.layer.fail("Scale by a second bottom with bias_term is not imported")
-    if begin:
-        raise converter.layer.fail(f"Scale by a second bottom from axis {axis} is not imported")
-    if len(leading) < len(shape):
-        second = converter.add("reshape", [second], {"shape": [*leading, *[1] * (len(shape) - len(leading))]},
+    if len(factor) < len(shape):
+        second = converter.add("reshape", [second], {"shape": [*factor, *[1] * (len(shape) - len(factor))]},
                                name=f"{converter.layer.name}/expand")
     return converter.add("mul", [first, second])
 
@@ -190,4 +189,5 @@ FORK_CONVERTERS = {
     "Slice": slice_, "Crop": crop, "Interp": interp, "Permute": permute, "Normalize": normalize, "Axpy": axpy,
     "BN": batch_norm_with_scale,
 }
-CONVERTERS: dict[str, Callable[[_Converter], str | list[str]]] = {**BASIC_CONVERTERS, **FORK_CONVERTERS}
+CONVERTERS: dict[str, Callable[[_Converter], str | list[str]]] = {**BASIC_CONVERTERS, **FORK_CONVERTERS,
+                                                                   **ARITHMETIC_CONVERTERS}

@@ -49,6 +49,8 @@ def _inputs(net: Message, layers: list[CaffeLayer], filename: str) -> list[_Inpu
     names = [field for field in net.all("input")]
     shapes = [field for field in net.all("input_shape")]
     flat = [field for field in net.all("input_dim")]
+    if names and not shapes and not flat:  # no dims: Caffe's UpgradeNetInput drops the legacy inputs
+        names = []
     if names and not shapes and len(flat) != 4 * len(names):
         at = flat[0] if flat else names[0]
         raise SpecError(f"{len(names)} input(s) need {4 * len(names)} input_dim values; the file gives {len(flat)}",

@@ -42,8 +42,9 @@ NOT_COUNTED = ("PriorBox", "DetectionOutput", "DetectionEvaluate", "Proposal")
 
 
 def is_training_only(kind: str) -> bool:
-    """Losses (any type ending in Loss: SmoothL1Loss, MultiBoxLoss, ...), Accuracy, Silence, HDF5Output."""
-    return kind in TRAINING_ONLY or kind.endswith("Loss")
+    """Losses and accuracies (any type ending in Loss or Accuracy: SmoothL1Loss, MultiBoxLoss, SegAccuracy),
+    Silence, HDF5Output."""
+    return kind in TRAINING_ONLY or kind.endswith(("Loss", "Accuracy"))
 
 
 def word(found: Field, filename: str, key: str, example: str) -> str:

@@ -14,20 +14,8 @@ from .layer import LAYER_KEYS, NOT_COUNTED, V1_TYPES, CaffeLayer, is_input, is_t
 
 
 def _unsupported_mode(layer: CaffeLayer) -> str | None:
-    """Why a layer of a supported type still cannot be imported, found before converting anything."""
-    def choice(block: str, key: str) -> str | None:
-        found = layer.message.last(block)
-        if found is None or not isinstance(found.value, Message):
-            return None
-        item = found.value.last(key)
-        return item.value if item is not None and isinstance(item.value, str) else None
-
-    if layer.type == "Eltwise" and choice("eltwise_param", "operation") == "MAX":
-        return "Eltwise MAX"
-    if layer.type == "Pooling" and choice("pooling_param", "pool") == "STOCHASTIC":
-        return "Pooling STOCHASTIC"
-    if layer.type == "LRN" and choice("lrn_param", "norm_region") == "WITHIN_CHANNEL":
-        return "LRN WITHIN_CHANNEL"
+    """Why a layer of a supported type still cannot be imported, found before converting anything (none now:
+    kept as the place such checks go)."""
     return None
 
 
@@ -151,5 +139,5 @@ def _check_types(layers: list[CaffeLayer], filename: str) -> tuple[list[CaffeLay
                            for layer, reason in unsupported)
         raise SpecError(f"cannot import {len(unsupported)} layer(s): {listed}", mark=first.where.mark,
                         hint=f"cnncalc has no layer type for these; it imports {', '.join(CONVERTERS)} "
-                             "(Eltwise SUM and PROD, Pooling MAX and AVE, LRN ACROSS_CHANNELS)")
+                             "and the fork layers listed in docs/importers.md")
     return converted, skipped
