@@ -62,7 +62,6 @@ UNSUPPORTED_OPTIONS: dict[str, dict[str, tuple[str | None, str]]] = {
     },
     "maxpool": {"maxpool_depth": ("0", "pools across channels"),
                 "antialiasing": ("0", "adds a fixed blur convolution after the layer")},
-    "shortcut": {"weights_type": ("none", "learned weights on the summed inputs")},
     "softmax": {"groups": ("1", "softmax in groups"), "tree": (None, "hierarchical softmax")},
     "scale_channels": {"scale_wh": ("0", "scales positions rather than channels")},
 }
