@@ -173,8 +173,7 @@ def data_inputs(message: Message | None) -> dict[str, tuple[int, ...]]:
         if not isinstance(layer, Message):
             continue
         kind = str(getattr(layer.last("type"), "value", ""))
-        if kind.lower() not in ("data", "imagedata", "hdf5data", "windowdata", "annotateddata", "image_data",
-                                "hdf5_data", "window_data", "annotated_data"):
+        if layer.all("bottom") or not (kind.lower().endswith("data") or kind.lower() == "python"):
             continue
         size = 224
         transform = layer.last("transform_param")

@@ -89,7 +89,9 @@ class SpecBuilder:
         if too_big is not None:
             raise where.fail(f"as cnncalc {kind}: {too_big}", LIMIT_HINT)
         entry: dict[str, Any] = {"#": comment} if comment else {}
-        entry.update({"type": kind, "name": name, "from": sources[0] if len(sources) == 1 else list(sources)})
+        entry.update({"type": kind, "name": name})
+        if sources:  # a parameter reads nothing
+            entry["from"] = sources[0] if len(sources) == 1 else list(sources)
         entry.update(fields)
         self.layers.append(entry)
         self.shapes[name] = cost.shape

@@ -52,6 +52,8 @@ _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", "'": "'", '"': '"', "0"
 _HEXADECIMAL = re.compile(r"[-+]?0[xX][0-9a-fA-F]+")
 _DECIMAL = re.compile(r"[-+]?[0-9]+[fF]?")
 _CLOSING = {"{": "}", "<": ">"}
+# Fields whose strings are free text, never a name cnncalc prints: a Python layer's parameters.
+FREE_TEXT = frozenset({"param_str"})
 _TEXT_HINT = "a prototxt is plain text: names, numbers, \"strings\" and { }"
 
 
@@ -241,9 +243,10 @@ class _Parser:
     def scalar(self, owner: str) -> Scalar:
         token = self.take()
         if token.kind == "string":
-            parts = [self.string(token)]
+            free = owner in FREE_TEXT
+            parts = [self.string(token, free)]
             while self.peek().kind == "string":  # "a" "b" is "ab", as in C
-                parts.append(self.string(self.take()))
+                parts.append(self.string(self.take(), free))
             return "".join(parts)
         if token.kind == "number":
             return self.number(token)
@@ -260,11 +263,11 @@ class _Parser:
         raise self.fail(token, f"expected a value for '{brief(owner)}', found {what}",
                         "a truncated file?" if token.kind == "end" else None)
 
-    def string(self, token: Token) -> str:
+    def string(self, token: Token, free: bool = False) -> str:
         text = token.text[1:-1]
         if "\\" in text:
             text = _ESCAPE.sub(lambda match: _ESCAPES.get(match.group(1), match.group(1)), text)
-        if "\n" in text or "\r" in text or "\0" in text:
+        if not free and ("\n" in text or "\r" in text or "\0" in text):
             raise self.fail(token, "an escape in this string makes a newline, carriage return or NUL",
                             "names and types in a prototxt are plain text")
         return text

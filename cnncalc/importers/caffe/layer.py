@@ -72,8 +72,9 @@ class CaffeLayer:
 
 
 def is_input(layer: CaffeLayer) -> bool:
-    """A data layer: one of INPUT_TYPES, or a Python layer that reads nothing (its sizes come from --input)."""
-    return layer.type in INPUT_TYPES or (layer.type == "Python" and not layer.bottoms)
+    """A data layer: one of INPUT_TYPES, or a Python layer or a fork's *Data layer (ImageSegData) that reads
+    nothing (its sizes come from --input)."""
+    return layer.type in INPUT_TYPES or not layer.bottoms and (layer.type == "Python" or layer.type.endswith("Data"))
 
 
 class Params:
