@@ -8,7 +8,7 @@ from typing import Any, Callable
 from ...layers.base import product
 from ..builder import SpecBuilder
 from .sections import Reader, Section, repeated_note
-from .tables import ACTIVATIONS, HEADS, PREFIX
+from .tables import ACTIVATIONS, APPROXIMATED, HEADS, PREFIX
 
 
 class _Converter:
@@ -51,7 +51,10 @@ class _Converter:
         if mapped is None:
             return source
         kind, fields = mapped
-        return self.add(kind, self.name(self.reader.text("activation", default)), [source], dict(fields))
+        written = self.reader.text("activation", default)
+        if written in APPROXIMATED and self.comment is None:
+            self.comment = f"{self.name(written)}: {APPROXIMATED[written]}"
+        return self.add(kind, self.name(written), [source], dict(fields))
 
     def convert(self, section: Section, converters: dict[str, Callable[[_Converter], str]]) -> None:
         self.reader = Reader(self.filename, section)

@@ -8,14 +8,17 @@ from typing import Any
 ALIASES = {"network": "net", "conv": "convolutional", "deconv": "deconvolutional", "max": "maxpool",
            "avg": "avgpool", "local_avg": "local_avgpool", "conn": "connected", "soft": "softmax",
            "normalization": "lrn", "silence": "empty"}
-HEADS = ("yolo", "region", "detection", "gaussian_yolo")
+HEADS = ("yolo", "region", "detection", "gaussian_yolo", "contrastive")  # contrastive: a training loss at the end
 
 # Darknet activation -> cnncalc layer (None: linear, no layer).
 ACTIVATIONS: dict[str, tuple[str, dict[str, Any]] | None] = {
     "linear": None, "leaky": ("leaky_relu", {"negative_slope": 0.1}), "relu": ("relu", {}),
     "relu6": ("relu6", {}), "logistic": ("sigmoid", {}), "tanh": ("tanh", {}), "elu": ("elu", {}),
     "selu": ("selu", {}), "gelu": ("gelu", {}), "mish": ("mish", {}), "swish": ("silu", {}),
+    "ramp": ("leaky_relu", {"negative_slope": 0.1}),
 }
+# Activations cnncalc counts as another with the same cost (no parameters, one function per element).
+APPROXIMATED = {"ramp": "Darknet's ramp, x*(x>0) + 0.1x (1.1x above 0), counted as a leaky ReLU"}
 
 # Keys that change nothing cnncalc counts (training settings), accepted in every layer section.
 TRAINING_KEYS = {"clip", "onlyforward", "dont_update", "burnin_update", "stopbackward", "train_only_bn",
