@@ -85,17 +85,26 @@ class Message:
     line: int
     column: int
     fields: list[Field] = field(default_factory=list)
+    _by_name: dict[str, list[Field]] | None = None  # built on the first look-up, once the message is read
+
+    def _index(self) -> dict[str, list[Field]]:
+        if self._by_name is None:
+            index: dict[str, list[Field]] = {}
+            for item in self.fields:
+                index.setdefault(item.name, []).append(item)
+            self._by_name = index
+        return self._by_name
 
     def all(self, name: str) -> list[Field]:
-        return [item for item in self.fields if item.name == name]
+        return list(self._index().get(name, ()))
 
     def last(self, name: str) -> Field | None:
         """The field's value as protobuf keeps it when a singular field is written twice: the last."""
-        found = self.all(name)
+        found = self._index().get(name)
         return found[-1] if found else None
 
     def names(self) -> list[str]:
-        return list(dict.fromkeys(item.name for item in self.fields))
+        return list(self._index())
 
 
 def describe(value: Scalar | Message) -> str:
@@ -197,6 +206,7 @@ class _Parser:
                 self.take()
                 continue
             result.fields.extend(self.field())
+            result._by_name = None  # an error message may have looked the block up while it was read
 
     def field(self) -> list[Field]:
         name = self.take()

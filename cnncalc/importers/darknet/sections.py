@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import itertools
+import functools
 import math
 import re
 from collections.abc import Iterator
@@ -40,12 +40,12 @@ class Section:
     options: dict[str, Option] = field(default_factory=dict)
     repeated: dict[str, Option] = field(default_factory=dict)
 
-    @property
+    @functools.cached_property
     def kind(self) -> str:
         name = self.written.lower()
         return ALIASES.get(name, name)
 
-    @property
+    @functools.cached_property
     def prefix(self) -> str:
         return PREFIX.get(self.kind, self.kind)
 
@@ -69,8 +69,9 @@ def read_cfg(text: str, filename: str) -> list[Section]:
         if not content or content[0] in "#;":
             continue
         column = len(raw) - len(raw.lstrip()) + 1
-        for marker in "#;":  # a comment after a value
-            content = content.split(marker, 1)[0].rstrip()
+        if "#" in content or ";" in content:  # a comment after a value
+            for marker in "#;":
+                content = content.split(marker, 1)[0].rstrip()
         if content.startswith("["):
             name = content[1:-1].strip() if content.endswith("]") else ""
             if not content.endswith("]") or not name or "[" in name or "]" in name:
@@ -83,16 +84,16 @@ def read_cfg(text: str, filename: str) -> list[Section]:
             index += 1
             continue
         key, sep, value = content.partition("=")
-        key = "".join(key.split())
-        where = Mark(filename, number, column)
+        key = "".join(key.split())  # Darknet drops every space of a line (strip() in utils.c)
         if not sections:
-            raise SpecError(f"'{brief(content)}' comes before the first [section]", mark=where,
+            raise SpecError(f"'{brief(content)}' comes before the first [section]", mark=Mark(filename, number, column),
                             hint="a Darknet cfg starts with [net]")
         section = sections[-1]
         if not sep or not key:
-            raise SpecError(f"[{section.written}]: expected key=value, found '{brief(content)}'", mark=where,
+            raise SpecError(f"[{section.written}]: expected key=value, found '{brief(content)}'",
+                            mark=Mark(filename, number, column),
                             hint="a truncated or mistyped line? cfg lines are [section] or key=value")
-        option = Option("".join(value.split()), number, column + raw.lstrip().index("=") + 1, column)
+        option = Option("".join(value.split()), number, raw.index("=") + 2, column)
         if key in section.options:
             section.repeated.setdefault(key, option)
         else:
@@ -105,20 +106,18 @@ def read_cfg(text: str, filename: str) -> list[Section]:
 
 def _lines(text: str, filename: str) -> Iterator[tuple[int, str]]:
     """(number, line) split at newlines only, as Darknet reads them, a Windows line end's '\\r' dropped."""
-    start = 0
-    for number in itertools.count(1):
-        if number > LINE_LIMIT and start < len(text):
-            raise SpecError(f"the file has more than {LINE_LIMIT:,} lines", mark=Mark(filename, number, 1),
-                            hint="the largest Darknet cfgs have some 3,000: a generated or corrupt file?")
-        end = text.find("\n", start)
-        yield number, text[start:end if end >= 0 else len(text)].removesuffix("\r")
-        if end < 0:
-            return
-        start = end + 1
+    lines = text.split("\n")
+    if len(lines) > LINE_LIMIT + 1 or (len(lines) == LINE_LIMIT + 1 and lines[-1]):
+        raise SpecError(f"the file has more than {LINE_LIMIT:,} lines", mark=Mark(filename, LINE_LIMIT + 1, 1),
+                        hint="the largest Darknet cfgs have some 3,000: a generated or corrupt file?")
+    for number, line in enumerate(lines, 1):
+        yield number, line[:-1] if line.endswith("\r") else line
 
 
 def whole(text: str) -> int:
     """A whole number as Darknet's atoi reads a sane one: ValueError if it is none, OverflowError past a C int."""
+    if text.isascii() and text.isdigit() and len(text) < _DIGITS:  # the usual case, plainly in range
+        return int(text)
     if not _WHOLE.fullmatch(text):
         raise ValueError(text)
     if len(text.lstrip("-+").lstrip("0")) > _DIGITS or not INTEGER_RANGE[0] <= int(text) <= INTEGER_RANGE[1]:
