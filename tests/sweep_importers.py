@@ -60,8 +60,8 @@ def darknet_print(binary: Path, cfg: Path, cache: Path | None) -> tuple[str, int
             run = subprocess.run([str(binary), "partial", str(cfg.resolve()), str(empty), str(out), "100000"],
                                  capture_output=True, text=True, errors="replace", timeout=120, cwd=cfg.parent)
             text = run.stdout + run.stderr
-            header = 20 if "Total BFLOPS" in text else 16  # AlexeyAB writes `seen` as 8 bytes, pjreddie as 4
-            floats = (out.stat().st_size - header) // 4 if out.exists() and run.returncode == 0 else -1
+            # major, minor, revision (4 bytes each) and `seen` (a size_t, 8 bytes), then the floats
+            floats = (out.stat().st_size - 20) // 4 if out.exists() and run.returncode == 0 else -1
         except subprocess.TimeoutExpired:
             text, floats = "timeout", -1
     if cache is not None:

@@ -5,19 +5,24 @@ from __future__ import annotations
 
 from typing import Callable
 
+from ...layers.base import product
 from .converter import BASIC_CONVERTERS, _Converter
 
 
 def reorg(converter: _Converter) -> str:
     """[reorg] stride=s: space to depth, out = c*s*s x h/s x w/s (reorg_layer.c, reorg_old_layer.c);
-    reverse=1 the other way, c/(s*s) x h*s x w*s. cnncalc's pixel_unshuffle / pixel_shuffle make these
+    reverse=1 the other way, c/(s*s) x h*s x w*s; extra=n makes a row of the inputs and n more. cnncalc's pixel_unshuffle / pixel_shuffle make these
     shapes (Darknet orders the elements its own way: the counts are the same)."""
     read = converter.reader
     stride = read.integer("stride", 1, 1)
     reverse = read.integer("reverse", 0) != 0
-    if read.integer("flatten", 0) or read.integer("extra", 0):
-        raise read.fail("flatten" if read.integer("flatten", 0) else "extra",
-                        "[reorg] with flatten= or extra= is not imported")
+    extra = read.integer("extra", 0)
+    if extra:  # pjreddie's go.cfg: the input as a row, `extra` zeros after it (outputs = inputs + extra)
+        size = product(converter.builder.shape(converter.previous))
+        row = converter.add("reshape", converter.name("reorg") + "_row", [converter.previous], {"shape": [1, size]})
+        padded = converter.add("pad", converter.name("reorg") + "_pad", [row], {"padding": [[0, extra]]})
+        return converter.add("flatten", converter.name("reorg"), [padded])
+    # flatten= only reorders the elements (reorg_layer.c): the same shape
     channels, height, width = converter.builder.shape(converter.previous)
     if reverse:
         if channels % (stride * stride):
