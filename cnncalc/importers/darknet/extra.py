@@ -1,12 +1,13 @@
-"""Darknet's rarer sections: [reorg] (YOLOv2), [crop] (pjreddie's classifiers), [local] (YOLOv1);
-and the table of every section cnncalc imports."""
+"""Darknet's rarer sections: [reorg] (YOLOv2), [crop] (pjreddie's classifiers), [local] (YOLOv1),
+[crnn] and [rnn] (one time step); and the table of every section cnncalc imports."""
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable
 
 from ...layers.base import product
 from .converter import BASIC_CONVERTERS, _Converter
+from .tables import ACTIVATIONS
 
 
 def reorg(converter: _Converter) -> str:
@@ -80,6 +81,63 @@ def local(converter: _Converter) -> str:
     return converter.activation(out, "logistic")
 
 
+def _unit(converter: _Converter, kind: str, name: str, source: str, fields: dict[str, Any], normalize: bool,
+          activation: str) -> str:
+    """One of a recurrent layer's inner layers, as Darknet makes them: the layer, its batch norm, its activation."""
+    out = converter.add(kind, name, [source], {**fields, "bias": False} if normalize else fields)
+    if normalize:
+        out = converter.add("batchnorm2d" if kind == "conv2d" else "batchnorm1d", f"{name}_bn", [out])
+    mapped = ACTIVATIONS[activation]
+    return out if mapped is None else converter.add(mapped[0], f"{name}_{activation}", [out], dict(mapped[1]))
+
+
+def crnn(converter: _Converter) -> str:
+    """[crnn]: one time step of crnn_layer.c: an input convolution (c -> hidden), a self convolution of the
+    state (hidden -> hidden; the state has the input convolution's shape, so that one stands for it), their
+    sum the new state, an output convolution (hidden -> output); each with its batch norm and activation."""
+    read = converter.reader
+    size, stride = read.integer("size", 3, 1), read.integer("stride", 1, 1)
+    padding = size // 2 if read.integer("pad", 0) else read.integer("padding", 0)
+    if read.integer("dilation", 1, 1) != 1 or read.integer("groups", 1, 1) != 1 or read.integer("xnor", 0):
+        raise read.fail(None, "[crnn] with dilation, groups or xnor is not imported")
+    normalize, activation = read.integer("batch_normalize", 0) != 0, read.text("activation", "logistic")
+    source, name = converter.previous, converter.name("crnn")
+    hidden, output = read.integer("hidden", 1, 1), read.integer("output", 1, 1)
+    convolution: dict[str, Any] = {"kernel_size": size, "stride": stride, "padding": padding}
+    first = _unit(converter, "conv2d", f"{name}_input", source, {"out_channels": hidden, **convolution}, normalize,
+                  activation)
+    if converter.builder.shape(first)[1:] != converter.builder.shape(source)[1:]:
+        raise read.fail("stride", "[crnn] whose input convolution changes the size: its state would not fit")
+    recurrent = _unit(converter, "conv2d", f"{name}_self", first, {"out_channels": hidden, **convolution}, normalize,
+                      activation)
+    state = converter.add("add", f"{name}_state", [first, recurrent])
+    out = _unit(converter, "conv2d", name, state, {"out_channels": output, **convolution}, normalize, activation)
+    _, height, width = converter.builder.shape(out)
+    for channels, filters in ((converter.builder.shape(source)[0], hidden), (hidden, hidden), (hidden, output)):
+        converter.count(2.0 * channels * filters * size * size * height * width / 1e9)
+    return out
+
+
+def rnn(converter: _Converter) -> str:
+    """[rnn]: one time step of rnn_layer.c: connected layers input (inputs -> hidden), self (hidden -> hidden,
+    on the state), output (hidden -> output), the state the sum of the first two; each with its batch norm and
+    activation (logistic=1 makes the self layer's logistic). Darknet counts no BFLOPs for them."""
+    read = converter.reader
+    normalize, activation = read.integer("batch_normalize", 0) != 0, read.text("activation", "logistic")
+    recurrent_activation = {0: activation, 1: "logistic"}.get(read.integer("logistic", 0))
+    if recurrent_activation is None:
+        raise read.fail("logistic", "[rnn] logistic=2 (Darknet's loggy activation) is not imported")
+    source, name = converter.previous, converter.name("rnn")
+    if len(converter.builder.shape(source)) > 1:
+        source = converter.add("flatten", f"{name}_flatten", [source])
+    hidden, output = read.integer("hidden", 1, 1), read.integer("output", 1, 1)
+    first = _unit(converter, "linear", f"{name}_input", source, {"out_features": hidden}, normalize, activation)
+    recurrent = _unit(converter, "linear", f"{name}_self", first, {"out_features": hidden}, normalize,
+                      recurrent_activation)
+    state = converter.add("add", f"{name}_state", [first, recurrent])
+    return _unit(converter, "linear", name, state, {"out_features": output}, normalize, activation)
+
+
 CONVERTERS: dict[str, Callable[[_Converter], str]] = {
-    **BASIC_CONVERTERS, "reorg": reorg, "reorg3d": reorg, "crop": crop, "local": local,
+    **BASIC_CONVERTERS, "reorg": reorg, "reorg3d": reorg, "crop": crop, "local": local, "crnn": crnn, "rnn": rnn,
 }

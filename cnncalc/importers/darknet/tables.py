@@ -52,6 +52,9 @@ KEYS: dict[str, set[str]] = {
     "reorg3d": {"stride", "reverse", "flatten", "extra"},
     "crop": {"crop_height", "crop_width", "flip", "angle", "saturation", "exposure", "shift", "noadjust"},
     "local": {"filters", "size", "stride", "pad", "activation"},
+    "crnn": {"size", "stride", "dilation", "pad", "padding", "output", "hidden", "groups", "activation",
+             "batch_normalize", "xnor", "shortcut"},
+    "rnn": {"output", "hidden", "activation", "batch_normalize", "logistic", "shortcut"},
 }
 
 # Options cnncalc cannot express: key -> (the one value it can, why the others are not imported).
