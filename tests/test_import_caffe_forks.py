@@ -99,19 +99,24 @@ def test_ssd_layers(tmp_path: Path) -> None:
 
 def test_se_layers(tmp_path: Path) -> None:
     """Scale by a second bottom of C (scale_layer.cpp, axis 0 as SENet's files write it), Axpy (axpy_layer.cpp:
-    a * x + y), Eltwise MAX, BN (scale, shift, mean, variance: 2C params, 2C buffers)."""
+    a * x + y), Eltwise MAX, BN (scale, shift, mean, variance: 2C params, 2C buffers), Scale of num_axes 0 (one
+    learned number), SeLuDropout (the identity at inference)."""
     body = ('layer { name: "pool" type: "Pooling" bottom: "data" top: "pool" pooling_param { pool: AVE '
             'global_pooling: true } }\n'
             + 'layer { name: "fc" type: "InnerProduct" bottom: "pool" top: "fc" inner_product_param { num_output: 8 } }\n'
             + 'layer { name: "se" type: "Scale" bottom: "data" bottom: "fc" top: "se" scale_param { axis: 0 } }\n'
             + 'layer { name: "axpy" type: "Axpy" bottom: "pool" bottom: "data" bottom: "se" top: "axpy" }\n'
             + 'layer { name: "max" type: "Eltwise" bottom: "axpy" bottom: "se" top: "max" eltwise_param { operation: MAX } }\n'
-            + 'layer { name: "bn" type: "BN" bottom: "max" top: "bn" bn_param { frozen: true } }\n')
+            + 'layer { name: "bn" type: "BN" bottom: "max" top: "bn" bn_param { frozen: true } }\n'
+            + 'layer { name: "s0" type: "Scale" bottom: "bn" top: "s0" scale_param { num_axes: 0 bias_term: true } }\n'
+            + 'layer { name: "drop" type: "SeLuDropout" bottom: "s0" top: "s0" }\n')
     rows = {row.name: row for row in cnncalc.analyze(_net(tmp_path, "8x5x5", body)).layers}
     assert rows["se"].output_shape[1:] == (8, 5, 5) and rows["se/expand"].output_shape[1:] == (8, 1, 1)
     assert rows["axpy"].output_shape[1:] == (8, 5, 5) and rows["axpy/mul"].type == "mul"
     assert rows["max"].type == "maximum" and rows["max"].flops == 0
     assert (rows["bn"].params, rows["bn"].buffers) == (16, 16)
+    assert (rows["s0/scale"].params, rows["s0/bias"].params, rows["s0"].type) == (1, 1, "add")  # num_axes 0: one number
+    assert rows["drop"].type == "dropout"
 
 
 def test_arithmetic_layers(tmp_path: Path) -> None:

@@ -262,6 +262,7 @@ BASIC_CONVERTERS: dict[str, Callable[[_Converter], str]] = {
     "SELU": _simple("selu"),
     "BatchNorm": _Converter.batch_norm, "Scale": _Converter.scale, "Eltwise": _Converter.eltwise,
     "Concat": _Converter.concat, "LRN": _Converter.lrn, "Dropout": _simple("dropout"),
+    "SeLuDropout": _simple("dropout"),  # alpha dropout: the identity at inference
     "Softmax": _Converter.softmax, "Flatten": _Converter.flatten, "Reshape": _Converter.reshape,
     "Split": _Converter.split, "ShuffleChannel": _Converter.shuffle_channel,
 }

@@ -180,8 +180,19 @@ def batch_norm_with_scale(converter: _Converter) -> str:
 
 
 def scale(converter: _Converter) -> str:
-    """Scale: learned per-channel (one bottom), or by a second bottom."""
-    return scale_by(converter) if len(converter.layer.bottoms) == 2 else converter.scale()
+    """Scale: learned per-channel (one bottom), one learned number (num_axes: 0), or by a second bottom."""
+    if len(converter.layer.bottoms) == 2:
+        return scale_by(converter)
+    params = Params(converter.layer, "scale_param", ("axis", "num_axes", "filler", "bias_term", "bias_filler"))
+    if params.integer("num_axes", 1, -1) != 0:
+        return converter.scale()
+    source, name = converter.bottom(), converter.layer.name
+    ones = [1] * len(converter.shape(source))
+    out = converter.add("mul", [source, converter.add("parameter", [], {"shape": ones}, name=f"{name}/scale")],
+                        name=f"{name}/mul" if params.flag("bias_term", False) else None)
+    if params.flag("bias_term", False):
+        out = converter.add("add", [out, converter.add("parameter", [], {"shape": ones}, name=f"{name}/bias")])
+    return out
 
 
 FORK_CONVERTERS = {
