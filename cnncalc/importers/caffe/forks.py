@@ -62,17 +62,18 @@ def crop(converter: _Converter) -> str:
     if len(wanted) != len(shape) or offsets and len(offsets) not in (1, len(axes)):
         raise converter.layer.fail(f"Crop of {'x'.join(map(str, shape))} to {'x'.join(map(str, wanted))} with "
                                    f"offset {offsets}", "bottoms of the same rank; one offset, or one per axis")
-    out = source
+    cuts = []
     for number, dim in enumerate(axes):
         offset = (offsets[number] if len(offsets) > 1 else offsets[0]) if offsets else 0
         if wanted[dim] + offset > shape[dim]:
             raise converter.layer.fail(f"Crop of axis {dim + 1}: offset {offset} + size {wanted[dim]} is past "
                                        f"its {shape[dim]}")
         if (offset, wanted[dim]) != (0, shape[dim]):
-            last = all(wanted[later] == shape[later] and not (offsets and len(offsets) > 1 and offsets[index])
-                       for index, later in enumerate(axes) if later > dim)
-            out = converter.add("slice", [out], {"dim": dim, "start": offset, "end": offset + wanted[dim]},
-                                name=None if last else f"{converter.layer.name}/axis{dim + 1}")
+            cuts.append((dim, offset))
+    out = source
+    for number, (dim, offset) in enumerate(cuts):  # the last cut takes the layer's name
+        out = converter.add("slice", [out], {"dim": dim, "start": offset, "end": offset + wanted[dim]},
+                            name=None if number == len(cuts) - 1 else f"{converter.layer.name}/axis{dim + 1}")
     return out if out != source else converter.add("identity", [source])
 
 
