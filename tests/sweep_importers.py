@@ -46,13 +46,14 @@ _TOTAL = re.compile(r"Total BFLOPS\s+([\d.]+)")
 
 # -- Darknet ------------------------------------------------------------------------------
 
-def darknet_print(binary: Path, cfg: Path, cache: Path | None) -> tuple[str, int] | None:
-    """Darknet's console print of `cfg` and the floats it saves, or None if Darknet cannot parse it."""
+def darknet_print(binary: Path, cfg: Path, cache: Path | None) -> tuple[str, int | None] | None:
+    """Darknet's console print of `cfg` and the floats it saves (None when saving failed, as it does for the
+    recurrent layers of an empty weights file), or None if Darknet cannot parse the cfg."""
     key = re.sub(r"[^\w.-]", "_", str(cfg.resolve()))
     if cache is not None and (cache / f"{key}.txt").exists():
         text = (cache / f"{key}.txt").read_text(errors="replace")
         floats = int((cache / f"{key}.floats").read_text())
-        return (text, floats) if floats >= 0 else None
+        return _parsed(text, floats)
     with tempfile.TemporaryDirectory(dir="/dev/shm" if Path("/dev/shm").is_dir() else None) as folder:
         empty, out = Path(folder) / "empty.weights", Path(folder) / "out.weights"
         empty.write_bytes(b"")
@@ -68,7 +69,14 @@ def darknet_print(binary: Path, cfg: Path, cache: Path | None) -> tuple[str, int
         cache.mkdir(parents=True, exist_ok=True)
         (cache / f"{key}.txt").write_text(text)
         (cache / f"{key}.floats").write_text(str(floats))
-    return (text, floats) if floats >= 0 else None
+    return _parsed(text, floats)
+
+
+def _parsed(text: str, floats: int) -> tuple[str, int | None] | None:
+    """Darknet parsed the cfg when it went on to load weights (pjreddie) or printed its total (AlexeyAB)."""
+    if floats < 0 and "Total BFLOPS" not in text and "Loading weights" not in text:
+        return None
+    return text, floats if floats >= 0 else None
 
 
 def darknet_layers(text: str) -> dict[int, tuple[tuple[int, ...] | None, float | None]]:
@@ -93,7 +101,7 @@ def darknet_layers(text: str) -> dict[int, tuple[tuple[int, ...] | None, float |
     return layers
 
 
-def compare_darknet(cfg: Path, printed: str, floats: int) -> list[str]:
+def compare_darknet(cfg: Path, printed: str, floats: int | None) -> list[str]:
     """Differences between Darknet's print of `cfg` and cnncalc's import of it ([] when equal)."""
     spec = import_spec(cfg, ImportOptions())
     report = analyze(cfg)
@@ -123,7 +131,7 @@ def compare_darknet(cfg: Path, printed: str, floats: int) -> list[str]:
             if abs(ours_bf - bf) > 0.0005 + 1e-9 and "xnor" not in str(spec.get("description", "")):
                 problems.append(f"layer {index}: {ours_bf:.3f} BF, Darknet {bf:.3f}")
     saved = report.totals.params + report.totals.buffers
-    if saved != floats:
+    if floats is not None and saved != floats:
         problems.append(f"weights: {saved:,} params + buffers, Darknet saves {floats:,} floats")
     total = _TOTAL.search(printed)
     description = str(spec.get("description", ""))

@@ -1,5 +1,5 @@
 """Darknet's rarer sections: [reorg] (YOLOv2), [crop] (pjreddie's classifiers), [local] (YOLOv1),
-[crnn] and [rnn] (one time step); and the table of every section cnncalc imports."""
+[crnn], [rnn], [gru] and [lstm] (one time step); and the table of every section cnncalc imports."""
 
 from __future__ import annotations
 
@@ -102,6 +102,8 @@ def crnn(converter: _Converter) -> str:
         raise read.fail(None, "[crnn] with dilation, groups or xnor is not imported")
     normalize, activation = read.integer("batch_normalize", 0) != 0, read.text("activation", "logistic")
     source, name = converter.previous, converter.name("crnn")
+    if len(converter.builder.shape(source)) == 1:  # [net] inputs=n: Darknet sees a 1 x 1 x n image
+        source = converter.add("reshape", f"{name}_image", [source], {"shape": [*converter.builder.shape(source), 1, 1]})
     hidden, output = read.integer("hidden", 1, 1), read.integer("output", 1, 1)
     convolution: dict[str, Any] = {"kernel_size": size, "stride": stride, "padding": padding}
     first = _unit(converter, "conv2d", f"{name}_input", source, {"out_channels": hidden, **convolution}, normalize,
@@ -138,6 +140,62 @@ def rnn(converter: _Converter) -> str:
     return _unit(converter, "linear", name, state, {"out_features": output}, normalize, activation)
 
 
+def _flat_input(converter: _Converter, name: str) -> str:
+    source = converter.previous
+    return source if len(converter.builder.shape(source)) == 1 else converter.add("flatten", f"{name}_flatten",
+                                                                                  [source])
+
+
+def _gate(converter: _Converter, name: str, source: str, state: str, outputs: int, normalize: bool,
+          function: str | None) -> tuple[str, str, str]:
+    """(the input's linear layer, the state's, their sum through `function`): one gate of a GRU or an LSTM, whose
+    connected layers are linear (gru_layer.c, lstm_layer.c). The previous state has the input layer's shape,
+    so that layer stands for it."""
+    on_input = _unit(converter, "linear", f"{name}_input", source, {"out_features": outputs}, normalize, "linear")
+    on_state = _unit(converter, "linear", f"{name}_state", state or on_input, {"out_features": outputs}, normalize,
+                     "linear")
+    summed = converter.add("add", f"{name}_sum", [on_input, on_state])
+    return on_input, on_state, summed if function is None else converter.add(function, name, [summed])
+
+
+def gru(converter: _Converter) -> str:
+    """[gru]: one time step of gru_layer.c: z = sigmoid(Wz x + Uz s), r = sigmoid(Wr x + Ur s),
+    h = tanh(Wh x + Uh (r * s)), the new state z * s + (1 - z) * h (the 1 - z is not counted)."""
+    read = converter.reader
+    outputs, normalize = read.integer("output", 1, 1), read.integer("batch_normalize", 0) != 0
+    name = converter.name("gru")
+    source = _flat_input(converter, name)
+    state, _, update = _gate(converter, f"{name}_z", source, "", outputs, normalize, "sigmoid")
+    _, _, reset = _gate(converter, f"{name}_r", source, state, outputs, normalize, "sigmoid")
+    forgot = converter.add("mul", f"{name}_forgot", [reset, state])
+    candidate_input = _unit(converter, "linear", f"{name}_h_input", source, {"out_features": outputs}, normalize,
+                            "linear")
+    candidate_state = _unit(converter, "linear", f"{name}_h_state", forgot, {"out_features": outputs}, normalize,
+                            "linear")
+    candidate = converter.add("tanh", f"{name}_h", [converter.add("add", f"{name}_h_sum",
+                                                                  [candidate_input, candidate_state])])
+    kept, new = (converter.add("mul", f"{name}_{part}", [update, other]) for part, other in
+                 (("kept", state), ("new", candidate)))
+    return converter.add("add", name, [kept, new])
+
+
+def lstm(converter: _Converter) -> str:
+    """[lstm]: one time step of lstm_layer.c: gates f, i, o = sigmoid(W x + U h), g = tanh(W x + U h),
+    the cell c = f * c + i * g, the output o * tanh(c)."""
+    read = converter.reader
+    outputs, normalize = read.integer("output", 1, 1), read.integer("batch_normalize", 0) != 0
+    name = converter.name("lstm")
+    source = _flat_input(converter, name)
+    state, _, forget = _gate(converter, f"{name}_f", source, "", outputs, normalize, "sigmoid")
+    _, _, remember = _gate(converter, f"{name}_i", source, state, outputs, normalize, "sigmoid")
+    _, _, candidate = _gate(converter, f"{name}_g", source, state, outputs, normalize, "tanh")
+    _, _, emit = _gate(converter, f"{name}_o", source, state, outputs, normalize, "sigmoid")
+    cell = converter.add("add", f"{name}_cell", [converter.add("mul", f"{name}_cell_kept", [forget, state]),
+                                                  converter.add("mul", f"{name}_cell_new", [remember, candidate])])
+    return converter.add("mul", name, [emit, converter.add("tanh", f"{name}_cell_tanh", [cell])])
+
+
 CONVERTERS: dict[str, Callable[[_Converter], str]] = {
     **BASIC_CONVERTERS, "reorg": reorg, "reorg3d": reorg, "crop": crop, "local": local, "crnn": crnn, "rnn": rnn,
+    "gru": gru, "lstm": lstm,
 }

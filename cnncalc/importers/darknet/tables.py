@@ -55,6 +55,8 @@ KEYS: dict[str, set[str]] = {
     "crnn": {"size", "stride", "dilation", "pad", "padding", "output", "hidden", "groups", "activation",
              "batch_normalize", "xnor", "shortcut"},
     "rnn": {"output", "hidden", "activation", "batch_normalize", "logistic", "shortcut"},
+    "gru": {"output", "batch_normalize", "tanh"},
+    "lstm": {"output", "batch_normalize"},
 }
 
 # Options cnncalc cannot express: key -> (the one value it can, why the others are not imported).
