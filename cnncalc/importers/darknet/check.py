@@ -9,6 +9,9 @@ from .sections import Option, Reader, Section
 from .tables import ACTIVATIONS, HEADS, KEYS, TRAINING_KEYS, UNSUPPORTED_OPTIONS
 
 
+_KNOWN = {kind: frozenset(keys | TRAINING_KEYS) for kind, keys in KEYS.items()}  # built once, not per section
+
+
 def _check(sections: list[Section], filename: str) -> None:
     """Unknown keys (typos) first; then every section, option or activation cnncalc cannot import, at once."""
     unsupported: list[tuple[Section, Option | None, str]] = []
@@ -19,7 +22,7 @@ def _check(sections: list[Section], filename: str) -> None:
         if kind not in CONVERTERS:
             unsupported.append((section, None, f"[{section.written}] (layer {section.index}, line {section.line})"))
             continue
-        known = KEYS[kind] | TRAINING_KEYS
+        known = _KNOWN[kind]
         for key, option in section.options.items():
             if key not in known:
                 takes = ", ".join(sorted(KEYS[kind])) or "no keys"

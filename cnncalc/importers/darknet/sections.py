@@ -7,6 +7,7 @@ import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from ...errors import Mark, SpecError
 from ..builder import Where
@@ -18,11 +19,11 @@ SECTION_LIMIT = 100_000  # layers ([sections] after [net]): yolov4.cfg has 162; 
 INTEGER_RANGE = (-(2**31), 2**31 - 1)  # Darknet reads whole numbers with atoi into a C int: past it, Darknet overflows
 _DIGITS = len(str(INTEGER_RANGE[1]))  # a number with more digits is out of range without being converted
 _WHOLE = re.compile(r"[-+]?[0-9]+")
+_SPACE = re.compile(r"\s")
 _TEXT_HINT = "a cfg is plain text: [section] and key=value lines"
 
 
-@dataclass(frozen=True)
-class Option:
+class Option(NamedTuple):  # a NamedTuple: one is made per cfg line, and a frozen dataclass is slower to build
     value: str
     line: int
     column: int  # of the value
@@ -84,7 +85,7 @@ def read_cfg(text: str, filename: str) -> list[Section]:
             index += 1
             continue
         key, sep, value = content.partition("=")
-        key = "".join(key.split())  # Darknet drops every space of a line (strip() in utils.c)
+        key = "".join(key.split()) if _SPACE.search(key) else key  # Darknet drops every space (utils.c, strip)
         if not sections:
             raise SpecError(f"'{brief(content)}' comes before the first [section]", mark=Mark(filename, number, column),
                             hint="a Darknet cfg starts with [net]")
@@ -93,7 +94,8 @@ def read_cfg(text: str, filename: str) -> list[Section]:
             raise SpecError(f"[{section.written}]: expected key=value, found '{brief(content)}'",
                             mark=Mark(filename, number, column),
                             hint="a truncated or mistyped line? cfg lines are [section] or key=value")
-        option = Option("".join(value.split()), number, raw.index("=") + 2, column)
+        value = "".join(value.split()) if _SPACE.search(value) else value
+        option = Option(value, number, raw.index("=") + 2, column)
         if key in section.options:
             section.repeated.setdefault(key, option)
         else:
