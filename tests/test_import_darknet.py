@@ -365,13 +365,13 @@ def test_every_unsupported_item_is_listed_at_once(tmp_path: Path) -> None:
     path = tmp_path / "net.cfg"
     path.write_text("[net]\nwidth=64\nheight=64\nchannels=3\n"
                     "[convolutional]\nfilters=8\nsize=3\npad=1\nactivation=hard_mish\n"
-                    "[gru]\noutput=4\n"
-                    "[lstm]\noutput=4\n"
+                    "[conv_lstm]\noutput=4\n"
+                    "[route_lhalf]\noutput=4\n"
                     "[maxpool]\nsize=2\nstride=2\nantialiasing=1\n")
     code, out, err = _run("analyze", str(path))
     assert code == 2 and out == ""
     assert err.startswith(f"{path}:9:12: cannot import activation=hard_mish ([convolutional] layer 0, line 9); "
-                          "[gru] (layer 1, line 10); [lstm] (layer 2, line 12); [maxpool] antialiasing=1 "
+                          "[conv_lstm] (layer 1, line 10); [route_lhalf] (layer 2, line 12); [maxpool] antialiasing=1 "
                           "(layer 3, line 17: adds a fixed blur convolution after the layer); cnncalc has no layer "
                           "type for these")
 
