@@ -5,7 +5,8 @@ built from source, CPU), cut to each layer's number and output W x H x C; `float
 the number of weights Darknet saved for the cfg (the file's size less its 20-byte
 header, over 4), which is cnncalc's params plus buffers; `total` Darknet's "Total
 BFLOPS". The cfgs are in tests/data/darknet: small ones written to reproduce a real
-structure, and real ones from AlexeyAB/darknet (public domain).
+structure, and real ones from AlexeyAB/darknet (public domain). Where AlexeyAB's darknet cannot
+save a cfg's weights (recurrent layers), pjreddie's print and saved weights are the answer.
 """
 
 from __future__ import annotations
@@ -76,12 +77,28 @@ DARKNET53_XNOR_TAIL = """
 Total BFLOPS 2.336
 """
 
+# recurrent.cfg: [rnn] (batch norm), [gru], [lstm] (batch norm) on a flat input, as pjreddie's darknet prints
+# and saves them (AlexeyAB's cannot save their weights from an empty file); crnn.cfg: two [crnn], AlexeyAB's.
+RECURRENT = """
+    0 RNN Layer: 32 inputs, 48 outputs
+    1 GRU Layer: 48 inputs, 40 outputs
+    2 LSTM Layer: 40 inputs, 24 outputs
+    3 connected                              24  ->    10
+"""
+CRNN = """
+   0 CRNN Layer: 12 x 12 x 3 image, 8 filters
+   1 CRNN Layer: 12 x 12 x 8 image, 4 filters
+Total BFLOPS 0.001
+"""
+
 CASES = {
     "shortcuts": ("shortcuts.cfg", SHORTCUTS, 6_451),
     "reorg, crop, local": ("reorg_crop_local.cfg", REORG_CROP_LOCAL, 353_146),
     "yolov1 (local, connected)": ("yolov1.cfg", YOLOV1_TAIL, 197_328_243),
     "yolov2-voc (reorg)": ("yolov2-voc.cfg", YOLOV2_VOC_TAIL, 50_676_061),
     "darknet53_448_xnor": ("darknet53_448_xnor.cfg", DARKNET53_XNOR_TAIL, 41_659_976),
+    "rnn, gru, lstm": ("recurrent.cfg", RECURRENT, 24_682),
+    "crnn": ("crnn.cfg", CRNN, 4_172),
 }
 
 
@@ -94,7 +111,12 @@ def _printed(table: str) -> dict[int, tuple[int, ...]]:
             continue
         tail = found.group(2).split("->")[-1] if "->" in found.group(2) else found.group(2).split("outputs:")[-1]
         whc = re.findall(r"(\d+) x\s*(\d+) x\s*(\d+)", tail)
-        if "Crop Layer" in line or "Local Layer" in line:  # these print H x W x C
+        if " Layer: " in line and "inputs" in line:  # RNN, GRU, LSTM: "N inputs, M outputs"
+            shapes[int(found.group(1))] = (int(re.findall(r"(\d+) outputs", line)[0]),)
+        elif "CRNN Layer" in line:  # "H x W x C image, F filters": the output is H x W x F
+            height, width = map(int, re.findall(r"(\d+) x (\d+) x", line)[0])
+            shapes[int(found.group(1))] = (int(re.findall(r"(\d+) filters", line)[0]), height, width)
+        elif "Crop Layer" in line or "Local Layer" in line:  # these print H x W x C
             height, width, channels = map(int, re.findall(r"(\d+) x (\d+) x (\d+)", tail)[-1])
             shapes[int(found.group(1))] = (channels, height, width)
         elif whc:
@@ -137,7 +159,7 @@ def test_layers_weights_and_total_match_darknet(filename: str, table: str, float
         assert ours == shape or (len(shape) == 1 and _product(ours) == shape[0]), (index, ours, shape)
     assert report.totals.params + report.totals.buffers == floats
     total = re.search(r"Total BFLOPS ([\d.]+)", table)
-    assert total is not None and f"Total BFLOPS {total.group(1)}," in spec["description"]
+    assert total is None or f"Total BFLOPS {total.group(1)}," in spec["description"]
 
 
 @pytest.mark.parametrize(("filename", "layer", "printed"), [

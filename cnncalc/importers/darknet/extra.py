@@ -92,19 +92,22 @@ def _unit(converter: _Converter, kind: str, name: str, source: str, fields: dict
 
 
 def crnn(converter: _Converter) -> str:
-    """[crnn]: one time step of crnn_layer.c: an input convolution (c -> hidden), a self convolution of the
+    """[crnn]: one time step of crnn_layer.c (AlexeyAB's keys output, hidden, size, pad; pjreddie's output_filters
+    and hidden_filters, 3x3 padded): an input convolution (c -> hidden), a self convolution of the
     state (hidden -> hidden; the state has the input convolution's shape, so that one stands for it), their
     sum the new state, an output convolution (hidden -> output); each with its batch norm and activation."""
     read = converter.reader
+    pjreddie = read.has("output_filters") or read.has("hidden_filters")  # its keys; 3x3, padded, in its darknet
     size, stride = read.integer("size", 3, 1), read.integer("stride", 1, 1)
-    padding = size // 2 if read.integer("pad", 0) else read.integer("padding", 0)
+    padding = size // 2 if read.integer("pad", int(pjreddie)) else read.integer("padding", 0)
     if read.integer("dilation", 1, 1) != 1 or read.integer("groups", 1, 1) != 1 or read.integer("xnor", 0):
         raise read.fail(None, "[crnn] with dilation, groups or xnor is not imported")
     normalize, activation = read.integer("batch_normalize", 0) != 0, read.text("activation", "logistic")
     source, name = converter.previous, converter.name("crnn")
     if len(converter.builder.shape(source)) == 1:  # [net] inputs=n: Darknet sees a 1 x 1 x n image
         source = converter.add("reshape", f"{name}_image", [source], {"shape": [*converter.builder.shape(source), 1, 1]})
-    hidden, output = read.integer("hidden", 1, 1), read.integer("output", 1, 1)
+    hidden = read.integer("hidden_filters" if pjreddie else "hidden", 1, 1)
+    output = read.integer("output_filters" if pjreddie else "output", 1, 1)
     convolution: dict[str, Any] = {"kernel_size": size, "stride": stride, "padding": padding}
     first = _unit(converter, "conv2d", f"{name}_input", source, {"out_channels": hidden, **convolution}, normalize,
                   activation)
@@ -123,7 +126,8 @@ def crnn(converter: _Converter) -> str:
 def rnn(converter: _Converter) -> str:
     """[rnn]: one time step of rnn_layer.c: connected layers input (inputs -> hidden), self (hidden -> hidden,
     on the state), output (hidden -> output), the state the sum of the first two; each with its batch norm and
-    activation (logistic=1 makes the self layer's logistic). Darknet counts no BFLOPs for them."""
+    activation (logistic=1 makes the self layer's logistic). Darknet counts no BFLOPs for them. `hidden=` is
+    read as AlexeyAB's darknet reads it; pjreddie's takes `output` for it (the public cfgs give both equal)."""
     read = converter.reader
     normalize, activation = read.integer("batch_normalize", 0) != 0, read.text("activation", "logistic")
     recurrent_activation = {0: activation, 1: "logistic"}.get(read.integer("logistic", 0))

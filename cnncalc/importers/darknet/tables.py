@@ -53,7 +53,7 @@ KEYS: dict[str, set[str]] = {
     "crop": {"crop_height", "crop_width", "flip", "angle", "saturation", "exposure", "shift", "noadjust"},
     "local": {"filters", "size", "stride", "pad", "activation"},
     "crnn": {"size", "stride", "dilation", "pad", "padding", "output", "hidden", "groups", "activation",
-             "batch_normalize", "xnor", "shortcut"},
+             "batch_normalize", "xnor", "shortcut", "output_filters", "hidden_filters"},
     "rnn": {"output", "hidden", "activation", "batch_normalize", "logistic", "shortcut"},
     "gru": {"output", "batch_normalize", "tanh"},
     "lstm": {"output", "batch_normalize"},
