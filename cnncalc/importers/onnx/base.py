@@ -14,6 +14,7 @@ from ...layers.base import product
 from ..builder import SpecBuilder
 from ..common import drop, entry
 from .foldsize import shape_of
+from .layout import STANDARD, Layout, spec_axis, whole_shape
 from .model import STANDARD_DOMAINS, NodeWhere, PadRecord, Shape, printable
 from .tensors import TensorError, Unread, tensor_numbers, tensor_shape
 
@@ -36,12 +37,22 @@ class _Base:
         self.absorbed: set[int] = set()  # indices of nodes a pattern already converted
         self.notes: list[str] = []
         self.batch = 1  # the batch the graph's constant shapes were computed for
+        self.layouts: dict[str, Layout] = {}  # ONNX tensor -> where its batch is, when not first and apart
+        self.origins: dict[str, frozenset[str]] = {}  # folded constant -> the initializers it is computed from
+        self.materialized: dict[str, str] = {}  # constant -> the parameter or constant layer standing for it
+        self.claimed: set[str] = set()  # initializers a parameter layer already counts
+        self.initializer_names = {tensor.name for tensor in self.graph.initializer}
+        self.gelus: dict[int, str] = {}  # index of the last node of an exact GELU -> its input tensor
         self.consumers: dict[str, list[int]] = {}
+        self.producers: dict[str, int] = {}
         self.graph_outputs = {output.name for output in self.graph.output}
         for index, node in enumerate(self.graph.node):
             for name in node.input:
                 if name:
                     self.consumers.setdefault(name, []).append(index)
+            for name in node.output:
+                if name:
+                    self.producers.setdefault(name, index)
 
     # -- helpers -----------------------------------------------------------------------
 
@@ -138,7 +149,27 @@ class _Base:
         return self.builder.shape(source)
 
     def full_shape(self, tensor: str) -> Shape:
-        return (self.batch, *self.shape(self.values[tensor]))
+        return whole_shape(self.shape(self.values[tensor]), self.layout(tensor), self.batch)
+
+    def layout(self, tensor: str) -> Layout:
+        return self.layouts.get(tensor, STANDARD)
+
+    def set_layout(self, tensor: str, layout: Layout) -> None:
+        if layout == STANDARD:
+            self.layouts.pop(tensor, None)
+        else:
+            self.layouts[tensor] = layout
+
+    def axis(self, tensor: str, axis: int, where: NodeWhere, what: str = "axis") -> int:
+        """cnncalc's axis for ONNX axis `axis` of a computed tensor; the batch axis is an error."""
+        rank = len(self.full_shape(tensor))
+        if not -rank <= axis < rank:
+            raise where.fail(f"{what} {axis} is out of range for {rank} axes")
+        found = spec_axis(self.layout(tensor), axis % rank)
+        if found is None or (self.layout(tensor).folded and axis % rank == self.layout(tensor).axis):
+            raise where.fail(f"{what} {axis} holds the batch ({list(self.full_shape(tensor))})",
+                             "cnncalc layers act on each sample")
+        return found
 
     def weight_shape(self, node: onnx.NodeProto, index: int, where: NodeWhere) -> Shape:
         name = node.input[index] if len(node.input) > index else ""
@@ -154,10 +185,12 @@ class _Base:
         name = self.builder.add(kind, self.layer_name(node, index, suffix), sources, fields, where, comment)
         if output is not None and len(node.output) > output:
             self.values[node.output[output]] = name
+            self.set_layout(node.output[output], self.layout(node.input[0]) if node.input else STANDARD)
         return name
 
     def alias(self, node: onnx.NodeProto, source: str) -> None:
         self.values[node.output[0]] = source
+        self.set_layout(node.output[0], self.layout(node.input[0]))
 
     def entry(self, name: str) -> dict[str, Any] | None:
         return entry(self.builder, name)
@@ -192,3 +225,14 @@ class _Base:
         if axis == 0:
             raise where.fail(f"{what} 0 is the batch axis", "cnncalc layers act on each sample")
         return axis - 1
+
+    def constant_attribute(self, attrs: dict[str, Any], where: NodeWhere) -> Any:
+        if "value" in attrs:
+            return attrs["value"]  # a TensorProto, read (checked) when first needed
+        for key in ("value_float", "value_int"):
+            if key in attrs:
+                return np.array(attrs[key], dtype=np.float32 if key == "value_float" else np.int64)
+        for key in ("value_floats", "value_ints"):
+            if key in attrs:
+                return np.array(attrs[key], dtype=np.float32 if key == "value_floats" else np.int64)
+        raise where.fail("a Constant without a value cnncalc reads", "value, value_float(s) or value_int(s)")

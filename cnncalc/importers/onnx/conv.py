@@ -147,16 +147,6 @@ class _Convolution(_Base):
         features, out_features = (weight[1], weight[0]) if attrs.get("transB", 0) else weight
         self.linear(node, index, where, source, features, out_features, bool(self.optional_input(node, 2)))
 
-    def matmul(self, node: onnx.NodeProto, index: int, where: NodeWhere) -> None:
-        if node.input[0] in self.constants or node.input[1] not in self.constants:
-            raise where.fail("MatMul of two computed tensors, or with the constant first, has no layer type",
-                             "cnncalc maps x @ W with a constant matrix W (a linear layer)")
-        source = self.data(node, 0, where)
-        weight = self.weight_shape(node, 1, where)
-        if len(weight) != 2:
-            raise where.fail(f"weight shape {list(weight)} is not a matrix", "cnncalc maps x @ W, W a matrix")
-        self.linear(node, index, where, source, weight[0], weight[1], False)
-
     def linear(self, node: onnx.NodeProto, index: int, where: NodeWhere, source: str, features: int,
                out_features: int, bias: bool) -> None:
         if self.shape(source)[-1] != features:

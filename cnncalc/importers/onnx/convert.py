@@ -21,6 +21,7 @@ from .pool import _Pooling
 from .resize import _Resizing
 from .shapes import _Shapes
 from .tensors import TensorError, sparse_constant
+from .tokens import REDUCTIONS, UNARY
 
 if TYPE_CHECKING:
     from .. import ImportOptions
@@ -52,14 +53,19 @@ class _Converter(_Folding, _Pooling, _Normalization, _Convolution, _Activations,
         spec_batch = self.read_inputs()
         self.check_operators()
         self.check_inputs()
+        self.find_gelus()
         for index, node in enumerate(self.graph.node):
             if index in self.absorbed:
                 continue
             where = self.where(node, index)
             try:
-                if self.foldable(node):
+                if index in self.gelus:
+                    self.gelu(node, index, where)
+                elif self.foldable(node):
                     self.fold(node, where)
                 else:
+                    if node.op_type not in LAYOUT_AWARE:
+                        self.check_layouts(node, where)
                     HANDLERS[node.op_type](self, node, index, where)
             except (ValueError, TypeError, KeyError, IndexError, ZeroDivisionError, OverflowError) as error:
                 # the last guard: a node that breaks its operator's definition in a way no check above caught
@@ -170,16 +176,28 @@ class _Converter(_Folding, _Pooling, _Normalization, _Convolution, _Activations,
 
 Handler = Callable[[_Converter, onnx.NodeProto, int, NodeWhere], None]
 
+
+def _gemm(converter: _Converter, node: onnx.NodeProto, index: int, where: NodeWhere) -> None:
+    """Gemm with a constant B is a linear layer; with a computed one, a matmul."""
+    if len(node.input) > 1 and node.input[1] in converter.values:
+        converter.gemm_of_tensors(node, index, where)
+    else:
+        converter.gemm(node, index, where)
+
+
 HANDLERS: dict[str, Handler] = {
-    "Conv": _Converter.conv, "ConvTranspose": _Converter.conv_transpose, "Gemm": _Converter.gemm,
-    "MatMul": _Converter.matmul,
+    "Conv": _Converter.conv, "ConvTranspose": _Converter.conv_transpose, "Gemm": _gemm,
+    "MatMul": _Converter.matmul, "Gather": _Converter.gather, "Einsum": _Converter.einsum,
+    "Expand": _Converter.expand, "Where": _Converter.where_select, "Pow": _Converter.power,
+    **{op_type: _Converter.unary for op_type in UNARY},
+    **{op_type: _Converter.reduction for op_type in REDUCTIONS},
     "MaxPool": _Converter.pool, "AveragePool": _Converter.pool, "GlobalAveragePool": _Converter.global_pool,
-    "GlobalMaxPool": _Converter.global_pool, "ReduceMean": _Converter.reduce, "ReduceMax": _Converter.reduce,
+    "GlobalMaxPool": _Converter.global_pool,
     "BatchNormalization": _Converter.batchnorm, "InstanceNormalization": _Converter.instancenorm,
     "LayerNormalization": _Converter.layernorm, "GroupNormalization": _Converter.groupnorm, "LRN": _Converter.lrn,
     **{op_type: _Converter.activation for op_type in ACTIVATIONS},
     "PRelu": _Converter.prelu, "Softmax": _Converter.softmax, "LogSoftmax": _Converter.softmax,
-    "Clip": _Converter.clip, "Softplus": _Converter.softplus, "Erf": _Converter.erf,
+    "Clip": _Converter.clip, "Softplus": _Converter.softplus,
     "Add": _Converter.elementwise, "Sub": _Converter.elementwise, "Mul": _Converter.elementwise,
     "Div": _Converter.elementwise, "Concat": _Converter.concat, "Split": _Converter.split,
     "Slice": _Converter.slice, "Reshape": _Converter.reshape, "Flatten": _Converter.flatten,
@@ -188,3 +206,10 @@ HANDLERS: dict[str, Handler] = {
     "DepthToSpace": _Converter.depth_to_space,
     "Dropout": _Converter.passthrough, "Identity": _Converter.passthrough, "Cast": _Converter.passthrough,
 }
+
+# Operators whose mapping follows the batch wherever a transformer moved or folded it (layout.py); the
+# others take tensors whose first axis is the batch.
+LAYOUT_AWARE = {"Add", "Sub", "Mul", "Div", "MatMul", "Gemm", "Gather", "Einsum", "Expand", "Where", "Pow",
+                "Softmax", "LogSoftmax", "LayerNormalization", "Transpose", "Reshape", "Flatten", "Squeeze",
+                "Unsqueeze", "Concat", "Slice", "Split", "Identity", "Cast", "Dropout", "Clip",
+                *UNARY, *REDUCTIONS, *ACTIVATIONS}

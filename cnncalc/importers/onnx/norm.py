@@ -60,7 +60,7 @@ class _Normalization(_Convolution):  # spatial is the convolution's
     def layernorm(self, node: onnx.NodeProto, index: int, where: NodeWhere) -> None:
         source = self.data(node, 0, where)
         shape = self.shape(source)
-        axis = self.rank_axis(int(read_attributes(node, where).get("axis", -1)), len(shape) + 1, where)
+        axis = self.axis(node.input[0], int(read_attributes(node, where).get("axis", -1)), where)
         comment = None
         if not self.optional_input(node, 2):
             comment = "the file has no bias here: cnncalc counts a weight and a bias"

@@ -1,0 +1,318 @@
+"""The operators of transformers: MatMul of two tensors, Gather, reductions, Einsum, elementwise math,
+Expand, and the learned tensors (class tokens, position embeddings, relative-position tables) that
+constants stand for.
+
+A constant that meets a computed tensor (and is neither a scalar nor a per-channel weight, see
+activations.py) becomes a layer of its own: a `parameter` when it is an initializer, or is computed
+from initializers whose elements it holds all (cls_token expanded), else a `constant` (a buffer: a mask
+computed from shapes). Each initializer's elements are counted once. A Gather of rows of an initializer
+by constant indices (a relative-position bias table read by its index buffer) is an `embedding` of the
+index buffer, so the table's elements are its parameters, as in PyTorch.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import onnx
+
+from ...layers.base import product
+from .attributes import read_attributes
+from .base import _Base
+from .layout import STANDARD, Layout, moved
+from .model import NodeWhere, Shape
+
+UNARY = {"Sqrt": "sqrt", "Exp": "exp", "Log": "log", "Abs": "abs", "Neg": "neg", "Reciprocal": "reciprocal",
+         "Sin": "sin", "Cos": "cos", "Erf": "erf"}
+REDUCTIONS = {"ReduceMean": "mean", "ReduceSum": "sum", "ReduceMax": "max", "ReduceMin": "min"}
+NO_BATCH = Layout(0, True)  # a tensor computed from constants only: no batch axis (exact at batch 1)
+
+
+def broadcast(first: Shape, second: Shape) -> Shape | None:
+    """NumPy's broadcast of two shapes, or None."""
+    try:
+        return tuple(np.broadcast_shapes(first, second))
+    except ValueError:
+        return None
+
+
+class _Tokens(_Base):
+    # -- constants as layers ---------------------------------------------------------------
+
+    def origin(self, name: str) -> frozenset[str]:
+        """The initializers a constant is computed from (itself for an initializer)."""
+        if name in self.origins:
+            return self.origins[name]
+        return frozenset([name]) if name in self.initializer_names else frozenset()
+
+    def initializer_size(self, name: str) -> int:
+        return product(self.constant_shape(name, NodeWhere(None, (name, "initializer"), self.file)))
+
+    def operand(self, name: str, partner: str, where: NodeWhere) -> str:
+        """The spec name of input `name`: a computed tensor's layer, or a layer made for a constant,
+        shaped to broadcast against the computed tensor `partner` as ONNX broadcasts it."""
+        if name in self.values:
+            return self.values[name]
+        if name not in self.constants:
+            raise where.fail(f"input '{name}' is made by no earlier node",
+                             "is the file truncated, or its nodes out of order?")
+        shape = self.constant_shape(name, where)
+        full = self.full_shape(partner)
+        layout = self.layout(partner)
+        if len(shape) > len(full):
+            raise where.fail(f"the constant '{name}' of shape {list(shape)} has more axes than the tensor "
+                             f"{list(full)} it meets")
+        aligned = (1,) * (len(full) - len(shape)) + tuple(shape)
+        if not layout.folded:
+            if aligned[layout.axis] != 1:
+                raise where.fail(f"the constant '{name}' of shape {list(shape)} varies along the batch axis of "
+                                 f"{list(full)}", "cnncalc's layers act on each sample")
+            aligned = aligned[:layout.axis] + aligned[layout.axis + 1:]
+        return self.constant_layer(name, aligned or (1,), where)
+
+    def constant_layer(self, name: str, shape: Shape, where: NodeWhere) -> str:
+        """A `parameter` (learned) or `constant` layer of per-sample `shape` for constant `name`, made once."""
+        key = f"{name}\0{shape}"
+        if key in self.materialized:
+            return self.materialized[key]
+        learned = sorted(self.origin(name) - self.claimed)
+        size = sum(self.initializer_size(origin) for origin in learned)
+        label = name.split("/")[-1] or "constant"
+        if learned and size == product(shape):
+            self.claimed.update(learned)
+            made = self.builder.add("parameter", label, [], {"shape": list(shape)}, where)
+        else:
+            comment = None
+            if learned:
+                comment = (f"computed from {', '.join(learned)} ({size:,} elements), whose parameters cnncalc "
+                           "does not count here")
+                self.notes.append(f"The constant '{name}' is {comment}.")
+            made = self.builder.add("constant", label, [], {"shape": list(shape)}, where, comment)
+        self.builder.layers[-1].pop("from", None)  # a parameter or constant takes no input
+        self.materialized[key] = made
+        return made
+
+    def partner(self, node: onnx.NodeProto, where: NodeWhere) -> str:
+        """The computed input of the node with the most axes (the one constants are shaped against)."""
+        computed = [name for name in node.input if name in self.values]
+        if not computed:
+            self.data(node, 0, where)  # the error for an input no earlier node made
+        return max(computed, key=lambda name: len(self.full_shape(name)))
+
+    def check_broadcast(self, node: onnx.NodeProto, where: NodeWhere, name: str, expected: Shape | None) -> None:
+        """The ONNX shape the spec's layer makes must be the operator's; else the layouts did not line up."""
+        made = self.full_shape(node.output[0])
+        if expected is not None and made != expected:
+            self.values.pop(node.output[0], None)
+            raise where.fail(f"the inputs' batch axes do not line up (cnncalc makes {list(made)}, the operator "
+                             f"{list(expected)})", "cnncalc maps tensors whose batch axes broadcast together")
+
+    def binary(self, node: onnx.NodeProto, index: int, kind: str, where: NodeWhere) -> None:
+        """Add, Sub, Mul, Div with a non-scalar constant or two tensors: one layer of `kind`."""
+        partner = self.partner(node, where)
+        sources = [self.operand(name, partner, where) for name in node.input[:2]]
+        shapes = [self.full_shape(name) if name in self.values else self.constant_shape(name, where)
+                  for name in node.input[:2]]
+        expected = broadcast(shapes[0], shapes[1])
+        self.emit(node, index, kind, sources, {}, where)
+        self.set_layout(node.output[0], self.layout(partner))
+        self.check_broadcast(node, where, node.output[0], expected)
+
+    # -- matrix products ----------------------------------------------------------------------
+
+    def matmul(self, node: onnx.NodeProto, index: int, where: NodeWhere) -> None:
+        first, second = node.input[0], node.input[1]
+        if first in self.values and second in self.constants and len(self.constant_shape(second, where)) == 2 \
+                and not (self.origin(second) & self.claimed):
+            weight = self.constant_shape(second, where)
+            self.claimed.update(self.origin(second))
+            self.linear(node, index, where, self.data(node, 0, where), weight[0], weight[1], False)
+            return
+        partner = self.partner(node, where)
+        sources = [self.operand(name, partner, where) for name in (first, second)]
+        shapes = [self.full_shape(name) if name in self.values else self.constant_shape(name, where)
+                  for name in (first, second)]
+        if min(len(shape) for shape in shapes) < 2:
+            raise where.fail(f"MatMul of {list(shapes[0])} and {list(shapes[1])}: a vector operand has no layer type",
+                             "cnncalc's matmul multiplies matrices")
+        leading = broadcast(shapes[0][:-2], shapes[1][:-2])
+        expected = None if leading is None else (*leading, shapes[0][-2], shapes[1][-1])
+        fields: dict[str, Any] = {}
+        transposed = self.swapped_last(second, sources[1])
+        if transposed is not None:
+            sources[1], fields["transpose_b"] = transposed, True
+        self.emit(node, index, "matmul", sources, fields, where)
+        self.set_layout(node.output[0], self.layout(partner))
+        self.check_broadcast(node, where, node.output[0], expected)
+
+    def swapped_last(self, tensor: str, source: str) -> str | None:
+        """What a permute swapping the last two axes (k^T), read only by this MatMul, permuted; the
+        permute is dropped: matmul's transpose_b multiplies by the transpose without a copy."""
+        layer = self.entry(source)
+        if layer is None or layer["type"] != "permute" or self.single_consumer(tensor) is None:
+            return None
+        dims = list(layer["dims"])
+        rank = len(dims)
+        if rank < 2 or dims != [*range(rank - 2), rank - 1, rank - 2] or not isinstance(layer["from"], str):
+            return None
+        self.drop(layer)
+        return str(layer["from"])
+
+    def gemm_of_tensors(self, node: onnx.NodeProto, index: int, where: NodeWhere) -> None:
+        """Gemm whose B is computed: a matmul (alpha, beta and C's add are not counted as MACs)."""
+        attrs = read_attributes(node, where)
+        if attrs.get("transA", 0) or attrs.get("transB", 0) or self.optional_input(node, 2):
+            raise where.fail("Gemm of two computed tensors with a transpose or a C input has no layer type",
+                             "cnncalc maps A @ B as a matmul")
+        self.matmul(node, index, where)
+
+    # -- indexing, reducing, reshaping ------------------------------------------------------------
+
+    def gather(self, node: onnx.NodeProto, index: int, where: NodeWhere) -> None:
+        data, indices = node.input[0], node.input[1]
+        axis = int(read_attributes(node, where).get("axis", 0))
+        if data in self.constants:
+            self.embedding(node, index, where)
+            return
+        source = self.data(node, 0, where)
+        full = self.full_shape(data)
+        rank = len(full)
+        if not -rank <= axis < rank:
+            raise where.fail(f"axis {axis} is out of range for {rank} axes")
+        axis %= rank
+        if indices not in self.constants:
+            raise where.fail("Gather with computed indices has no layer type",
+                             "cnncalc maps indices that are constants (x[:, 0], a slice)")
+        picked = [item + full[axis] if item < 0 else item for item in self.ints(indices, where)]
+        dim = self.axis(data, axis, where)
+        if len(self.constant_shape(indices, where)) == 0:
+            self.emit(node, index, "select", [source], {"dim": dim or None, "index": picked[0]}, where)
+            kept = [other for other in range(rank) if other != axis]
+            self.set_layout(node.output[0], moved(self.layout(data), kept) or STANDARD)
+            return
+        if len(self.constant_shape(indices, where)) != 1 or picked != list(range(picked[0], picked[0] + len(picked))):
+            raise where.fail(f"Gather of the indices {picked[:8]}: no layer type",
+                             "cnncalc maps one index (select) or a run of consecutive ones (slice)")
+        self.emit(node, index, "slice", [source], {"dim": dim or None, "start": picked[0] or None,
+                                                   "end": picked[-1] + 1 if picked[-1] + 1 != full[axis] else None},
+                  where)
+
+    def embedding(self, node: onnx.NodeProto, index: int, where: NodeWhere) -> None:
+        """Gather of rows of a learned table: an embedding of the indices (a buffer if they are constant)."""
+        table, indices = node.input[0], node.input[1]
+        shape = self.constant_shape(table, where)
+        if int(read_attributes(node, where).get("axis", 0)) % max(len(shape), 1) != 0 or len(shape) != 2:
+            raise where.fail(f"Gather from the constant '{table}' of shape {list(shape)}: no layer type",
+                             "cnncalc maps rows of a matrix looked up by index (an embedding)")
+        if indices in self.values:
+            source = self.values[indices]
+        else:
+            source = self.constant_layer(indices, self.constant_shape(indices, where) or (1,), where)
+        self.claimed.update(self.origin(table))
+        self.emit(node, index, "embedding", [source], {"num_embeddings": shape[0], "embedding_dim": shape[1]}, where)
+        self.set_layout(node.output[0], self.layout(indices) if indices in self.values else NO_BATCH)
+
+    def reduction(self, node: onnx.NodeProto, index: int, where: NodeWhere) -> None:
+        """ReduceMean/Sum/Max/Min over any axes but the batch's; over every spatial axis of [N, C, ...]
+        it stays global pooling."""
+        source = self.data(node, 0, where)
+        attrs = read_attributes(node, where)
+        full = self.full_shape(node.input[0])
+        rank = len(full)
+        axes_name = self.optional_input(node, 1)
+        axes = [int(axis) for axis in attrs["axes"]] if "axes" in attrs else (
+            self.ints(axes_name, where) if axes_name else list(range(rank)))
+        if any(not -rank <= axis < rank for axis in axes):
+            raise where.fail(f"axes {axes} are out of range for {rank} axes")
+        axes = sorted({axis % rank for axis in axes})
+        keep = bool(attrs.get("keepdims", 1))
+        layout = self.layout(node.input[0])
+        if node.op_type in ("ReduceMean", "ReduceMax") and layout == STANDARD and rank > 2 \
+                and axes == list(range(2, rank)):
+            self.reduce(node, index, where)  # global pooling, as vision backbones end
+            return
+        dims = [self.axis(node.input[0], axis, where) for axis in axes]
+        self.emit(node, index, REDUCTIONS[node.op_type], [source],
+                  {"dim": dims if len(dims) > 1 else dims[0], "keepdim": True if keep else None}, where)
+        kept = list(range(rank)) if keep else [axis for axis in range(rank) if axis not in axes]
+        self.set_layout(node.output[0], moved(layout, kept) or STANDARD)
+
+    def einsum(self, node: onnx.NodeProto, index: int, where: NodeWhere) -> None:
+        """Einsum over the per-sample axes: the batch's letter is dropped from each operand and the output."""
+        equation = str(read_attributes(node, where).get("equation", "")).replace(" ", "")
+        if "->" not in equation or "." in equation:
+            raise where.fail(f"Einsum '{equation}' without an explicit output, or with '...': no layer type",
+                             "cnncalc maps equations like 'bhqd,bhkd->bhqk'")
+        partner = self.partner(node, where)
+        layout = self.layout(partner)
+        left, right = equation.split("->")
+        operands = left.split(",")
+        if len(operands) != len(node.input):
+            raise where.fail(f"Einsum '{equation}' has {len(operands)} operands for {len(node.input)} inputs")
+        letter = operands[node.input.index(partner) if partner in node.input else 0][layout.axis] \
+            if not layout.folded else ""
+        sources = []
+        for name, letters in zip(node.input, operands):
+            if name in self.values and self.layout(name) != layout:
+                raise where.fail("Einsum of tensors whose batch axes differ has no layer type")
+            sources.append(self.operand(name, partner, where) if name in self.values else
+                           self.constant_layer(name, self.constant_shape(name, where), where))
+        if letter and (letter not in right or any(letter not in letters for name, letters in zip(node.input, operands)
+                                                  if name in self.values)):
+            raise where.fail(f"Einsum '{equation}' sums over the batch axis", "cnncalc's layers act on each sample")
+        spec = ",".join(letters.replace(letter, "") if letter and name in self.values else letters
+                        for name, letters in zip(node.input, operands)) + "->" + (right.replace(letter, "")
+                                                                                 if letter else right)
+        self.emit(node, index, "einsum", sources, {"equation": spec}, where)
+        self.set_layout(node.output[0], Layout(right.index(letter), False) if letter else layout)
+
+    def expand(self, node: onnx.NodeProto, index: int, where: NodeWhere) -> None:
+        source = self.data(node, 0, where)
+        full = self.full_shape(node.input[0])
+        target = [int(size) for size in self.ints(node.input[1], where)]
+        expected = broadcast(full, tuple(target))
+        if expected is None:
+            raise where.fail(f"cannot expand {list(full)} to {target}")
+        if expected == full:
+            self.alias(node, source)
+            return
+        layout = self.layout(node.input[0])
+        extra = len(expected) - len(full)
+        shifted = Layout(layout.axis + extra, layout.folded)
+        shape = [size for axis, size in enumerate(expected) if shifted.folded or axis != shifted.axis]
+        self.emit(node, index, "expand", [source], {"shape": shape}, where)
+        self.set_layout(node.output[0], shifted)
+        self.check_broadcast(node, where, node.output[0], expected)
+
+    # -- elementwise functions ------------------------------------------------------------------------
+
+    def unary(self, node: onnx.NodeProto, index: int, where: NodeWhere) -> None:
+        source = self.data(node, 0, where)
+        self.emit(node, index, UNARY[node.op_type], [source], {}, where)
+
+    def power(self, node: onnx.NodeProto, index: int, where: NodeWhere) -> None:
+        source = self.data(node, 0, where)
+        exponent = self.scalar_constant(node.input[1], where)
+        if exponent is None:
+            raise where.fail("Pow with a computed or non-scalar exponent has no layer type",
+                             "cnncalc maps x ** c for one constant c")
+        self.emit(node, index, "pow", [source], {"exponent": exponent}, where)
+
+    def where_select(self, node: onnx.NodeProto, index: int, where: NodeWhere) -> None:
+        """Where(condition, a, b) with a constant condition (an attention mask): the computed operand,
+        masked; choosing elements counts nothing."""
+        computed = [name for name in node.input[1:] if name in self.values]
+        if node.input[0] in self.values or len(computed) != 1:
+            raise where.fail("Where with a computed condition, or choosing between two computed tensors, "
+                             "has no layer type", "cnncalc maps a constant mask applied to one tensor")
+        self.values[node.output[0]] = self.values[computed[0]]
+        self.set_layout(node.output[0], self.layout(computed[0]))
+
+    def check_layouts(self, node: onnx.NodeProto, where: NodeWhere) -> None:
+        """Operators that only know batch-first tensors refuse a tensor whose batch moved or folded."""
+        for name in node.input:
+            if name in self.values and self.layout(name) != STANDARD:
+                raise where.fail(f"input '{name}' {list(self.full_shape(name))} holds the batch in axis "
+                                 f"{self.layout(name).axis}{' with other samples folded in' if self.layout(name).folded else ''}",
+                                 f"cnncalc maps {node.op_type} on tensors whose first axis is the batch")

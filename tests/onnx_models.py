@@ -1,0 +1,201 @@
+"""Real modern models (torchvision, timm) exported to ONNX, with PyTorch's own counts as the known answers.
+
+Shared by tests/test_import_onnx_models.py (a small subset in the normal suite) and tests/sweep_onnx.py
+(the whole list, CNNCALC_ONNX_SWEEP=1, which writes docs/coverage-onnx.md).
+
+Known answers, all from PyTorch on the very module that was exported:
+- params: sum(p.numel() for p in model.parameters());
+- FLOPs: FlopCounterMode's total (2 x MACs) on the same input, with the math backend of
+  scaled_dot_product_attention and nn.MultiheadAttention's fast path off (torch 2.13 counts 0 for
+  the fused CPU kernels: see docs/peers.md);
+- output shapes: the module's outputs on that input.
+
+Exports use the TorchScript exporter (`dynamo=False`, opset 17) without constant folding, which keeps
+every parameter as its own initializer (folding merges batch norms into convolutions and gathers of
+relative-position tables into their results, which changes what a file holds, not what cnncalc
+reads wrongly); `dynamo=True` uses the dynamo exporter when onnxscript is installed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Case:
+    """One model: `source` 'torchvision' or 'timm', its factory name, one sample's input shape."""
+
+    source: str
+    name: str
+    shape: tuple[int, ...] = (3, 224, 224)
+
+    @property
+    def id(self) -> str:
+        return f"{'tv' if self.source == 'torchvision' else 'timm'}:{self.name}"
+
+
+# One model per family: torchvision's modern classifiers and segmentation models, timm's transformers,
+# hybrids and modern CNNs (the smallest variant of each).
+CASES = [
+    *(Case("torchvision", name) for name in (
+        "vit_b_16", "swin_t", "swin_v2_t", "convnext_tiny", "efficientnet_b0", "efficientnet_v2_s", "maxvit_t",
+        "mobilenet_v3_small", "regnet_y_400mf", "resnet18")),
+    *(Case("torchvision", name, (3, 224, 224)) for name in (
+        "segmentation.fcn_resnet50", "segmentation.deeplabv3_mobilenet_v3_large",
+        "segmentation.lraspp_mobilenet_v3_large")),
+    *(Case("timm", name) for name in (
+        "vit_tiny_patch16_224", "deit_tiny_patch16_224", "deit3_small_patch16_224", "cait_xxs24_224",
+        "xcit_nano_12_p16_224", "beit_base_patch16_224", "eva02_tiny_patch14_224", "swin_tiny_patch4_window7_224",
+        "swinv2_cr_tiny_ns_224", "convnext_atto", "convnextv2_atto", "efficientformer_l1", "efficientformerv2_s0",
+        "mobilevit_xxs", "mobilevitv2_050", "levit_128s", "pvt_v2_b0", "poolformer_s12", "poolformerv2_s12",
+        "caformer_s18", "coat_lite_tiny", "twins_svt_small", "crossvit_tiny_240", "mvitv2_tiny", "efficientvit_b0",
+        "efficientvit_m0", "fastvit_t8", "repvit_m1", "edgenext_xx_small", "tiny_vit_5m_224", "maxvit_tiny_rw_224",
+        "coatnet_nano_rw_224", "convit_tiny", "nextvit_small", "davit_tiny", "focalnet_tiny_srf", "gcvit_xxtiny",
+        "mixer_s16_224", "resmlp_12_224", "gmlp_ti16_224", "volo_d1_224", "inception_next_tiny", "hgnetv2_b0",
+        "ghostnetv2_100", "starnet_s1", "hiera_tiny_224", "vitamin_small_224", "pit_ti_224", "tnt_s_patch16_224",
+        "sequencer2d_s", "mambaout_femto", "rdnet_tiny", "efficientnet_b0", "regnety_002", "nfnet_l0")),
+]
+
+
+def import_torchvision() -> Any:
+    """torchvision, importable on the CPU-only torch: its wheel registers fakes for two C operators
+    (nms, qnms) that the CPU build lacks; defining their schemas first lets it import. Test code only."""
+    import torch
+
+    try:
+        import torchvision
+    except RuntimeError as error:
+        if "torchvision::nms" not in str(error):
+            raise
+        library = torch.library.Library("torchvision", "DEF")
+        library.define("nms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor")
+        library.define("qnms(Tensor qdets, Tensor scores, float iou_threshold) -> Tensor")
+        globals()["_LIBRARY"] = library  # kept alive: dropping it unregisters the schemas
+        import torchvision
+    return torchvision
+
+
+def build(case: Case) -> Any:
+    """The model in eval mode, random weights, nothing downloaded."""
+    if case.source == "torchvision":
+        torchvision = import_torchvision()
+        module: Any = torchvision.models
+        *packages, name = case.name.split(".")
+        for package in packages:
+            module = getattr(module, package)
+        extra = {"aux_loss": False, "weights_backbone": None} if packages == ["segmentation"] else {}
+        model = getattr(module, name)(weights=None, **extra)
+    else:
+        import_torchvision()  # timm imports it
+        import timm
+
+        model = timm.create_model(case.name, pretrained=False)
+    return model.eval()
+
+
+def input_shape(case: Case, model: Any) -> tuple[int, ...]:
+    """timm's default input size for a timm model, else the case's."""
+    config = getattr(model, "pretrained_cfg", None) or {}
+    return tuple(config.get("input_size", case.shape)) if case.source == "timm" else case.shape
+
+
+def flatten_outputs(output: Any) -> list[Any]:
+    if isinstance(output, dict):
+        return [item for value in output.values() for item in flatten_outputs(value)]
+    if isinstance(output, (list, tuple)):
+        return [item for value in output for item in flatten_outputs(value)]
+    return [output]
+
+
+@dataclass(frozen=True)
+class Reference:
+    params: int
+    flops: int
+    outputs: tuple[tuple[int, ...], ...]
+
+
+def reference(model: Any, shape: tuple[int, ...]) -> Reference:
+    """PyTorch's counts on one sample of `shape`: parameters, FlopCounterMode's total, output shapes."""
+    import torch
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+    from torch.utils.flop_counter import FlopCounterMode
+
+    sample = torch.zeros(1, *shape)
+    counter = FlopCounterMode(display=False)
+    fastpath = torch.backends.mha.get_fastpath_enabled()
+    torch.backends.mha.set_fastpath_enabled(False)
+    try:
+        with torch.no_grad(), sdpa_kernel(SDPBackend.MATH), counter:
+            output = model(sample)
+    finally:
+        torch.backends.mha.set_fastpath_enabled(fastpath)
+    outputs = tuple(tuple(item.shape) for item in flatten_outputs(output))
+    return Reference(sum(p.numel() for p in model.parameters()), counter.get_total_flops(), outputs)
+
+
+def export(model: Any, shape: tuple[int, ...], path: Path, dynamo: bool = False) -> Path:
+    """`model` on one sample of `shape` as ONNX opset 17 at `path` (parameters kept as initializers)."""
+    import torch
+
+    sample = torch.zeros(1, *shape)
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+        warnings.simplefilter("ignore")
+        if dynamo:
+            torch.onnx.export(model, (sample,), str(path), dynamo=True, opset_version=18, optimize=True,
+                              external_data=False)
+        else:
+            torch.onnx.export(model, (sample,), str(path), dynamo=False, opset_version=17,
+                              do_constant_folding=False)
+    return path
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What cnncalc made of one exported model, against PyTorch's counts."""
+
+    case: str
+    status: str  # "exact", "wrong" or "refused" (or "export failed" / "timeout" from the sweep)
+    reference: Reference | None
+    params: int | None = None
+    flops: int | None = None
+    outputs: tuple[tuple[int, ...], ...] | None = None
+    reason: str = ""
+
+
+def compare(case: Case, path: Path, expected: Reference) -> Outcome:
+    """cnncalc's analysis of the file at `path` against `expected`."""
+    import cnncalc
+
+    try:
+        report = cnncalc.analyze(path)
+    except cnncalc.SpecError as error:
+        return Outcome(case.id, "refused", expected, reason=str(error).replace(str(path), path.name))
+    outputs = tuple(tuple(shape) for shape in report.outputs.values())
+    params, flops = report.totals.params, 2 * report.totals.macs
+    wrong = []
+    if params != expected.params:
+        wrong.append(f"params {params:,} (PyTorch {expected.params:,})")
+    if flops != expected.flops:
+        wrong.append(f"FLOPs {flops:,} (PyTorch {expected.flops:,})")
+    if sorted(outputs) != sorted(expected.outputs):
+        wrong.append(f"outputs {list(outputs)} (PyTorch {list(expected.outputs)})")
+    return Outcome(case.id, "wrong" if wrong else "exact", expected, params, flops, outputs, "; ".join(wrong))
+
+
+def run(case: Case, directory: Path, dynamo: bool = False) -> Outcome:
+    """Build, count with PyTorch, export, import and compare one case."""
+    model = build(case)
+    shape = input_shape(case, model)
+    expected = reference(model, shape)
+    path = directory / f"{case.name}.onnx"
+    try:
+        export(model, shape, path, dynamo)
+    except Exception as error:  # noqa: BLE001 - an exporter's failure is a row of the table, not cnncalc's
+        return Outcome(case.id, "export failed", expected, reason=f"{type(error).__name__}: "
+                                                                   f"{str(error).strip().splitlines()[0][:200]}")
+    return compare(case, path, expected)
