@@ -10,7 +10,7 @@ import onnx
 
 from ...errors import SpecError
 from ...layers.base import product
-from ..common import fold_bias, is_per_channel
+from ..common import channel_axis, fold_bias, is_per_channel
 from .attributes import read_attributes
 from .layout import STANDARD
 from .model import NodeWhere
@@ -238,9 +238,12 @@ class _Activations(_Tokens):
                 or constant_first and kind in ("sub", "div"):
             self.binary(node, index, kind, where)  # a learned tensor (position embedding ...) or a fixed one
             return
-        if kind in ("mul", "div"):
+        if kind in ("mul", "div") and channel_axis(self.builder, source) == 1:
             self.emit(node, index, "scale", [source], {}, where,
                       comment=f"a constant per-channel {node.op_type} ('{constant}'), counted as a learned scale")
+            return
+        if kind in ("mul", "div"):  # along the last axis of tokens: scale's parameters run along channels
+            self.binary(node, index, kind, where)
             return
         if self.single_consumer(tensor) is not None and fold_bias(self.builder, source):
             self.alias(node, source)

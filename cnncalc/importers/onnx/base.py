@@ -185,12 +185,17 @@ class _Base:
         name = self.builder.add(kind, self.layer_name(node, index, suffix), sources, fields, where, comment)
         if output is not None and len(node.output) > output:
             self.values[node.output[output]] = name
-            self.set_layout(node.output[output], self.layout(node.input[0]) if node.input else STANDARD)
+            self.set_layout(node.output[output], self.input_layout(node))
         return name
 
     def alias(self, node: onnx.NodeProto, source: str) -> None:
         self.values[node.output[0]] = source
-        self.set_layout(node.output[0], self.layout(node.input[0]))
+        self.set_layout(node.output[0], self.input_layout(node))
+
+    def input_layout(self, node: onnx.NodeProto) -> Layout:
+        """The layout of the node's first computed input: what an elementwise result keeps."""
+        computed = next((name for name in node.input if name in self.values), None)
+        return STANDARD if computed is None else self.layout(computed)
 
     def entry(self, name: str) -> dict[str, Any] | None:
         return entry(self.builder, name)

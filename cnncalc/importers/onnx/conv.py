@@ -139,8 +139,10 @@ class _Convolution(_Base):
         attrs = read_attributes(node, where)
         if attrs.get("transA", 0):
             raise where.fail("transA = 1 puts the batch on the second axis", "cnncalc's linear acts on each sample")
-        if len(self.shape(source)) != 1:
-            raise where.fail(f"Gemm takes a matrix; the input is {list(self.full_shape(node.input[0]))}")
+        full = self.full_shape(node.input[0])
+        if len(full) != 2:
+            raise where.fail(f"Gemm takes a matrix; the input is {list(full)}")
+        self.axis(node.input[0], 1, where)  # the features, not the batch
         weight = self.weight_shape(node, 1, where)
         if len(weight) != 2:
             raise where.fail(f"weight shape {list(weight)} is not a matrix")

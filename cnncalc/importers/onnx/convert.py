@@ -64,6 +64,8 @@ class _Converter(_Folding, _Pooling, _Normalization, _Convolution, _Activations,
                 elif self.foldable(node):
                     self.fold(node, where)
                 else:
+                    if self.layouts and node.op_type not in MOVES_THE_BATCH:
+                        self.standardize(node, where)
                     if node.op_type not in LAYOUT_AWARE:
                         self.check_layouts(node, where)
                     HANDLERS[node.op_type](self, node, index, where)
@@ -213,3 +215,6 @@ LAYOUT_AWARE = {"Add", "Sub", "Mul", "Div", "MatMul", "Gemm", "Gather", "Einsum"
                 "Softmax", "LogSoftmax", "LayerNormalization", "Transpose", "Reshape", "Flatten", "Squeeze",
                 "Unsqueeze", "Concat", "Slice", "Split", "Identity", "Cast", "Dropout", "Clip",
                 *UNARY, *REDUCTIONS, *ACTIVATIONS}
+# Operators that carry the batch's place through (their layout is what later ones need); before the
+# others, an input whose first axis is as long as the batch is put back batch first.
+MOVES_THE_BATCH = {"Transpose", "Reshape", "Squeeze", "Unsqueeze", "Flatten"}

@@ -162,6 +162,17 @@ def _tile(inputs: list[Array | None], attrs: dict[str, Any], opset: int) -> list
     return [np.tile(data, repeats)]
 
 
+def _scatter_nd(inputs: list[Array | None], attrs: dict[str, Any], opset: int) -> list[Array]:
+    """data with the slices at `indices` replaced by `updates` (Swin's shifted-window mask, built in forward)."""
+    data = np.array(inputs[0])
+    indices = np.asarray(inputs[1]).astype(np.int64)
+    depth = indices.shape[-1]
+    updates = np.asarray(inputs[2]).reshape(-1, *data.shape[depth:])
+    for position, update in zip(indices.reshape(-1, depth), updates):
+        data[tuple(position)] = update
+    return [data]
+
+
 def _identity(inputs: list[Array | None], attrs: dict[str, Any], opset: int) -> list[Array]:
     return [np.asarray(inputs[0])]
 
@@ -171,7 +182,7 @@ FOLDERS: dict[str, Folder] = {
     "Identity": _identity, "Cast": _cast, "Gather": _gather, "Unsqueeze": _unsqueeze, "Squeeze": _squeeze,
     "Concat": _concat, "Slice": _slice, "Reshape": _reshape, "ConstantOfShape": _constant_of_shape,
     "Transpose": _transpose, "Expand": _expand, "Range": _range, "Flatten": _flatten, "Where": _where,
-    "Tile": _tile,
+    "Tile": _tile, "ScatterND": _scatter_nd,
     "Add": _binary(np.add), "Sub": _binary(np.subtract), "Mul": _binary(np.multiply), "Div": _binary(_divide),
     "Pow": _binary(np.power), "Min": _binary(np.minimum), "Max": _binary(np.maximum),
     "Equal": _binary(np.equal), "Less": _binary(np.less), "Greater": _binary(np.greater),

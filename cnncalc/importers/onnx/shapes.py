@@ -8,7 +8,7 @@ import onnx
 from ...layers.base import product
 from .base import _Base
 from .attributes import read_attributes
-from .layout import Layout, moved, per_sample, spec_axis, whole_shape
+from .layout import STANDARD, Layout, moved, per_sample, spec_axis, whole_shape
 from .model import NodeWhere
 
 
@@ -60,9 +60,10 @@ class _Shapes(_Base):
         if target.count(-1) == 1:
             known = product(tuple(size for size in target if size != -1))
             target[target.index(-1)] = product(tuple(full)) // max(known, 1)
-        layout = None
-        if target == full:
-            layout = self.layout(node.input[0])
+        layout: Layout | None = self.layout(node.input[0])
+        assert layout is not None
+        if target[:layout.axis + 1] != full[:layout.axis + 1] or layout == STANDARD:
+            layout = None  # the batch is no longer where it was: first, or folded into the first axis
         self.reshaped(node, index, where, source, target, layout)
 
     def flatten(self, node: onnx.NodeProto, index: int, where: NodeWhere) -> None:

@@ -98,7 +98,7 @@ class _Tokens(_Base):
         computed = [name for name in node.input if name in self.values]
         if not computed:
             self.data(node, 0, where)  # the error for an input no earlier node made
-        return max(computed, key=lambda name: len(self.full_shape(name)))
+        return max(computed, key=lambda name: (len(self.full_shape(name)), len(self.shape(self.values[name]))))
 
     def check_broadcast(self, node: onnx.NodeProto, where: NodeWhere, name: str, expected: Shape | None) -> None:
         """The ONNX shape the spec's layer makes must be the operator's; else the layouts did not line up."""
@@ -308,6 +308,26 @@ class _Tokens(_Base):
                              "has no layer type", "cnncalc maps a constant mask applied to one tensor")
         self.values[node.output[0]] = self.values[computed[0]]
         self.set_layout(node.output[0], self.layout(computed[0]))
+
+    def standardize(self, node: onnx.NodeProto, where: NodeWhere) -> None:
+        """Inputs whose first ONNX axis is as long as the batch get the batch there, first and apart (a
+        free reshape when cnncalc's shape changes): at batch 1 a moved or folded batch cannot be told
+        from it, and operators then see the layout every other mapping knows."""
+        for name in dict.fromkeys(node.input):
+            if name not in self.values or self.layout(name) == STANDARD:
+                continue
+            full = self.full_shape(name)
+            if full[0] != self.batch or len(full) < 2:
+                continue
+            shape = full[1:]
+            source = self.values[name]
+            if shape != self.shape(source):
+                label = f"{source}.batch_first"
+                kind, fields = ("flatten", {}) if len(shape) == 1 else ("reshape", {"shape": list(shape)})
+                source = self.builder.add(kind, label, [source], fields, where,
+                                          "the batch moved back to the first axis: a view, no cost")
+                self.values[name] = source
+            self.set_layout(name, STANDARD)
 
     def check_layouts(self, node: onnx.NodeProto, where: NodeWhere) -> None:
         """Operators that only know batch-first tensors refuse a tensor whose batch moved or folded."""
