@@ -22,7 +22,7 @@ KINDS: dict[str, int] = {
                      "perm", "split", "starts", "ends", "value_ints"), INTS),
     **dict.fromkeys(("alpha", "beta", "bias", "min", "max", "value_float"), FLOAT),
     **dict.fromkeys(("scales", "value_floats"), FLOATS),
-    **dict.fromkeys(("auto_pad", "mode", "approximate", "keep_aspect_ratio_policy"), STRING),
+    **dict.fromkeys(("auto_pad", "mode", "approximate", "keep_aspect_ratio_policy", "equation"), STRING),
     "value": TENSOR,
 }
 KINDS_BY_OPERATOR = {("Pad", "value"): FLOAT}  # Pad before opset 11

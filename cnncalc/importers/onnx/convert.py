@@ -65,7 +65,7 @@ class _Converter(_Folding, _Pooling, _Normalization, _Convolution, _Activations,
                     self.fold(node, where)
                 else:
                     if self.layouts and node.op_type not in MOVES_THE_BATCH:
-                        self.standardize(node, where)
+                        self.standardize(list(node.input), where)
                     if node.op_type not in LAYOUT_AWARE:
                         self.check_layouts(node, where)
                     HANDLERS[node.op_type](self, node, index, where)
@@ -73,6 +73,9 @@ class _Converter(_Folding, _Pooling, _Normalization, _Convolution, _Activations,
                 # the last guard: a node that breaks its operator's definition in a way no check above caught
                 raise where.fail(f"cannot convert this node ({type(error).__name__}: {first_line(error)})",
                                  "the node does not follow its operator's definition") from None
+        if self.layouts:
+            self.standardize([output.name for output in self.graph.output],
+                             NodeWhere(None, ("graph outputs", "output"), self.file))
         outputs = []
         for output in self.graph.output:
             if output.name not in self.values:

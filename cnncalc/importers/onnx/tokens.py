@@ -71,12 +71,13 @@ class _Tokens(_Base):
             aligned = aligned[:layout.axis] + aligned[layout.axis + 1:]
         return self.constant_layer(name, aligned or (1,), where)
 
-    def constant_layer(self, name: str, shape: Shape, where: NodeWhere) -> str:
-        """A `parameter` (learned) or `constant` layer of per-sample `shape` for constant `name`, made once."""
+    def constant_layer(self, name: str, shape: Shape, where: NodeWhere, may_learn: bool = True) -> str:
+        """A `parameter` (learned) or `constant` layer of per-sample `shape` for constant `name`, made once;
+        indices (`may_learn` False) are always a constant: a buffer."""
         key = f"{name}\0{shape}"
         if key in self.materialized:
             return self.materialized[key]
-        learned = sorted(self.origin(name) - self.claimed)
+        learned = sorted(self.origin(name) - self.claimed) if may_learn else []
         size = sum(self.initializer_size(origin) for origin in learned)
         label = name.split("/")[-1] or "constant"
         if learned and size == product(shape):
@@ -208,7 +209,7 @@ class _Tokens(_Base):
         if indices in self.values:
             source = self.values[indices]
         else:
-            source = self.constant_layer(indices, self.constant_shape(indices, where) or (1,), where)
+            source = self.constant_layer(indices, self.constant_shape(indices, where) or (1,), where, False)
         self.claimed.update(self.origin(table))
         self.emit(node, index, "embedding", [source], {"num_embeddings": shape[0], "embedding_dim": shape[1]}, where)
         self.set_layout(node.output[0], self.layout(indices) if indices in self.values else NO_BATCH)
@@ -250,7 +251,7 @@ class _Tokens(_Base):
         operands = left.split(",")
         if len(operands) != len(node.input):
             raise where.fail(f"Einsum '{equation}' has {len(operands)} operands for {len(node.input)} inputs")
-        letter = operands[node.input.index(partner) if partner in node.input else 0][layout.axis] \
+        letter = operands[list(node.input).index(partner)][layout.axis] \
             if not layout.folded else ""
         sources = []
         for name, letters in zip(node.input, operands):
@@ -309,11 +310,11 @@ class _Tokens(_Base):
         self.values[node.output[0]] = self.values[computed[0]]
         self.set_layout(node.output[0], self.layout(computed[0]))
 
-    def standardize(self, node: onnx.NodeProto, where: NodeWhere) -> None:
-        """Inputs whose first ONNX axis is as long as the batch get the batch there, first and apart (a
+    def standardize(self, names: list[str], where: NodeWhere) -> None:
+        """Tensors whose first ONNX axis is as long as the batch get the batch there, first and apart (a
         free reshape when cnncalc's shape changes): at batch 1 a moved or folded batch cannot be told
-        from it, and operators then see the layout every other mapping knows."""
-        for name in dict.fromkeys(node.input):
+        from it, and operators (and the graph's outputs) then see the layout every other mapping knows."""
+        for name in dict.fromkeys(names):
             if name not in self.values or self.layout(name) == STANDARD:
                 continue
             full = self.full_shape(name)
