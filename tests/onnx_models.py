@@ -140,8 +140,18 @@ def reference(model: Any, shape: tuple[int, ...]) -> Reference:
 
 
 def export(model: Any, shape: tuple[int, ...], path: Path, dynamo: bool = False) -> Path:
-    """`model` on one sample of `shape` as ONNX opset 17 at `path` (parameters kept as initializers)."""
+    """`model` on one sample of `shape` as ONNX opset 17 at `path` (parameters kept as initializers).
+
+    Parameters get random values first, as trained ones have: both exporters merge initializers of
+    equal values (the zero biases and unit norm weights of a fresh model) and the dynamo exporter's
+    optimizer drops a zero bias, which would leave fewer parameters in the file than in the model.
+    """
     import torch
+
+    generator = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for parameter in model.parameters():
+            parameter.copy_(torch.randn(parameter.shape, generator=generator) * 0.02)
 
     sample = torch.zeros(1, *shape)
     with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):

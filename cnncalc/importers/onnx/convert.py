@@ -210,13 +210,14 @@ HANDLERS: dict[str, Handler] = {
     "Resize": _Converter.resize, "Upsample": _Converter.resize, "Pad": _Converter.pad,
     "DepthToSpace": _Converter.depth_to_space,
     "Dropout": _Converter.passthrough, "Identity": _Converter.passthrough, "Cast": _Converter.passthrough,
+    "CastLike": _Converter.passthrough,
 }
 
 # Operators whose mapping follows the batch wherever a transformer moved or folded it (layout.py); the
 # others take tensors whose first axis is the batch.
 LAYOUT_AWARE = {"Add", "Sub", "Mul", "Div", "MatMul", "Gemm", "Gather", "Einsum", "Expand", "Where", "Pow",
                 "Softmax", "LogSoftmax", "LayerNormalization", "Transpose", "Reshape", "Flatten", "Squeeze",
-                "Unsqueeze", "Concat", "Slice", "Split", "Identity", "Cast", "Dropout", "Clip",
+                "Unsqueeze", "Concat", "Slice", "Split", "Identity", "Cast", "CastLike", "Dropout", "Clip",
                 *UNARY, *REDUCTIONS, *ACTIVATIONS}
 # Operators that carry the batch's place through (their layout is what later ones need); before the
 # others, an input whose first axis is as long as the batch is put back batch first.

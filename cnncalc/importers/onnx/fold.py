@@ -87,6 +87,10 @@ def _cast(inputs: list[Array | None], attrs: dict[str, Any], opset: int) -> list
     return [np.asarray(inputs[0]).astype(helper.tensor_dtype_to_np_dtype(attrs["to"]))]
 
 
+def _cast_like(inputs: list[Array | None], attrs: dict[str, Any], opset: int) -> list[Array]:
+    return [np.asarray(inputs[0]).astype(np.asarray(inputs[1]).dtype)]
+
+
 def _constant_of_shape(inputs: list[Array | None], attrs: dict[str, Any], opset: int) -> list[Array]:
     # `value` is already an array: the converter checks and reads it (never from another file)
     fill = np.asarray(attrs["value"]).reshape(-1)[0] if "value" in attrs else np.float32(0)
@@ -179,7 +183,7 @@ def _identity(inputs: list[Array | None], attrs: dict[str, Any], opset: int) -> 
 
 # Shape and Size are special: their input may be a computed tensor whose shape is known.
 FOLDERS: dict[str, Folder] = {
-    "Identity": _identity, "Cast": _cast, "Gather": _gather, "Unsqueeze": _unsqueeze, "Squeeze": _squeeze,
+    "Identity": _identity, "Cast": _cast, "CastLike": _cast_like, "Gather": _gather, "Unsqueeze": _unsqueeze, "Squeeze": _squeeze,
     "Concat": _concat, "Slice": _slice, "Reshape": _reshape, "ConstantOfShape": _constant_of_shape,
     "Transpose": _transpose, "Expand": _expand, "Range": _range, "Flatten": _flatten, "Where": _where,
     "Tile": _tile, "ScatterND": _scatter_nd,

@@ -109,18 +109,37 @@ class _Shapes(_Base):
         self.set_layout(node.output[0], moved(layout, perm) or layout)
 
     def slice_axis(self, node: onnx.NodeProto, index: int, where: NodeWhere, source: str, axis: int, start: int,
-                   end: int | None, suffix: str, output: int = 0) -> str:
+                   end: int | None, suffix: str, output: int = 0, step: int = 1) -> str:
         """One axis (batch = 0) of a Slice or Split as a cnncalc slice; the whole axis is no layer."""
         full = whole_shape(self.shape(source), self.layout(node.input[0]), self.batch)
-        begin, stop, step = slice(start, end).indices(full[axis])
+        if step == 0:
+            raise where.fail("a slice with a step of 0", "the step of an ONNX Slice is never 0")
+        begin, stop, _ = slice(start, end, step).indices(full[axis])
         if step != 1:
-            raise where.fail("a slice with a step has no layer type", "cnncalc's slice takes every element")
+            return self.strided(node, index, where, source, axis, begin, stop, step, suffix)
         if begin == 0 and stop == full[axis]:
             return source
         dim = self.axis(node.input[0], axis, where)
         return self.emit(node, index, "slice", [source], {"dim": dim if dim else None, "start": begin or None,
                                                           "end": stop if stop != full[axis] else None},
                          where, output=None, suffix=suffix)
+
+    def strided(self, node: onnx.NodeProto, index: int, where: NodeWhere, source: str, axis: int, begin: int,
+                stop: int, step: int, suffix: str) -> str:
+        """Every step-th element from begin < step to the end of an axis step divides (Swin's patch merging,
+        x[:, 0::2]): the axis split into [size / step, step] and one index of the second kept; two views."""
+        size = whole_shape(self.shape(source), self.layout(node.input[0]), self.batch)[axis]
+        if step < 1 or not 0 <= begin < step or stop != size or size % step:
+            raise where.fail(f"a slice from {begin} to {stop} with a step of {step} has no layer type",
+                             "cnncalc maps every step-th element from a start below the step to the end of an "
+                             "axis the step divides")
+        dim = self.axis(node.input[0], axis, where)
+        shape = list(self.shape(source))
+        split = shape[:dim] + [size // step, step] + shape[dim + 1:]
+        grouped = self.emit(node, index, "reshape", [source], {"shape": split}, where, output=None,
+                            suffix=f"{suffix}.groups")
+        return self.emit(node, index, "select", [grouped], {"dim": dim + 1, "index": begin}, where, output=None,
+                         suffix=suffix)
 
     def slice(self, node: onnx.NodeProto, index: int, where: NodeWhere) -> None:
         source = self.data(node, 0, where)
@@ -135,12 +154,10 @@ class _Shapes(_Base):
             axes_name, steps_name = self.optional_input(node, 3), self.optional_input(node, 4)
             axes = self.ints(axes_name, where) if axes_name else list(range(len(starts)))
             steps = self.ints(steps_name, where) if steps_name else [1] * len(starts)
-        if any(step != 1 for step in steps):
-            raise where.fail(f"steps {steps}: a slice with a step has no layer type",
-                             "cnncalc's slice takes every element")
-        for position, (start, end, axis) in enumerate(zip(starts, ends, axes)):
+        for position, (start, end, axis, step) in enumerate(zip(starts, ends, axes, steps)):
             suffix = f".{position}" if len(starts) > 1 else ""
-            source = self.slice_axis(node, index, where, source, int(axis) % rank, int(start), int(end), suffix)
+            source = self.slice_axis(node, index, where, source, int(axis) % rank, int(start), int(end), suffix,
+                                     step=int(step))
         self.alias(node, source)
 
     def split(self, node: onnx.NodeProto, index: int, where: NodeWhere) -> None:
