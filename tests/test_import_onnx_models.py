@@ -132,7 +132,19 @@ class MultiheadModel(nn.Module):
         return out
 
 
+class CosineAttention(nn.Module):
+    """Swin V2's cosine attention: F.normalize of q and k, then their product."""
+
+    def __init__(self, dim: int = 8) -> None:
+        super().__init__()
+        self.linear = nn.Linear(dim, dim)
+
+    def forward(self, x: Any) -> Any:
+        return F.normalize(self.linear(x), dim=-1) @ F.normalize(x, dim=-1).transpose(-2, -1)
+
+
 SMALL = [
+    ("cosine-attention-normalize", CosineAttention(), (5, 8)),
     ("sdpa-attention", Attention(), (17, 32)),
     ("manual-attention", ManualAttention(), (17, 32)),
     ("class-token-and-position-embedding", TokenModel(), (3, 16, 16)),
@@ -152,10 +164,17 @@ def exporters() -> list[Any]:
     return [pytest.param(False, id="torchscript"), dynamo]
 
 
+# The dynamo exporter's optimizer computes table[index] into one constant: the file holds the looked-up
+# tensor (2 x 16 x 16 numbers) and not the table (49 x 2), so cnncalc counts those (docs/coverage-onnx.md).
+FOLDED_BY_THE_EXPORTER = {("swin-windows-relative-bias", True)}
+
+
 @pytest.mark.parametrize("dynamo", exporters())
 @pytest.mark.parametrize("name,module,shape", SMALL, ids=[case[0] for case in SMALL])
-def test_small_modules_are_exact(tmp_path: Path, name: str, module: Any, shape: tuple[int, ...],
+def test_small_modules_are_exact(request: Any, tmp_path: Path, name: str, module: Any, shape: tuple[int, ...],
                                  dynamo: bool) -> None:
+    if (name, dynamo) in FOLDED_BY_THE_EXPORTER:
+        request.applymarker(pytest.mark.xfail(strict=True, reason="the exporter folds the table lookup"))
     torch.manual_seed(0)
     module = module.eval()
     expected = reference(module, shape)

@@ -239,6 +239,31 @@ class _Tokens(_Base):
         kept = list(range(rank)) if keep else [axis for axis in range(rank) if axis not in axes]
         self.set_layout(node.output[0], moved(layout, kept) or STANDARD)
 
+    def l2_normalize(self, node: onnx.NodeProto, index: int, where: NodeWhere) -> None:
+        """F.normalize as exporters write it: x / expand(clip(ReduceL2(x, [axis], keepdims), eps)), one
+        `normalize` (p = 2); the Clip and the Expand may be missing."""
+        attrs = read_attributes(node, where)
+        axes_name = self.optional_input(node, 1)
+        axes = [int(axis) for axis in attrs["axes"]] if "axes" in attrs else (
+            self.ints(axes_name, where) if axes_name else [])
+        chain: list[int] = []
+        current = node
+        for op_type in ("Clip", "Expand", "Div"):  # the clip and the expand are optional
+            found = self.single_consumer(current.output[0])
+            if found is not None and self.graph.node[found].op_type == op_type:
+                chain.append(found)
+                current = self.graph.node[found]
+        if len(axes) != 1 or not attrs.get("keepdims", 1) or current.op_type != "Div" \
+                or list(current.input) != [node.input[0], self.graph.node[chain[-2]].output[0] if len(chain) > 1
+                                           else node.output[0]]:
+            raise where.fail("ReduceL2 outside x / ||x|| (F.normalize) has no layer type",
+                             "cnncalc maps x divided by its 2-norm over one axis (normalize)")
+        dim = self.axis(node.input[0], axes[0], where)
+        name = self.emit(node, index, "normalize", [self.data(node, 0, where)], {"dim": dim or None}, where)
+        self.absorbed.update(chain)
+        self.values[current.output[0]] = name
+        self.set_layout(current.output[0], self.layout(node.input[0]))
+
     def einsum(self, node: onnx.NodeProto, index: int, where: NodeWhere) -> None:
         """Einsum over the per-sample axes: the batch's letter is dropped from each operand and the output."""
         equation = str(read_attributes(node, where).get("equation", "")).replace(" ", "")
