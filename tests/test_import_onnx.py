@@ -347,7 +347,7 @@ def test_custom_domain_is_unsupported(tmp_path: Path) -> None:
      "node 'pick' (Gather): Gather of the indices [0, 2]: no layer type"),
     ([node("Slice", ["x", "s", "e", "a", "st"], ["y"], name="strided")],
      {"s": ints(0), "e": ints(4), "a": ints(2), "st": ints(2)},
-     "node 'strided' (Slice): steps [2]: a slice with a step has no layer type"),
+     "node 'strided' (Slice): a slice from 0 to 4 with a step of 2 has no layer type"),
 ])
 def test_operator_errors(tmp_path: Path, nodes: list[Any], constants: dict[str, np.ndarray], problem: str) -> None:
     with pytest.raises(SpecError) as error:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +19,12 @@ from .tensors import TensorError, Unread, tensor_numbers, tensor_shape
 
 if TYPE_CHECKING:
     from .. import ImportOptions
+
+
+def is_op_name(part: str, op_type: str) -> bool:
+    """'Conv' or 'Conv_12' for op type Conv: an exporter's node name, not a module's."""
+    rest = part[len(op_type):] if part.startswith(op_type) else None
+    return rest is not None and (not rest or (rest[0] == "_" and rest[1:].isdecimal()))
 
 
 class _Base:
@@ -42,6 +47,7 @@ class _Base:
         self.materialized: dict[str, str] = {}  # constant -> the parameter or constant layer standing for it
         self.claimed: set[str] = set()  # initializers a parameter layer already counts
         self.initializer_names = {tensor.name for tensor in self.graph.initializer}
+        self.checked_shapes: dict[str, tuple[onnx.TensorProto, Shape]] = {}
         self.gelus: dict[int, str] = {}  # index of the last node of an exact GELU -> its input tensor
         self.consumers: dict[str, list[int]] = {}
         self.producers: dict[str, int] = {}
@@ -67,10 +73,10 @@ class _Base:
         """'/layer1/layer1.0/conv1/Conv' -> 'layer1.0.conv1': the last module scope of PyTorch's names."""
         raw = node.name or node.output[0] or node.op_type.lower()
         parts = [part for part in raw.split("/") if part]
-        if len(parts) > 1 and re.fullmatch(rf"{re.escape(node.op_type)}(_\d+)?", parts[-1]):
+        if len(parts) > 1 and is_op_name(parts[-1], node.op_type):
             parts = parts[:-1]
         name = parts[-1] if parts else node.op_type.lower()
-        if len(parts) == 1 and re.fullmatch(rf"{re.escape(node.op_type)}(_\d+)?", name):
+        if len(parts) == 1 and is_op_name(name, node.op_type):
             name = name.lower()
         return name + suffix
 
@@ -105,10 +111,15 @@ class _Base:
     def constant_shape(self, name: str, where: NodeWhere) -> Shape:
         found = self.constants[name]
         if isinstance(found, onnx.TensorProto):
+            known = self.checked_shapes.get(name)
+            if known is not None and known[0] is found:
+                return known[1]  # a weight many nodes share is checked once
             try:
-                return tensor_shape(found, f"the constant '{name}'")
+                shape = tensor_shape(found, f"the constant '{name}'")
             except TensorError as error:
                 raise where.fail(error.problem, error.hint) from None
+            self.checked_shapes[name] = (found, shape)
+            return shape
         return shape_of(found)
 
     def numbers(self, name: str, where: NodeWhere) -> Any:
