@@ -13,7 +13,7 @@ from ...layers.base import product
 from ..builder import SpecBuilder
 from ..common import drop, entry
 from .foldsize import shape_of
-from .layout import STANDARD, Layout, spec_axis, whole_shape
+from .layout import NO_BATCH, STANDARD, Layout, spec_axis, whole_shape
 from .model import STANDARD_DOMAINS, NodeWhere, PadRecord, Shape, printable
 from .tensors import TensorError, Unread, tensor_numbers, tensor_shape
 
@@ -176,8 +176,13 @@ class _Base:
         rank = len(self.full_shape(tensor))
         if not -rank <= axis < rank:
             raise where.fail(f"{what} {axis} is out of range for {rank} axes")
-        found = spec_axis(self.layout(tensor), axis % rank)
-        if found is None or (self.layout(tensor).folded and axis % rank == self.layout(tensor).axis):
+        layout = self.layout(tensor)
+        if layout.folded and axis % rank == layout.axis and self.batch == 1:
+            # at batch 1 a folded axis is only a guess, and its shape is the ONNX one: read it as no batch
+            self.set_layout(tensor, NO_BATCH)
+            return axis % rank
+        found = spec_axis(layout, axis % rank)
+        if found is None or (layout.folded and axis % rank == layout.axis):
             raise where.fail(f"{what} {axis} holds the batch ({list(self.full_shape(tensor))})",
                              "cnncalc layers act on each sample")
         return found

@@ -177,6 +177,13 @@ def _scatter_nd(inputs: list[Array | None], attrs: dict[str, Any], opset: int) -
     return [data]
 
 
+def _clip(inputs: list[Array | None], attrs: dict[str, Any], opset: int) -> list[Array]:
+    data = np.asarray(inputs[0])
+    low = attrs.get("min") if opset < 11 else (inputs[1] if len(inputs) > 1 else None)
+    high = attrs.get("max") if opset < 11 else (inputs[2] if len(inputs) > 2 else None)
+    return [np.clip(data, low, high).astype(data.dtype)]
+
+
 def _identity(inputs: list[Array | None], attrs: dict[str, Any], opset: int) -> list[Array]:
     return [np.asarray(inputs[0])]
 
@@ -191,6 +198,8 @@ FOLDERS: dict[str, Folder] = {
     "Pow": _binary(np.power), "Min": _binary(np.minimum), "Max": _binary(np.maximum),
     "Equal": _binary(np.equal), "Less": _binary(np.less), "Greater": _binary(np.greater),
     "Mod": _binary(np.fmod),
+    "Clip": _clip, "Exp": _unary(np.exp), "Log": _unary(np.log),
+    "Sigmoid": _unary(lambda value: 1 / (1 + np.exp(-value))),
     "Neg": _unary(np.negative), "Sqrt": _unary(np.sqrt), "Floor": _unary(np.floor), "Ceil": _unary(np.ceil),
     "Abs": _unary(np.abs), "Not": _unary(np.logical_not), "Reciprocal": _unary(np.reciprocal),
     "ReduceProd": _reduce(np.prod), "ReduceSum": _reduce(np.sum), "ReduceMax": _reduce(np.max),

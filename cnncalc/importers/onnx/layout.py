@@ -28,10 +28,13 @@ class Layout:
 
 
 STANDARD = Layout()
+NO_BATCH = Layout(-1)  # computed from constants only (a relative-position MLP's table): no batch axis
 
 
 def whole_shape(shape: Shape, layout: Layout, batch: int) -> Shape:
     """The ONNX shape of a tensor of per-sample `shape` stored with `layout`."""
+    if layout.axis < 0:
+        return shape
     if layout.folded:
         return (*shape[:layout.axis], shape[layout.axis] * batch, *shape[layout.axis + 1:])
     return (*shape[:layout.axis], batch, *shape[layout.axis:])
@@ -39,6 +42,8 @@ def whole_shape(shape: Shape, layout: Layout, batch: int) -> Shape:
 
 def spec_axis(layout: Layout, axis: int) -> int | None:
     """cnncalc's axis for ONNX axis `axis` (already in range); None for the batch axis itself."""
+    if layout.axis < 0:
+        return axis
     if axis == layout.axis:
         return axis if layout.folded else None
     return axis - 1 if axis > layout.axis and not layout.folded else axis
@@ -59,6 +64,8 @@ def per_sample(full: Shape, batch: int) -> tuple[Shape, Layout] | None:
 def moved(layout: Layout, kept: list[int]) -> Layout | None:
     """The layout after an operator that keeps the ONNX axes `kept`, in that order (a permutation, a
     reduction, an index); None when the batch axis is not among them."""
+    if layout.axis < 0:
+        return layout
     if layout.axis not in kept:
         return None
     return Layout(kept.index(layout.axis), layout.folded)

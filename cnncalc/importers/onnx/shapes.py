@@ -91,7 +91,8 @@ class _Shapes(_Base):
         new = [1] * rank
         for old, position in enumerate(positions):
             new[position] = full[old]
-        self.reshaped(node, index, where, source, new, Layout(positions[layout.axis], layout.folded))
+        self.reshaped(node, index, where, source, new,
+                      layout if layout.axis < 0 else Layout(positions[layout.axis], layout.folded))
 
     def transpose(self, node: onnx.NodeProto, index: int, where: NodeWhere) -> None:
         source = self.data(node, 0, where)

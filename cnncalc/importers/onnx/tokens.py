@@ -20,13 +20,12 @@ import onnx
 from ...layers.base import product
 from .attributes import read_attributes
 from .base import _Base
-from .layout import STANDARD, Layout, moved
+from .layout import NO_BATCH, STANDARD, Layout, moved
 from .model import NodeWhere, Shape
 
 UNARY = {"Sqrt": "sqrt", "Exp": "exp", "Log": "log", "Abs": "abs", "Neg": "neg", "Reciprocal": "reciprocal",
          "Sin": "sin", "Cos": "cos", "Erf": "erf"}
 REDUCTIONS = {"ReduceMean": "mean", "ReduceSum": "sum", "ReduceMax": "max", "ReduceMin": "min"}
-NO_BATCH = Layout(0, True)  # a tensor computed from constants only: no batch axis (exact at batch 1)
 
 
 def broadcast(first: Shape, second: Shape) -> Shape | None:
@@ -124,6 +123,9 @@ class _Tokens(_Base):
 
     def matmul(self, node: onnx.NodeProto, index: int, where: NodeWhere) -> None:
         first, second = node.input[0], node.input[1]
+        if first in self.constants and second in self.constants:  # a table computed in forward (Swin V2)
+            self.values[first] = self.constant_layer(first, self.constant_shape(first, where), where, False)
+            self.set_layout(first, NO_BATCH)
         if first in self.values and second in self.constants and len(self.constant_shape(second, where)) == 2 \
                 and not (self.origin(second) & self.claimed):
             weight = self.constant_shape(second, where)
@@ -192,12 +194,27 @@ class _Tokens(_Base):
             kept = [other for other in range(rank) if other != axis]
             self.set_layout(node.output[0], moved(self.layout(data), kept) or STANDARD)
             return
-        if len(self.constant_shape(indices, where)) != 1 or picked != list(range(picked[0], picked[0] + len(picked))):
-            raise where.fail(f"Gather of the indices {picked[:8]}: no layer type",
-                             "cnncalc maps one index (select) or a run of consecutive ones (slice)")
+        if len(self.constant_shape(indices, where)) != 1:
+            raise where.fail(f"Gather by indices of shape {list(self.constant_shape(indices, where))}: no layer type",
+                             "cnncalc maps one index (select) or a list of them")
+        if picked and picked != list(range(picked[0], picked[0] + len(picked))):
+            self.picked(node, index, where, source, dim, len(picked))
+            return
         self.emit(node, index, "slice", [source], {"dim": dim or None, "start": picked[0] or None,
                                                    "end": picked[-1] + 1 if picked[-1] + 1 != full[axis] else None},
                   where)
+
+    def picked(self, node: onnx.NodeProto, index: int, where: NodeWhere, source: str, dim: int, count: int) -> None:
+        """Elements picked along `dim` by a list of constant indices (a relative-position table read by its
+        index, Swin V2): a copy without arithmetic, written as the first element expanded to `count`, which
+        has the gather's shape and cost (none); a view in cnncalc's memory count, where PyTorch copies."""
+        shape = list(self.shape(source))
+        comment = f"{count} elements picked by constant indices along axis {dim}: the first, expanded (no cost)"
+        if shape[dim] != 1:
+            source = self.emit(node, index, "slice", [source], {"dim": dim or None, "end": 1}, where, output=None,
+                               suffix=".first", comment=comment)
+        self.emit(node, index, "expand", [source], {"shape": shape[:dim] + [count] + shape[dim + 1:]}, where,
+                  comment=comment)
 
     def embedding(self, node: onnx.NodeProto, index: int, where: NodeWhere) -> None:
         """Gather of rows of a learned table: an embedding of the indices (a buffer if they are constant)."""
@@ -277,7 +294,7 @@ class _Tokens(_Base):
         if len(operands) != len(node.input):
             raise where.fail(f"Einsum '{equation}' has {len(operands)} operands for {len(node.input)} inputs")
         letter = operands[list(node.input).index(partner)][layout.axis] \
-            if not layout.folded else ""
+            if not layout.folded and layout.axis >= 0 else ""
         sources = []
         for name, letters in zip(node.input, operands):
             if name in self.values and self.layout(name) != layout:
