@@ -210,6 +210,8 @@ class _Base:
 
     def input_layout(self, node: onnx.NodeProto) -> Layout:
         """The layout of the node's first computed input: what an elementwise result keeps."""
+        if not self.layouts:
+            return STANDARD
         computed = next((name for name in node.input if name in self.values), None)
         return STANDARD if computed is None else self.layout(computed)
 

@@ -66,7 +66,7 @@ class _Converter(_Folding, _Pooling, _Normalization, _Convolution, _Activations,
                 else:
                     if self.layouts and node.op_type not in MOVES_THE_BATCH:
                         self.standardize(list(node.input), where)
-                    if node.op_type not in LAYOUT_AWARE:
+                    if self.layouts and node.op_type not in LAYOUT_AWARE:
                         self.check_layouts(node, where)
                     HANDLERS[node.op_type](self, node, index, where)
             except (ValueError, TypeError, KeyError, IndexError, ZeroDivisionError, OverflowError) as error:
@@ -149,7 +149,7 @@ class _Converter(_Folding, _Pooling, _Normalization, _Convolution, _Activations,
         """Every node reads graph inputs, initializers or earlier nodes' outputs (a cycle reads none of them)."""
         known = {item.name for item in self.graph.input} | set(self.constants)
         for index, node in enumerate(self.graph.node):
-            missing_inputs(node, self.opset, self.where(node, index))
+            missing_inputs(node, self.opset, lambda: self.where(node, index))  # noqa: B023 - called at once
             for position, name in enumerate(node.input):
                 if name and name not in known:
                     raise self.where(node, index).fail(f"input {position} ('{name}') is made by no earlier node",
