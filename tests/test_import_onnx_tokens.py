@@ -11,6 +11,8 @@ import pytest
 
 pytest.importorskip("onnx")
 
+from onnx import numpy_helper  # noqa: E402
+
 from test_import_onnx import W, analysed, build, fields, imported, ints, node, onnx_output_shape  # noqa: E402
 
 CASES = [
@@ -28,6 +30,13 @@ CASES = [
     ("pad-channels-last", [node("Pad", ["x", "p"], ["y"])], [1, 7, 7, 8], {"p": ints(0, 0, 0, 0, 0, 1, 1, 0)},
      [{"type": "permute", "dims": [2, 0, 1]}, {"type": "pad", "padding": [[0, 1], [0, 1]]},
       {"type": "permute", "dims": [1, 2, 0]}], 0, 0),
+    ("layernorm-without-a-learned-bias",
+     [node("Constant", [], ["zero"], value=numpy_helper.from_array(np.zeros(5, np.float32))),
+      node("LayerNormalization", ["x", "norm.weight", "zero"], ["y"], axis=-1)], [1, 4, 5], {"norm.weight": W(5)},
+     [{"type": "layernorm", "normalized_shape": 5, "affine": False}, {"type": "parameter", "shape": [5]},
+      {"type": "mul"}], 5, 0),
+    ("learned-scalar", [node("Mul", ["x", "act.scale"], ["y"])], [1, 4, 5], {"act.scale": np.array(0.5, np.float32)},
+     [{"type": "parameter", "shape": [1, 1]}, {"type": "mul"}], 1, 0),
     ("reduce-sum-tokens", [node("ReduceSum", ["x", "a"], ["y"], keepdims=0)], [1, 4, 5], {"a": ints(1)},
      [{"type": "sum", "dim": 0}], 0, 0),
     ("reduce-mean-channels-keepdims", [node("ReduceMean", ["x", "a"], ["y"], keepdims=1)], [1, 3, 4, 5],

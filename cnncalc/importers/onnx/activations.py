@@ -228,6 +228,9 @@ class _Activations(_Tokens):
         if constant not in self.constants:
             self.data(node, 1 if not constant_first else 0, where)  # the error for a missing input
         scalar = self.scalar_constant(constant, where)
+        if scalar is not None and self.named_weight(constant):
+            self.binary(node, index, kind, where)  # a learned scalar (StarReLU's scale and bias): 1 parameter
+            return
         if scalar is not None:
             self.emit(node, index, "identity", [source], {}, where,
                       comment=f"{node.op_type} by the constant {scalar:g}: no layer type; counted as an identity "

@@ -208,6 +208,16 @@ class _Base:
         self.values[node.output[0]] = source
         self.set_layout(node.output[0], self.input_layout(node))
 
+    def learned(self, name: str) -> bool:
+        """A constant the file holds as an initializer, or computes from initializers: model weights."""
+        return name in self.initializer_names or bool(self.origins.get(name))
+
+    def named_weight(self, name: str) -> bool:
+        """An initializer named as a submodule's parameter ('blocks.0.act.scale'), not as an exporter's
+        constant ('onnx::Mul_12', 'val_3', '/Constant_output_0', 'c'): a learned scalar, not a fixed one."""
+        return name in self.initializer_names and "." in name and not name.startswith(("onnx::", "val_", "_val_",
+                                                                                       "/"))
+
     def input_layout(self, node: onnx.NodeProto) -> Layout:
         """The layout of the node's first computed input: what an elementwise result keeps."""
         if not self.layouts:

@@ -61,12 +61,20 @@ class _Normalization(_Convolution):  # spatial is the convolution's
         source = self.data(node, 0, where)
         shape = self.shape(source)
         axis = self.axis(node.input[0], int(read_attributes(node, where).get("axis", -1)), where)
-        comment = None
-        if not self.optional_input(node, 2):
-            comment = "the file has no bias here: cnncalc counts a weight and a bias"
-        self.emit(node, index, "layernorm", [source], {"normalized_shape": compact(list(shape[axis:]))
-                                                       if len(shape[axis:]) > 1 else shape[axis]},
-                  where, comment=comment)
+        normalized = compact(list(shape[axis:])) if len(shape[axis:]) > 1 else shape[axis]
+        bias = self.optional_input(node, 2)
+        if bias and (bias in self.values or self.learned(bias)) or not self.optional_input(node, 1):
+            self.emit(node, index, "layernorm", [source], {"normalized_shape": normalized}, where)
+            return
+        # a weight and no bias, or a fixed one written as a Constant (nn.LayerNorm(bias=False), timm's
+        # norms without bias): the normalization, then the weight as a learned tensor over the normalized
+        # axes, multiplied
+        plain = self.emit(node, index, "layernorm", [source], {"normalized_shape": normalized, "affine": False},
+                          where, output=None)
+        weight = self.builder.add("parameter", f"{self.layer_name(node, index)}.weight", [],
+                                  {"shape": list(shape[axis:])}, where, "the weight of a layer norm without a bias")
+        self.builder.layers[-1].pop("from", None)  # a parameter takes no input
+        self.emit(node, index, "mul", [plain, weight], {}, where, suffix=".scaled")
 
     def groupnorm(self, node: onnx.NodeProto, index: int, where: NodeWhere) -> None:
         source = self.data(node, 0, where)
