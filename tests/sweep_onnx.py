@@ -43,6 +43,14 @@ def sweep(cases: list[Case], results: Path, dynamo: bool, cached_only: bool = Fa
     rows = []
     with results.open("w") as out:
         for case in cases:
+            if cached_only:  # only cnncalc runs: in this process, without PyTorch
+                found = CACHE.joinpath(f"{case.name}{'.dynamo' if dynamo else ''}.json").exists()
+                row = asdict(run(case, CACHE, dynamo)) if found else \
+                    {"case": case.id, "status": "not run", "reason": "the sweep did not reach it"}
+                rows.append(row)
+                out.write(json.dumps(row) + "\n")
+                print(f"{row['case']:45} {row['status']:14} {row.get('reason', '')[:150]}", flush=True)
+                continue
             command = [sys.executable, __file__, "--child", case.id] + (["--dynamo"] if dynamo else []) \
                 + (["--cached-only"] if cached_only else [])
             try:

@@ -220,15 +220,22 @@ class _Tokens(_Base):
         """Gather of rows of a learned table: an embedding of the indices (a buffer if they are constant)."""
         table, indices = node.input[0], node.input[1]
         shape = self.constant_shape(table, where)
-        if int(read_attributes(node, where).get("axis", 0)) % max(len(shape), 1) != 0 or len(shape) != 2:
+        axis = int(read_attributes(node, where).get("axis", 0)) % max(len(shape), 1)
+        if len(shape) != 2:
             raise where.fail(f"Gather from the constant '{table}' of shape {list(shape)}: no layer type",
-                             "cnncalc maps rows of a matrix looked up by index (an embedding)")
+                             "cnncalc maps rows or columns of a matrix looked up by index (an embedding)")
         if indices in self.values:
             source = self.values[indices]
         else:
             source = self.constant_layer(indices, self.constant_shape(indices, where) or (1,), where, False)
         self.claimed.update(self.origin(table))
-        self.emit(node, index, "embedding", [source], {"num_embeddings": shape[0], "embedding_dim": shape[1]}, where)
+        rows, width = (shape[0], shape[1]) if axis == 0 else (shape[1], shape[0])
+        looked_up = self.emit(node, index, "embedding", [source], {"num_embeddings": rows, "embedding_dim": width},
+                              where, output=None if axis else 0)
+        if axis:  # columns (LeViT's and EfficientFormer's attention biases[:, idxs]): the width moves first
+            rank = len(self.shape(looked_up))
+            self.emit(node, index, "permute", [looked_up], {"dims": [rank - 1, *range(rank - 1)]}, where,
+                      suffix=".columns")
         self.set_layout(node.output[0], self.layout(indices) if indices in self.values else NO_BATCH)
 
     def reduction(self, node: onnx.NodeProto, index: int, where: NodeWhere) -> None:
