@@ -335,6 +335,30 @@ class _Tokens(_Base):
         self.set_layout(node.output[0], shifted)
         self.check_broadcast(node, where, node.output[0], expected)
 
+    def tile(self, node: onnx.NodeProto, index: int, where: NodeWhere) -> None:
+        """Tile of axes of size 1 (GCViT's global query repeated for each window): an expand. Repeating
+        the batch axis at batch 1 folds the copies into it."""
+        source = self.data(node, 0, where)
+        full = self.full_shape(node.input[0])
+        repeats = [int(repeat) for repeat in self.ints(node.input[1], where)]
+        layout = self.layout(node.input[0])
+        if len(repeats) != len(full) or any(repeat < 1 or (repeat > 1 and size != 1)
+                                            for size, repeat in zip(full, repeats)):
+            raise where.fail(f"Tile of {list(full)} by {repeats}: no layer type",
+                             "cnncalc maps repeats of axes of size 1 (an expand)")
+        target = [size * repeat for size, repeat in zip(full, repeats)]
+        if layout.axis >= 0 and repeats[layout.axis] > 1:
+            if self.batch != 1 or layout.folded:
+                raise where.fail(f"Tile repeats the batch axis of {list(full)}",
+                                 "cnncalc folds copies into the batch of a graph exported at batch 1")
+            layout = NO_BATCH
+        shape = [size for axis, size in enumerate(target) if layout.folded or layout.axis < 0 or axis != layout.axis]
+        if shape == list(self.shape(source)):
+            self.alias(node, source)
+            return
+        self.emit(node, index, "expand", [source], {"shape": shape}, where)
+        self.set_layout(node.output[0], layout)
+
     # -- elementwise functions ------------------------------------------------------------------------
 
     def unary(self, node: onnx.NodeProto, index: int, where: NodeWhere) -> None:
