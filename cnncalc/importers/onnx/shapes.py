@@ -62,7 +62,8 @@ class _Shapes(_Base):
             target[target.index(-1)] = product(tuple(full)) // max(known, 1)
         layout: Layout | None = self.layout(node.input[0])
         assert layout is not None
-        if target[:layout.axis + 1] != full[:layout.axis + 1] or layout == STANDARD:
+        if target[:layout.axis + 1] != full[:layout.axis + 1] or layout == STANDARD \
+                or (layout.axis < 0 and target[:1] == [self.batch]):
             layout = None  # the batch is no longer where it was: first, or folded into the first axis
         self.reshaped(node, index, where, source, target, layout)
 
