@@ -218,6 +218,16 @@ class _Base:
         return name in self.initializer_names and "." in name and not name.startswith(("onnx::", "val_", "_val_",
                                                                                        "/"))
 
+    def check_layouts(self, node: onnx.NodeProto, where: NodeWhere) -> None:
+        """Operators that only know batch-first tensors refuse a tensor whose batch moved or folded."""
+        for name in node.input:
+            layout = self.layout(name) if name in self.values else STANDARD
+            if layout != STANDARD:
+                where_batch = "has no batch axis" if layout.axis < 0 else f"holds the batch in axis {layout.axis}" + (
+                    " with other samples folded in" if layout.folded else "")
+                raise where.fail(f"input '{name}' {list(self.full_shape(name))} {where_batch}",
+                                 f"cnncalc maps {node.op_type} on tensors whose first axis is the batch")
+
     def input_layout(self, node: onnx.NodeProto) -> Layout:
         """The layout of the node's first computed input: what an elementwise result keeps."""
         if not self.layouts:

@@ -193,7 +193,8 @@ def _gemm(converter: _Converter, node: onnx.NodeProto, index: int, where: NodeWh
 HANDLERS: dict[str, Handler] = {
     "Conv": _Converter.conv, "ConvTranspose": _Converter.conv_transpose, "Gemm": _gemm,
     "MatMul": _Converter.matmul, "Gather": _Converter.gather, "Einsum": _Converter.einsum,
-    "Expand": _Converter.expand, "ReduceL2": _Converter.l2_normalize, "Tile": _Converter.tile, "Where": _Converter.where_select, "Pow": _Converter.power,
+    "Expand": _Converter.expand, "ReduceL2": _Converter.l2_normalize, "Tile": _Converter.tile,
+    "Where": _Converter.where_select, "Pow": _Converter.power,
     **{op_type: _Converter.unary for op_type in UNARY},
     **{op_type: _Converter.reduction for op_type in REDUCTIONS},
     "MaxPool": _Converter.pool, "AveragePool": _Converter.pool, "GlobalAveragePool": _Converter.global_pool,
@@ -215,7 +216,8 @@ HANDLERS: dict[str, Handler] = {
 
 # Operators whose mapping follows the batch wherever a transformer moved or folded it (layout.py); the
 # others take tensors whose first axis is the batch.
-LAYOUT_AWARE = {"ReduceL2", "Tile", "Add", "Sub", "Mul", "Div", "MatMul", "Gemm", "Gather", "Einsum", "Expand", "Where", "Pow",
+LAYOUT_AWARE = {"ReduceL2", "Tile", "BatchNormalization", "Add", "Sub", "Mul", "Div", "MatMul", "Gemm", "Gather",
+                "Einsum", "Expand", "Where", "Pow",
                 "Softmax", "LogSoftmax", "LayerNormalization", "Transpose", "Reshape", "Flatten", "Squeeze",
                 "Unsqueeze", "Concat", "Slice", "Split", "Identity", "Cast", "CastLike", "Dropout", "Clip",
                 *UNARY, *REDUCTIONS, *ACTIVATIONS}

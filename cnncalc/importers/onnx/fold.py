@@ -190,7 +190,8 @@ def _identity(inputs: list[Array | None], attrs: dict[str, Any], opset: int) -> 
 
 # Shape and Size are special: their input may be a computed tensor whose shape is known.
 FOLDERS: dict[str, Folder] = {
-    "Identity": _identity, "Cast": _cast, "CastLike": _cast_like, "Gather": _gather, "Unsqueeze": _unsqueeze, "Squeeze": _squeeze,
+    "Identity": _identity, "Cast": _cast, "CastLike": _cast_like, "Gather": _gather, "Unsqueeze": _unsqueeze,
+    "Squeeze": _squeeze,
     "Concat": _concat, "Slice": _slice, "Reshape": _reshape, "ConstantOfShape": _constant_of_shape,
     "Transpose": _transpose, "Expand": _expand, "Range": _range, "Flatten": _flatten, "Where": _where,
     "Tile": _tile, "ScatterND": _scatter_nd,

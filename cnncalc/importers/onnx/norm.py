@@ -10,6 +10,7 @@ from ...layers.base import product
 from ..common import compact
 from .conv import _Convolution
 from .attributes import read_attributes
+from .layout import Layout
 from .model import NodeWhere
 
 
@@ -21,11 +22,27 @@ class _Normalization(_Convolution):  # spatial is the convolution's
         if any(name in self.consumers or name in self.graph_outputs for name in node.output[1:] if name):
             raise where.fail("the running statistics outputs (training mode) are used",
                              "cnncalc counts the normalized output")
+        if self.layout(node.input[0]) == Layout(0, True) and len(self.shape(source)) == 2:
+            self.tokens_batchnorm(node, index, where, source)
+            return
+        self.check_layouts(node, where)  # any other batch norm takes its batch first
         shape = self.shape(source)
         channels = self.weight_shape(node, 1, where)
         if product(channels) != shape[0]:
             raise where.fail(f"scale has {product(channels)} entries for {shape[0]} channels")
         self.emit(node, index, f"batchnorm{max(len(shape) - 1, 1)}d", [source], {}, where)
+
+    def tokens_batchnorm(self, node: onnx.NodeProto, index: int, where: NodeWhere, source: str) -> None:
+        """BatchNorm1d of tokens folded into the batch, [N*T, C] (LeViT's linear + norm): the channels
+        moved first, normalized, moved back; the moves are copies without arithmetic."""
+        channels = self.weight_shape(node, 1, where)
+        if product(channels) != self.shape(source)[1]:
+            raise where.fail(f"scale has {product(channels)} entries for {self.shape(source)[1]} channels")
+        comment = "a batch norm of tokens folded into the batch: channels moved first, normalized, moved back"
+        moved = self.emit(node, index, "permute", [source], {"dims": [1, 0]}, where, output=None,
+                          suffix=".channels_first", comment=comment)
+        normed = self.emit(node, index, "batchnorm1d", [moved], {}, where, output=None)
+        self.emit(node, index, "permute", [normed], {"dims": [1, 0]}, where, suffix=".channels_last")
 
     def instancenorm(self, node: onnx.NodeProto, index: int, where: NodeWhere) -> None:
         source = self.data(node, 0, where)
