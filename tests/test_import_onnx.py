@@ -346,8 +346,8 @@ def test_custom_domain_is_unsupported(tmp_path: Path) -> None:
     ([node("Gather", ["x", "i"], ["y"], name="pick", axis=2)], {"i": ints(0, 2).reshape(1, 2)},
      "node 'pick' (Gather): Gather by indices of shape [1, 2]: no layer type"),
     ([node("Slice", ["x", "s", "e", "a", "st"], ["y"], name="strided")],
-     {"s": ints(0), "e": ints(4), "a": ints(2), "st": ints(2)},
-     "node 'strided' (Slice): a slice from 0 to 4 with a step of 2 has no layer type"),
+     {"s": ints(4), "e": ints(0), "a": ints(2), "st": ints(-1)},
+     "node 'strided' (Slice): a slice from 4 to 0 with a step of -1 has no layer type"),
 ])
 def test_operator_errors(tmp_path: Path, nodes: list[Any], constants: dict[str, np.ndarray], problem: str) -> None:
     with pytest.raises(SpecError) as error:

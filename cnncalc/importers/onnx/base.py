@@ -228,6 +228,20 @@ class _Base:
                 raise where.fail(f"input '{name}' {list(self.full_shape(name))} {where_batch}",
                                  f"cnncalc maps {node.op_type} on tensors whose first axis is the batch")
 
+    def picked(self, node: onnx.NodeProto, index: int, where: NodeWhere, source: str, dim: int, count: int,
+               output: int | None = 0, suffix: str = "") -> str:
+        """Elements picked along `dim` by constant indices (a relative-position table read by its index,
+        Swin V2; LeViT's x[:, ::2] of an odd size): a copy without arithmetic, written as the first element
+        expanded to `count`, which has the gather's shape and cost (none); a view in cnncalc's memory
+        count, where PyTorch copies."""
+        shape = list(self.shape(source))
+        comment = f"{count} elements picked by constant indices along axis {dim}: the first, expanded (no cost)"
+        if shape[dim] != 1:
+            source = self.emit(node, index, "slice", [source], {"dim": dim or None, "end": 1}, where, output=None,
+                               suffix=f"{suffix}.first", comment=comment)
+        return self.emit(node, index, "expand", [source], {"shape": shape[:dim] + [count] + shape[dim + 1:]}, where,
+                         output=output, suffix=suffix, comment=comment)
+
     def input_layout(self, node: onnx.NodeProto) -> Layout:
         """The layout of the node's first computed input: what an elementwise result keeps."""
         if not self.layouts:

@@ -129,13 +129,16 @@ class _Shapes(_Base):
     def strided(self, node: onnx.NodeProto, index: int, where: NodeWhere, source: str, axis: int, begin: int,
                 stop: int, step: int, suffix: str) -> str:
         """Every step-th element from begin < step to the end of an axis step divides (Swin's patch merging,
-        x[:, 0::2]): the axis split into [size / step, step] and one index of the second kept; two views."""
+        x[:, 0::2]): the axis split into [size / step, step] and one index of the second kept; two views.
+        Any other positive step picks elements by index (picked)."""
         size = whole_shape(self.shape(source), self.layout(node.input[0]), self.batch)[axis]
-        if step < 1 or not 0 <= begin < step or stop != size or size % step:
+        count = len(range(begin, stop, step))
+        if step < 1 or count < 1:
             raise where.fail(f"a slice from {begin} to {stop} with a step of {step} has no layer type",
-                             "cnncalc maps every step-th element from a start below the step to the end of an "
-                             "axis the step divides")
+                             "cnncalc maps slices with a positive step that keep an element")
         dim = self.axis(node.input[0], axis, where)
+        if not 0 <= begin < step or stop != size or size % step:
+            return self.picked(node, index, where, source, dim, count, output=None, suffix=suffix)
         shape = list(self.shape(source))
         split = shape[:dim] + [size // step, step] + shape[dim + 1:]
         grouped = self.emit(node, index, "reshape", [source], {"shape": split}, where, output=None,

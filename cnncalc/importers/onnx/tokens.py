@@ -108,18 +108,6 @@ class _Tokens(_Operands):
                                                    "end": picked[-1] + 1 if picked[-1] + 1 != full[axis] else None},
                   where)
 
-    def picked(self, node: onnx.NodeProto, index: int, where: NodeWhere, source: str, dim: int, count: int) -> None:
-        """Elements picked along `dim` by a list of constant indices (a relative-position table read by its
-        index, Swin V2): a copy without arithmetic, written as the first element expanded to `count`, which
-        has the gather's shape and cost (none); a view in cnncalc's memory count, where PyTorch copies."""
-        shape = list(self.shape(source))
-        comment = f"{count} elements picked by constant indices along axis {dim}: the first, expanded (no cost)"
-        if shape[dim] != 1:
-            source = self.emit(node, index, "slice", [source], {"dim": dim or None, "end": 1}, where, output=None,
-                               suffix=".first", comment=comment)
-        self.emit(node, index, "expand", [source], {"shape": shape[:dim] + [count] + shape[dim + 1:]}, where,
-                  comment=comment)
-
     def embedding(self, node: onnx.NodeProto, index: int, where: NodeWhere) -> None:
         """Gather of rows of a learned table: an embedding of the indices (a buffer if they are constant)."""
         table, indices = node.input[0], node.input[1]
