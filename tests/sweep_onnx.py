@@ -102,7 +102,10 @@ def number(value: int | None) -> str:
 def render(rows: list[dict], exporter: str) -> str:
     """docs/coverage-onnx.md's table: one row per case, in the order of CASES; a case without a result
     (the sweep did not reach it) says so."""
-    found = {row["case"]: row for row in rows}
+    found: dict[str, dict] = {}
+    for row in rows:  # later results win, but "not run" never hides one
+        if row["status"] != "not run" or row["case"] not in found:
+            found[row["case"]] = row
     ordered = [found.get(case.id, {"case": case.id, "status": "not run", "reason": "the sweep did not reach it"})
                for case in CASES]
     exported = [row for row in ordered if row["status"] in ("exact", "wrong", "refused")]
@@ -114,8 +117,12 @@ def render(rows: list[dict], exporter: str) -> str:
         lines.append(f"| {row['case']} | {row['status']} | {number(reference.get('params'))} | "
                      f"{number(reference.get('flops'))} | {reason[:400]} |")
     share = 100 * exact / max(len(exported), 1)
-    return (f"{exact} of {len(exported)} exported models ({share:.0f} %) analyse exactly through the {exporter} "
-            f"exporter (params, FLOPs and output shapes equal PyTorch's).\n\n" + "\n".join(lines) + "\n")
+    others = ", ".join(f"{sum(row['status'] == status for row in ordered)} {status}"
+                       for status in ("export failed", "timeout", "crashed", "not run")
+                       if any(row["status"] == status for row in ordered))
+    return (f"**{exact} of {len(exported)} exported models ({share:.0f} %) analyse exactly** through the {exporter} "
+            f"exporter (params, FLOPs and output shapes equal PyTorch's), of {len(ordered)} models"
+            + (f" ({others})" if others else "") + ".\n\n" + "\n".join(lines) + "\n")
 
 
 def main() -> None:
