@@ -48,6 +48,8 @@ CASES = [
     ("strided-slice-of-an-odd-size", [node("Slice", ["x", "b", "e", "a", "st"], ["y"])], [1, 4, 7],
      {"b": ints(0), "e": ints(100), "a": ints(2), "st": ints(2)},
      [{"type": "slice", "dim": 1, "end": 1}, {"type": "expand", "shape": [4, 4]}], 0, 0),
+    ("reduce-l2-alone", [node("ReduceL2", ["x", "a"], ["y"], keepdims=1)], [1, 3, 4, 5], {"a": ints(1, 2)},
+     [{"type": "square"}, {"type": "sum", "dim": [0, 1], "keepdim": True}, {"type": "sqrt"}], 0, 0),
     ("reduce-sum-tokens", [node("ReduceSum", ["x", "a"], ["y"], keepdims=0)], [1, 4, 5], {"a": ints(1)},
      [{"type": "sum", "dim": 0}], 0, 0),
     ("reduce-mean-channels-keepdims", [node("ReduceMean", ["x", "a"], ["y"], keepdims=1)], [1, 3, 4, 5],

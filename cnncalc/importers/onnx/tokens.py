@@ -172,13 +172,30 @@ class _Tokens(_Operands):
         if len(axes) != 1 or not attrs.get("keepdims", 1) or current.op_type != "Div" \
                 or list(current.input) != [node.input[0], self.graph.node[chain[-2]].output[0] if len(chain) > 1
                                            else node.output[0]]:
-            raise where.fail("ReduceL2 outside x / ||x|| (F.normalize) has no layer type",
-                             "cnncalc maps x divided by its 2-norm over one axis (normalize)")
+            self.l2_norm(node, index, where, axes, bool(attrs.get("keepdims", 1)))
+            return
         dim = self.axis(node.input[0], axes[0], where)
         name = self.emit(node, index, "normalize", [self.data(node, 0, where)], {"dim": dim or None}, where)
         self.absorbed.update(chain)
         self.values[current.output[0]] = name
         self.set_layout(current.output[0], self.layout(node.input[0]))
+
+    def l2_norm(self, node: onnx.NodeProto, index: int, where: NodeWhere, axes: list[int], keep: bool) -> None:
+        """ReduceL2 on its own (ConvNeXt V2's global response norm, torch.norm): the square root of the
+        sum of squares over the axes, three layers."""
+        rank = len(self.full_shape(node.input[0]))
+        if any(not -rank <= axis < rank for axis in axes):
+            raise where.fail(f"axes {axes} are out of range for {rank} axes")
+        axes = sorted({axis % rank for axis in axes}) or list(range(rank))
+        dims = [self.axis(node.input[0], axis, where) for axis in axes]
+        squared = self.emit(node, index, "square", [self.data(node, 0, where)], {}, where, output=None,
+                            suffix=".square")
+        summed = self.emit(node, index, "sum", [squared], {"dim": dims if len(dims) > 1 else dims[0],
+                                                           "keepdim": True if keep else None}, where,
+                           output=None, suffix=".sum")
+        self.emit(node, index, "sqrt", [summed], {}, where)
+        kept = list(range(rank)) if keep else [axis for axis in range(rank) if axis not in axes]
+        self.set_layout(node.output[0], moved(self.layout(node.input[0]), kept) or STANDARD)
 
     def einsum(self, node: onnx.NodeProto, index: int, where: NodeWhere) -> None:
         """Einsum over the per-sample axes: the batch's letter is dropped from each operand and the output."""
