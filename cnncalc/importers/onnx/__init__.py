@@ -49,6 +49,13 @@ Exactness notes (also in the README):
   x / expand(clip(ReduceL2(x))) is normalize, and the Reshape / InstanceNormalization /
   Reshape of nn.GroupNorm is groupnorm (its weight and bias follow as a `scale` with a bias:
   the same 2C parameters).
+- Transformer operators (tokens.py, operands.py): MatMul and Gemm of two tensors (a transposed
+  second operand read only there is matmul's transpose_b), Gather of one index (select), a run
+  (slice) or any list (elements picked: the first expanded, no cost), reductions on any axes
+  (over every spatial axis of [N, C, ...] still global pooling), ReduceL2, Einsum, Pow, Sqrt,
+  Exp and the other elementwise functions, Expand, Tile of axes of size 1, Where with a
+  constant mask, strided slices, channels-last Pad and batch norm of tokens (channels moved
+  first and back).
 - Transformers move the batch (nn.MultiheadAttention's [T, N, E]) and fold windows and heads
   into it ([N*nW, ws*ws, C]): each tensor's layout says where the batch is (layout.py), and
   the per-sample shapes keep the same elements, so every count stays exact. At batch 1 a
