@@ -103,7 +103,8 @@ class _Shapes(_Base):
         if sorted(axis % rank if -rank <= axis < rank else rank for axis in perm) != list(range(rank)):
             raise where.fail(f"perm {perm} does not order {rank} axes", "the axes 0 to rank - 1, each once")
         perm = [axis % rank for axis in perm]
-        dims = [spec_axis(layout, axis) for axis in perm if layout.folded or axis != layout.axis]
+        mapped = [spec_axis(layout, axis) for axis in perm]
+        dims = [dim for dim in mapped if dim is not None]  # the batch's own axis has none
         if dims == sorted(dims):
             self.alias(node, source)
         else:
