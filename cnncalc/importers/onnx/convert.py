@@ -186,8 +186,10 @@ def _gemm(converter: _Converter, node: onnx.NodeProto, index: int, where: NodeWh
     """Gemm with a constant B is a linear layer; with a computed one, a matmul."""
     if len(node.input) > 1 and node.input[1] in converter.values:
         converter.gemm_of_tensors(node, index, where)
-    else:
-        converter.gemm(node, index, where)
+        return
+    if node.input and node.input[0] in converter.constants:  # a table computed in forward (Swin V2's MLP)
+        converter.constant_operand(node.input[0], where)
+    converter.gemm(node, index, where)
 
 
 HANDLERS: dict[str, Handler] = {

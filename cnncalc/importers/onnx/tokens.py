@@ -28,8 +28,7 @@ class _Tokens(_Operands):
     def matmul(self, node: onnx.NodeProto, index: int, where: NodeWhere) -> None:
         first, second = node.input[0], node.input[1]
         if first in self.constants and second in self.constants:  # a table computed in forward (Swin V2)
-            self.values[first] = self.constant_layer(first, self.constant_shape(first, where), where, False)
-            self.set_layout(first, NO_BATCH)
+            self.constant_operand(first, where)
         if first in self.values and second in self.constants and len(self.constant_shape(second, where)) == 2 \
                 and not (self.origin(second) & self.claimed):
             weight = self.constant_shape(second, where)
@@ -65,6 +64,12 @@ class _Tokens(_Operands):
             return None
         self.drop(layer)
         return str(layer["from"])
+
+    def constant_operand(self, name: str, where: NodeWhere) -> None:
+        """A constant that a layer with weights reads as its input (Swin V2's relative coordinates into its
+        position MLP): a `constant` layer (a buffer), with no batch axis."""
+        self.values[name] = self.constant_layer(name, self.constant_shape(name, where), where, False)
+        self.set_layout(name, NO_BATCH)
 
     def gemm_of_tensors(self, node: onnx.NodeProto, index: int, where: NodeWhere) -> None:
         """Gemm whose B is computed: a matmul (alpha, beta and C's add are not counted as MACs)."""
