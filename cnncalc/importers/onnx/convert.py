@@ -64,6 +64,8 @@ class _Converter(_Folding, _Pooling, _Normalization, _Convolution, _Activations,
                 elif self.foldable(node):
                     self.fold(node, where)
                 else:
+                    if node.op_type == "Conv" and node.input[0] in self.constants:
+                        self.constant_operand(node.input[0], where)  # XCiT's sine position encoding, projected
                     if self.layouts and node.op_type not in MOVES_THE_BATCH:
                         self.standardize(list(node.input), where)
                     if self.layouts and node.op_type not in LAYOUT_AWARE:

@@ -184,6 +184,13 @@ def _clip(inputs: list[Array | None], attrs: dict[str, Any], opset: int) -> list
     return [np.clip(data, low, high).astype(data.dtype)]
 
 
+def _cumsum(inputs: list[Array | None], attrs: dict[str, Any], opset: int) -> list[Array]:
+    """Running sums along an axis (sine position embeddings built from a mask in forward)."""
+    data = np.asarray(inputs[0])
+    axis = int(np.asarray(inputs[1]).reshape(-1)[0])
+    return [np.cumsum(data, axis=axis).astype(data.dtype)]
+
+
 def _identity(inputs: list[Array | None], attrs: dict[str, Any], opset: int) -> list[Array]:
     return [np.asarray(inputs[0])]
 
@@ -199,7 +206,8 @@ FOLDERS: dict[str, Folder] = {
     "Pow": _binary(np.power), "Min": _binary(np.minimum), "Max": _binary(np.maximum),
     "Equal": _binary(np.equal), "Less": _binary(np.less), "Greater": _binary(np.greater),
     "Mod": _binary(np.fmod),
-    "Clip": _clip, "Exp": _unary(np.exp), "Log": _unary(np.log),
+    "Clip": _clip, "Exp": _unary(np.exp), "Log": _unary(np.log), "Sin": _unary(np.sin), "Cos": _unary(np.cos),
+    "CumSum": _cumsum,
     "Sigmoid": _unary(lambda value: 1 / (1 + np.exp(-value))),
     "Neg": _unary(np.negative), "Sqrt": _unary(np.sqrt), "Floor": _unary(np.floor), "Ceil": _unary(np.ceil),
     "Abs": _unary(np.abs), "Not": _unary(np.logical_not), "Reciprocal": _unary(np.reciprocal),
