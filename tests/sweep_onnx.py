@@ -92,6 +92,13 @@ merges each batch norm into the convolution before it and computes table lookups
 (fewer or more parameters than the model has); both exporters merge initializers of equal values
 (the zero biases of an untrained model), which is why the models are given random weights first.
 
+Known differences, not yet resolved: CoaT reuses one position-encoding module (ConvPosEnc, its
+depthwise convolutions) in every serial block of a stage; the file has one Conv node per call reading the
+same initializer, and cnncalc counts a layer's weights per layer (as for any parameter shared by two
+layers, README), so its parameters are counted once per call (+31,488 for coat_lite_tiny). MViTv2
+writes its pooled attention's residual with ScatterND on computed tensors, EfficientViT-M convolves
+windows folded into the batch: both refused, at the node.
+
 """
 
 
