@@ -95,7 +95,10 @@ merges each batch norm into the convolution before it and computes table lookups
 Known differences, not yet resolved: CoaT reuses one position-encoding module (ConvPosEnc, its
 depthwise convolutions) in every serial block of a stage; the file has one Conv node per call reading the
 same initializer, and cnncalc counts a layer's weights per layer (as for any parameter shared by two
-layers, README), so its parameters are counted once per call (+31,488 for coat_lite_tiny). MViTv2
+layers, README), so its parameters are counted once per call (+31,488 for coat_lite_tiny). BEiT's
+qkv bias is cat(q_bias, zeros, v_bias): the file adds one constant of 3C to the linear, whose bias
+cnncalc counts whole (+768 per block). ConViT counts +40 (4 per attention block), not yet explained.
+MViTv2
 writes its pooled attention's residual with ScatterND on computed tensors, EfficientViT-M convolves
 windows folded into the batch: both refused, at the node.
 
