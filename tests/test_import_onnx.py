@@ -312,13 +312,13 @@ def test_unknown_input_name(tmp_path: Path) -> None:
 
 
 def test_every_unsupported_node_is_listed_at_once(tmp_path: Path) -> None:
-    nodes = [node("Relu", ["x"], ["r"], name="relu0"), node("Sin", ["r"], ["e"], name="sin0"),
-             node("Cos", ["e"], ["c"], name="cos0"), node("Sin", ["c"], ["y"], name="sin1")]
+    nodes = [node("Relu", ["x"], ["r"], name="relu0"), node("Tan", ["r"], ["e"], name="tan0"),
+             node("Acos", ["e"], ["c"], name="acos0"), node("Tan", ["c"], ["y"], name="tan1")]
     with pytest.raises(SpecError) as error:
         imported(build(nodes, [1, 4]), tmp_path)
     message = str(error.value)
     assert message.startswith(f"{tmp_path / 'model.onnx'}: 3 nodes with operators cnncalc cannot map: "
-                              "Sin: 'sin0', 'sin1'; Cos: 'cos0'; operators cnncalc maps: ")
+                              "Tan: 'tan0', 'tan1'; Acos: 'acos0'; operators cnncalc maps: ")
 
 
 def test_custom_domain_is_unsupported(tmp_path: Path) -> None:
@@ -333,16 +333,21 @@ def test_custom_domain_is_unsupported(tmp_path: Path) -> None:
     ([node("Clip", ["x", "lo", "hi"], ["y"], name="clip")], {"lo": floats(-1), "hi": floats(1)},
      "node 'clip' (Clip): Clip to [-1.0, 1.0] has no layer type; cnncalc maps Clip to [0, 6] (relu6) and to "
      "[0, inf) (relu)"),
-    ([node("Add", ["x", "c"], ["y"], name="posembed")], {"c": W(4, 5)},
-     "node 'posembed' (Add): Add with a constant of shape [4, 5] on a tensor [1, 4, 5]: no layer type"),
-    ([node("Transpose", ["x"], ["y"], name="t", perm=[1, 0, 2])], {},
-     "node 't' (Transpose): perm [1, 0, 2] moves the batch axis"),
+    ([node("Add", ["x", "c"], ["y"], name="batched")], {"c": W(2, 4, 5)},
+     "node 'batched' (Add): the constant 'c' of shape [2, 4, 5] varies along the batch axis of [1, 4, 5]"),
+    ([node("Transpose", ["x"], ["t"], perm=[1, 0, 2]), node("Relu", ["t"], ["r"]),
+      node("MaxPool", ["r"], ["y"], name="pool", kernel_shape=[2])], {},
+     "node 'pool' (MaxPool): input 'r' [4, 1, 5] holds the batch in axis 1"),
     ([node("Softplus", ["x"], ["y"], name="sp")], {}, "node 'sp' (Softplus): Softplus has no layer type"),
-    ([node("Relu", ["x"], ["r"]), node("Div", ["x", "r"], ["y"], name="div")], {},
-     "node 'div' (Div): Div of two computed tensors has no layer type"),
+    ([node("Relu", ["x"], ["r"]), node("Pow", ["x", "r"], ["y"], name="pow")], {},
+     "node 'pow' (Pow): Pow with a computed or non-scalar exponent has no layer type"),
+    ([node("Relu", ["x"], ["r"]), node("ReduceSum", ["r", "axes"], ["y"], name="sum")], {"axes": ints(0)},
+     "node 'sum' (ReduceSum): axis 0 holds the batch ([1, 4, 5])"),
+    ([node("Gather", ["x", "i"], ["y"], name="pick", axis=2)], {"i": ints(0, 2).reshape(1, 2)},
+     "node 'pick' (Gather): Gather by indices of shape [1, 2]: no layer type"),
     ([node("Slice", ["x", "s", "e", "a", "st"], ["y"], name="strided")],
-     {"s": ints(0), "e": ints(4), "a": ints(2), "st": ints(2)},
-     "node 'strided' (Slice): steps [2]: a slice with a step has no layer type"),
+     {"s": ints(4), "e": ints(0), "a": ints(2), "st": ints(-1)},
+     "node 'strided' (Slice): a slice from 4 to 0 with a step of -1 has no layer type"),
 ])
 def test_operator_errors(tmp_path: Path, nodes: list[Any], constants: dict[str, np.ndarray], problem: str) -> None:
     with pytest.raises(SpecError) as error:
@@ -400,9 +405,9 @@ def test_cli_errors_exit_2(tmp_path: Path, command: str) -> None:
 
     truncated = tmp_path / "truncated.onnx"
     truncated.write_bytes(valid_model_bytes()[:60])
-    unsupported = write(build([node("Cos", ["x"], ["y"], name="cos0")], [1, 4]), tmp_path, "cos.onnx")
+    unsupported = write(build([node("Tan", ["x"], ["y"], name="tan0")], [1, 4]), tmp_path, "tan.onnx")
     for path, message in ((truncated, f"{truncated}: not an ONNX model, or a truncated one ("),
-                          (unsupported, f"{unsupported}: 1 node with operators cnncalc cannot map: Cos: 'cos0'; ")):
+                          (unsupported, f"{unsupported}: 1 node with operators cnncalc cannot map: Tan: 'tan0'; ")):
         result = CliRunner().invoke(main, [command, str(path)])
         assert result.exit_code == 2, result.output
         assert message in result.output

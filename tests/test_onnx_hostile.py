@@ -271,8 +271,8 @@ def test_the_126_byte_model(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["import", str(path)])
     assert time.perf_counter() - start < 3
     assert result.exit_code == 2
-    assert result.stderr.startswith(f"{path}: node 'add' (Add): Add with a constant of shape [30000, 30000] on a "
-                                    "tensor [1, 4]: no layer type; ")
+    assert result.stderr.startswith(f"{path}: node 'add' (Add): the constant 'c' of shape [30000, 30000] varies "
+                                    "along the batch axis of [1, 4]; ")
 
 
 def test_a_large_folded_weight_keeps_its_shape(tmp_path: Path) -> None:

@@ -35,14 +35,37 @@ Exactness notes (also in the README):
   eval mode does it) is not in the graph: the convolution then has a bias (C
   parameters) and the batch norm's 2C parameters and 2C buffers are gone; MACs are the
   same. Export with `do_constant_folding=False` (or in training mode) to keep it.
-- A constant per-channel Mul (or Div) is a `scale` layer (C parameters); a constant
-  per-channel Add right after a convolution, linear or scale without a bias becomes
-  its bias; a scalar Add/Sub/Mul/Div is an `identity` with a comment (no parameters,
-  no MACs). Any other constant operand is an error.
+- A constant per-channel Mul (or Div) of channels-first tensors is a `scale` layer (C
+  parameters); a constant per-channel Add right after a convolution, linear or scale
+  without a bias becomes its bias; a scalar Add/Sub/Mul/Div is an `identity` with a comment
+  (no parameters, no MACs). Any other constant operand is a layer of its own (tokens.py):
+  a `parameter` when it is an initializer, or is computed from initializers whose elements
+  it holds all (a class token expanded), each initializer counted once; else a `constant`
+  (a buffer). Rows of an initializer gathered by constant indices (a relative-position
+  bias table read by its index buffer) are an `embedding` of a `constant`.
 - PyTorch's decompositions are recognised: Sigmoid * x is silu, HardSigmoid * x is
-  hardswish, x * tanh(softplus(x)) is mish, x * 0.5 * (1 + erf(x / sqrt 2)) is gelu,
-  and the Reshape / InstanceNormalization / Reshape of nn.GroupNorm is groupnorm
-  (its weight and bias follow as a `scale` with a bias: the same 2C parameters).
+  hardswish, x * tanh(softplus(x)) is mish, x * 0.5 * (1 + erf(x / sqrt 2)) is gelu in any
+  order of its products and wherever its constants are written (found before conversion),
+  x / expand(clip(ReduceL2(x))) is normalize, and the Reshape / InstanceNormalization /
+  Reshape of nn.GroupNorm is groupnorm (its weight and bias follow as a `scale` with a bias:
+  the same 2C parameters).
+- Transformer operators (tokens.py, operands.py): MatMul and Gemm of two tensors (a transposed
+  second operand read only there is matmul's transpose_b), Gather of one index (select), a run
+  (slice) or any list (elements picked: the first expanded, no cost), reductions on any axes
+  (over every spatial axis of [N, C, ...] still global pooling), ReduceL2, Einsum, Pow, Sqrt,
+  Exp and the other elementwise functions, Expand, Tile of axes of size 1, Where with a
+  constant mask, strided slices, channels-last Pad and batch norm of tokens (channels moved
+  first and back).
+- Transformers move the batch (nn.MultiheadAttention's [T, N, E]) and fold windows and heads
+  into it ([N*nW, ws*ws, C]): each tensor's layout says where the batch is (layout.py), and
+  the per-sample shapes keep the same elements, so every count stays exact. At batch 1 a
+  folded axis cannot be told from the batch: a Reshape to (k, ...) with k > 1 is read as
+  folded, and an input whose first axis is as long as the batch is put back batch first (a
+  free reshape) before an operator that needs it there.
+- Known exporter effects on counts (docs/coverage-onnx.md): both exporters merge
+  initializers of equal values (the zero biases of an untrained model) and the dynamo
+  exporter's optimizer folds a table lookup into its result, so the file holds other
+  numbers than the model; cnncalc counts what the file holds.
 - A zero Pad that only feeds a convolution (or a -inf Pad before a max pool) is folded
   into the layer's [begin, end] padding, as PyTorch's ZeroPad + Conv means.
 - Pooling with ceil_mode follows PyTorch's rule (a last window that would start in the

@@ -8,18 +8,20 @@ from typing import Any
 
 import onnx
 
+from ...errors import SpecError
 from ...layers.base import product
-from ..common import fold_bias, is_per_channel
-from .base import _Base
+from ..common import channel_axis, fold_bias, is_per_channel
 from .attributes import read_attributes
+from .layout import STANDARD
 from .model import NodeWhere
+from .tokens import _Tokens
 
 ACTIVATIONS = {"Relu": "relu", "LeakyRelu": "leaky_relu", "Elu": "elu", "Selu": "selu", "Sigmoid": "sigmoid",
                "Tanh": "tanh", "HardSigmoid": "hardsigmoid", "HardSwish": "hardswish", "Gelu": "gelu",
                "Mish": "mish"}
 
 
-class _Activations(_Base):
+class _Activations(_Tokens):
     # -- activations ---------------------------------------------------------------------
 
     def activation(self, node: onnx.NodeProto, index: int, where: NodeWhere) -> None:
@@ -50,9 +52,6 @@ class _Activations(_Base):
             raise where.fail("Softplus has no layer type", "cnncalc maps it inside x * tanh(softplus(x)) (mish)")
         self.emit_pattern(node, index, chain, "mish", {}, where)
 
-    def erf(self, node: onnx.NodeProto, index: int, where: NodeWhere) -> None:
-        """Erf alone (outside x * 0.5 * (1 + erf(x / sqrt 2)), which is gelu) has no layer type."""
-        raise where.fail("Erf has no layer type", "cnncalc maps it inside x * 0.5 * (1 + erf(x / sqrt(2))) (gelu)")
 
     def follow(self, node: onnx.NodeProto, op_types: list[str]) -> list[int] | None:
         """The indices of the chain of single readers after `node`, when their op types are `op_types`."""
@@ -74,27 +73,117 @@ class _Activations(_Base):
             self.absorbed.add(member)
             self.values[self.graph.node[member].output[0]] = name
 
-    def gelu_chain(self, node: onnx.NodeProto, where: NodeWhere) -> list[int] | None:
-        """x / sqrt(2) -> Erf -> + 1 -> * x -> * 0.5: PyTorch's exact GELU as its exporter writes it."""
-        chain = self.follow(node, ["Erf", "Add", "Mul", "Mul"])
-        if chain is None:
+    def find_gelus(self) -> None:
+        """Every exact GELU the exporters write, x * 0.5 * (1 + erf(x / sqrt 2)) in any order of its
+        products, found before conversion: its constants may come later in the file than its first
+        node (the TorchScript exporter writes each Constant just before its reader). The GELU is
+        emitted at its last node; the others are absorbed."""
+        for index, node in enumerate(self.graph.node):
+            if node.op_type != "Erf" or len(node.input) != 1 or not node.output:
+                continue
+            found = self.gelu_around(index)
+            if found is not None:
+                members, source = found
+                self.gelus[members[-1]] = source
+                self.absorbed.update(members[:-1])
+
+    def gelu_around(self, erf_index: int) -> tuple[list[int], str] | None:
+        """(the pattern's node indices in file order, x) for the GELU around Erf node `erf_index`."""
+        erf = self.graph.node[erf_index]
+        scaled = self.producer_node(erf.input[0])
+        if scaled is None or self.single_consumer(erf.input[0]) is None:
             return None
-        erf, add, times_x, half = (self.graph.node[member] for member in chain)
-        if (self.other_input(times_x, add.output[0]) != node.input[0]
-                or self.scalar_constant(self.other_input(add, erf.output[0]), where) != 1.0
-                or self.scalar_constant(self.other_input(half, times_x.output[0]), where) != 0.5):
+        scaled_index, scaled_node = scaled
+        x = self.scaled_by(scaled_node, {"Div": math.sqrt(2), "Mul": math.sqrt(0.5)})
+        plus = self.reader(erf.output[0], "Add")
+        if x is None or plus is None or self.peek_scalar(self.other_input(plus[1], erf.output[0])) != 1.0:
             return None
-        return chain
+        members = [scaled_index, erf_index, plus[0]]
+        first = self.reader(plus[1].output[0], "Mul")
+        if first is None:
+            return None
+        members.append(first[0])
+        other = self.other_input(first[1], plus[1].output[0])
+        if other == x:  # ((1 + erf) * x) * 0.5
+            half = self.reader(first[1].output[0], "Mul")
+            if half is None or self.peek_scalar(self.other_input(half[1], first[1].output[0])) != 0.5:
+                return None
+            members.append(half[0])
+        elif self.peek_scalar(other) == 0.5:  # ((1 + erf) * 0.5) * x
+            times_x = self.reader(first[1].output[0], "Mul")
+            if times_x is None or self.other_input(times_x[1], first[1].output[0]) != x:
+                return None
+            members.append(times_x[0])
+        else:  # (x * 0.5) * (1 + erf)
+            halved = self.producer_node(other) if other else None
+            if halved is None or self.single_consumer(str(other)) is None \
+                    or self.scaled_by(halved[1], {"Mul": 0.5}) != x:
+                return None
+            members.append(halved[0])
+        return sorted(members), x
+
+    def scaled_by(self, node: onnx.NodeProto, factors: dict[str, float]) -> str | None:
+        """x for a node x / c or x * c (c a scalar constant, the factor its op type is listed with)."""
+        if node.op_type not in factors or len(node.input) != 2:
+            return None
+        for position in (0, 1):
+            if node.op_type == "Div" and position == 0:
+                continue
+            value = self.peek_scalar(node.input[position])
+            if value is not None and abs(value - factors[node.op_type]) < 1e-3:
+                return str(node.input[1 - position])
+        return None
+
+    def producer_node(self, tensor: str) -> tuple[int, onnx.NodeProto] | None:
+        index = self.producers.get(tensor)
+        return None if index is None else (index, self.graph.node[index])
+
+    def reader(self, tensor: str, op_type: str) -> tuple[int, onnx.NodeProto] | None:
+        index = self.single_consumer(tensor)
+        if index is None or self.graph.node[index].op_type != op_type:
+            return None
+        return index, self.graph.node[index]
+
+    def peek_scalar(self, name: str | None) -> float | None:
+        """A one-element constant's value wherever the file defines it: an initializer, or a Constant node
+        (read now, even if it comes later in the file); None for anything else."""
+        if name is None:
+            return None
+        if name not in self.constants:
+            made = self.producer_node(name)
+            if made is None or made[1].op_type != "Constant":
+                return None
+            try:
+                value = self.constant_attribute(read_attributes(made[1], self.where(made[1], made[0])),
+                                                self.where(made[1], made[0]))
+            except SpecError:
+                return None
+            self.constants[name] = value
+        try:
+            return self.scalar_constant(name, self.where(self.graph.node[0], 0))
+        except SpecError:
+            return None
+
+    def gelu(self, node: onnx.NodeProto, index: int, where: NodeWhere) -> None:
+        """The last node of an exact GELU pattern (find_gelus)."""
+        source = self.values.get(self.gelus[index])
+        if source is None:
+            raise where.fail("the GELU's input is made by no earlier node")
+        self.emit(node, index, "gelu", [source], {}, where)
+        self.set_layout(node.output[0], self.layout(self.gelus[index]))
 
     def softmax(self, node: onnx.NodeProto, index: int, where: NodeWhere) -> None:
         source = self.data(node, 0, where)
-        rank = len(self.shape(source)) + 1
+        rank = len(self.full_shape(node.input[0]))
         default = -1 if self.opset >= 13 else 1
-        axis = int(read_attributes(node, where).get("axis", default)) % rank
+        axis = int(read_attributes(node, where).get("axis", default))
+        if not -rank <= axis < rank:
+            raise where.fail(f"axis {axis} is out of range for {rank} axes")
+        axis %= rank
         if self.opset < 13 and any(size != 1 for size in self.full_shape(node.input[0])[axis + 1:]):
             raise where.fail(f"before opset 13, Softmax on axis {axis} runs over every axis from it on",
                              "cnncalc's softmax runs over one axis; export with opset 13 or later")
-        dim = self.rank_axis(axis, rank, where)
+        dim = self.axis(node.input[0], axis, where)
         kind = "softmax" if node.op_type == "Softmax" else "log_softmax"
         self.emit(node, index, kind, [source], {"dim": dim if dim else None}, where)
 
@@ -129,9 +218,7 @@ class _Activations(_Base):
         first, second = node.input[0], node.input[1]
         kind = {"Add": "add", "Sub": "sub", "Mul": "mul", "Div": "div"}[node.op_type]
         if first in self.values and second in self.values:
-            if kind == "div":
-                raise where.fail("Div of two computed tensors has no layer type", "cnncalc has add, sub and mul")
-            self.emit(node, index, kind, [self.data(node, 0, where), self.data(node, 1, where)], {}, where)
+            self.binary(node, index, kind, where)
             return
         if first in self.values:
             tensor, constant, constant_first = first, second, False
@@ -141,28 +228,27 @@ class _Activations(_Base):
         if constant not in self.constants:
             self.data(node, 1 if not constant_first else 0, where)  # the error for a missing input
         scalar = self.scalar_constant(constant, where)
+        if scalar is not None and self.named_weight(constant):
+            self.binary(node, index, kind, where)  # a learned scalar (StarReLU's scale and bias): 1 parameter
+            return
         if scalar is not None:
-            if kind == "div" and not constant_first:
-                chain = self.gelu_chain(node, where)
-                if chain is not None:
-                    self.emit_pattern(node, index, chain, "gelu", {}, where)
-                    return
             self.emit(node, index, "identity", [source], {}, where,
                       comment=f"{node.op_type} by the constant {scalar:g}: no layer type; counted as an identity "
                               "(no parameters, no MACs)")
             return
         shape = self.constant_shape(constant, where)
-        if not is_per_channel(self.builder, source, shape, self.batch) or constant_first and kind in ("sub", "div"):
-            raise where.fail(f"{node.op_type} with a constant of shape {list(shape)} on a tensor "
-                             f"{list(self.full_shape(tensor))}: no layer type", "cnncalc maps a scalar constant "
-                             "(identity) and a per-channel one (scale, or the bias of the layer before)")
-        if kind in ("mul", "div"):
+        if self.layout(tensor) != STANDARD or not is_per_channel(self.builder, source, shape, self.batch) \
+                or constant_first and kind in ("sub", "div"):
+            self.binary(node, index, kind, where)  # a learned tensor (position embedding ...) or a fixed one
+            return
+        if kind in ("mul", "div") and channel_axis(self.builder, source) == 1:
             self.emit(node, index, "scale", [source], {}, where,
                       comment=f"a constant per-channel {node.op_type} ('{constant}'), counted as a learned scale")
+            return
+        if kind in ("mul", "div"):  # along the last axis of tokens: scale's parameters run along channels
+            self.binary(node, index, kind, where)
             return
         if self.single_consumer(tensor) is not None and fold_bias(self.builder, source):
             self.alias(node, source)
             return
-        raise where.fail(f"{node.op_type} of a per-channel constant ('{constant}') that is not the bias of the "
-                         "layer before: no layer type",
-                         "cnncalc folds it into a convolution, linear or scale without a bias that only it reads")
+        self.binary(node, index, kind, where)  # a learned per-channel shift that is not a bias before it

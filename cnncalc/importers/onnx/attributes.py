@@ -3,6 +3,7 @@ needs but the node lacks is a located error, never a KeyError), and the inputs i
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import onnx
@@ -22,7 +23,7 @@ KINDS: dict[str, int] = {
                      "perm", "split", "starts", "ends", "value_ints"), INTS),
     **dict.fromkeys(("alpha", "beta", "bias", "min", "max", "value_float"), FLOAT),
     **dict.fromkeys(("scales", "value_floats"), FLOATS),
-    **dict.fromkeys(("auto_pad", "mode", "approximate", "keep_aspect_ratio_policy"), STRING),
+    **dict.fromkeys(("auto_pad", "mode", "approximate", "keep_aspect_ratio_policy", "equation"), STRING),
     "value": TENSOR,
 }
 KINDS_BY_OPERATOR = {("Pad", "value"): FLOAT}  # Pad before opset 11
@@ -75,10 +76,12 @@ MIN_INPUTS = {**dict.fromkeys(("Conv", "ConvTranspose", "Gemm", "MatMul", "Add",
 MIN_INPUTS_SINCE = {"Reshape": (5, 2), "Pad": (11, 2), "Slice": (10, 3), "Upsample": (9, 2)}
 
 
-def missing_inputs(node: onnx.NodeProto, opset: int, where: NodeWhere) -> None:
+def missing_inputs(node: onnx.NodeProto, opset: int, where: Callable[[], NodeWhere]) -> None:
+    """An error (at `where()`, made only then) when the node lacks an input its operator requires."""
     since, count = MIN_INPUTS_SINCE.get(node.op_type, (0, MIN_INPUTS.get(node.op_type, 1)))
     needed = count if opset >= since else 1
+    inputs = node.input
     for position in range(needed):
-        if position >= len(node.input) or not node.input[position]:
-            raise where.fail(f"input {position} is missing; {node.op_type} takes at least {needed}",
-                             "the operator's definition lists its inputs")
+        if position >= len(inputs) or not inputs[position]:
+            raise where().fail(f"input {position} is missing; {node.op_type} takes at least {needed}",
+                               "the operator's definition lists its inputs")

@@ -139,23 +139,15 @@ class _Convolution(_Base):
         attrs = read_attributes(node, where)
         if attrs.get("transA", 0):
             raise where.fail("transA = 1 puts the batch on the second axis", "cnncalc's linear acts on each sample")
-        if len(self.shape(source)) != 1:
-            raise where.fail(f"Gemm takes a matrix; the input is {list(self.full_shape(node.input[0]))}")
+        full = self.full_shape(node.input[0])
+        if len(full) != 2:
+            raise where.fail(f"Gemm takes a matrix; the input is {list(full)}")
+        self.axis(node.input[0], 1, where)  # the features, not the batch
         weight = self.weight_shape(node, 1, where)
         if len(weight) != 2:
             raise where.fail(f"weight shape {list(weight)} is not a matrix")
         features, out_features = (weight[1], weight[0]) if attrs.get("transB", 0) else weight
         self.linear(node, index, where, source, features, out_features, bool(self.optional_input(node, 2)))
-
-    def matmul(self, node: onnx.NodeProto, index: int, where: NodeWhere) -> None:
-        if node.input[0] in self.constants or node.input[1] not in self.constants:
-            raise where.fail("MatMul of two computed tensors, or with the constant first, has no layer type",
-                             "cnncalc maps x @ W with a constant matrix W (a linear layer)")
-        source = self.data(node, 0, where)
-        weight = self.weight_shape(node, 1, where)
-        if len(weight) != 2:
-            raise where.fail(f"weight shape {list(weight)} is not a matrix", "cnncalc maps x @ W, W a matrix")
-        self.linear(node, index, where, source, weight[0], weight[1], False)
 
     def linear(self, node: onnx.NodeProto, index: int, where: NodeWhere, source: str, features: int,
                out_features: int, bias: bool) -> None:

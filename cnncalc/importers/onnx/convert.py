@@ -21,6 +21,7 @@ from .pool import _Pooling
 from .resize import _Resizing
 from .shapes import _Shapes
 from .tensors import TensorError, sparse_constant
+from .tokens import REDUCTIONS, UNARY
 
 if TYPE_CHECKING:
     from .. import ImportOptions
@@ -52,19 +53,31 @@ class _Converter(_Folding, _Pooling, _Normalization, _Convolution, _Activations,
         spec_batch = self.read_inputs()
         self.check_operators()
         self.check_inputs()
+        self.find_gelus()
         for index, node in enumerate(self.graph.node):
             if index in self.absorbed:
                 continue
             where = self.where(node, index)
             try:
-                if self.foldable(node):
+                if index in self.gelus:
+                    self.gelu(node, index, where)
+                elif self.foldable(node):
                     self.fold(node, where)
                 else:
+                    if node.op_type == "Conv" and node.input[0] in self.constants:
+                        self.constant_operand(node.input[0], where)  # XCiT's sine position encoding, projected
+                    if self.layouts and node.op_type not in MOVES_THE_BATCH:
+                        self.standardize(list(node.input), where)
+                    if self.layouts and node.op_type not in LAYOUT_AWARE:
+                        self.check_layouts(node, where)
                     HANDLERS[node.op_type](self, node, index, where)
             except (ValueError, TypeError, KeyError, IndexError, ZeroDivisionError, OverflowError) as error:
                 # the last guard: a node that breaks its operator's definition in a way no check above caught
                 raise where.fail(f"cannot convert this node ({type(error).__name__}: {first_line(error)})",
                                  "the node does not follow its operator's definition") from None
+        if self.layouts:
+            self.standardize([output.name for output in self.graph.output],
+                             NodeWhere(None, ("graph outputs", "output"), self.file))
         outputs = []
         for output in self.graph.output:
             if output.name not in self.values:
@@ -138,7 +151,7 @@ class _Converter(_Folding, _Pooling, _Normalization, _Convolution, _Activations,
         """Every node reads graph inputs, initializers or earlier nodes' outputs (a cycle reads none of them)."""
         known = {item.name for item in self.graph.input} | set(self.constants)
         for index, node in enumerate(self.graph.node):
-            missing_inputs(node, self.opset, self.where(node, index))
+            missing_inputs(node, self.opset, lambda: self.where(node, index))  # noqa: B023 - called at once
             for position, name in enumerate(node.input):
                 if name and name not in known:
                     raise self.where(node, index).fail(f"input {position} ('{name}') is made by no earlier node",
@@ -170,16 +183,31 @@ class _Converter(_Folding, _Pooling, _Normalization, _Convolution, _Activations,
 
 Handler = Callable[[_Converter, onnx.NodeProto, int, NodeWhere], None]
 
+
+def _gemm(converter: _Converter, node: onnx.NodeProto, index: int, where: NodeWhere) -> None:
+    """Gemm with a constant B is a linear layer; with a computed one, a matmul."""
+    if len(node.input) > 1 and node.input[1] in converter.values:
+        converter.gemm_of_tensors(node, index, where)
+        return
+    if node.input and node.input[0] in converter.constants:  # a table computed in forward (Swin V2's MLP)
+        converter.constant_operand(node.input[0], where)
+    converter.gemm(node, index, where)
+
+
 HANDLERS: dict[str, Handler] = {
-    "Conv": _Converter.conv, "ConvTranspose": _Converter.conv_transpose, "Gemm": _Converter.gemm,
-    "MatMul": _Converter.matmul,
+    "Conv": _Converter.conv, "ConvTranspose": _Converter.conv_transpose, "Gemm": _gemm,
+    "MatMul": _Converter.matmul, "Gather": _Converter.gather, "Einsum": _Converter.einsum,
+    "Expand": _Converter.expand, "ReduceL2": _Converter.l2_normalize, "Tile": _Converter.tile,
+    "Where": _Converter.where_select, "Pow": _Converter.power,
+    **{op_type: _Converter.unary for op_type in UNARY},
+    **{op_type: _Converter.reduction for op_type in REDUCTIONS},
     "MaxPool": _Converter.pool, "AveragePool": _Converter.pool, "GlobalAveragePool": _Converter.global_pool,
-    "GlobalMaxPool": _Converter.global_pool, "ReduceMean": _Converter.reduce, "ReduceMax": _Converter.reduce,
+    "GlobalMaxPool": _Converter.global_pool,
     "BatchNormalization": _Converter.batchnorm, "InstanceNormalization": _Converter.instancenorm,
     "LayerNormalization": _Converter.layernorm, "GroupNormalization": _Converter.groupnorm, "LRN": _Converter.lrn,
     **{op_type: _Converter.activation for op_type in ACTIVATIONS},
     "PRelu": _Converter.prelu, "Softmax": _Converter.softmax, "LogSoftmax": _Converter.softmax,
-    "Clip": _Converter.clip, "Softplus": _Converter.softplus, "Erf": _Converter.erf,
+    "Clip": _Converter.clip, "Softplus": _Converter.softplus,
     "Add": _Converter.elementwise, "Sub": _Converter.elementwise, "Mul": _Converter.elementwise,
     "Div": _Converter.elementwise, "Concat": _Converter.concat, "Split": _Converter.split,
     "Slice": _Converter.slice, "Reshape": _Converter.reshape, "Flatten": _Converter.flatten,
@@ -187,4 +215,16 @@ HANDLERS: dict[str, Handler] = {
     "Resize": _Converter.resize, "Upsample": _Converter.resize, "Pad": _Converter.pad,
     "DepthToSpace": _Converter.depth_to_space,
     "Dropout": _Converter.passthrough, "Identity": _Converter.passthrough, "Cast": _Converter.passthrough,
+    "CastLike": _Converter.passthrough,
 }
+
+# Operators whose mapping follows the batch wherever a transformer moved or folded it (layout.py); the
+# others take tensors whose first axis is the batch.
+LAYOUT_AWARE = {"ReduceL2", "Tile", "BatchNormalization", "Add", "Sub", "Mul", "Div", "MatMul", "Gemm", "Gather",
+                "Einsum", "Expand", "Where", "Pow",
+                "Softmax", "LogSoftmax", "LayerNormalization", "Transpose", "Reshape", "Flatten", "Squeeze",
+                "Unsqueeze", "Concat", "Slice", "Split", "Identity", "Cast", "CastLike", "Dropout", "Clip",
+                *UNARY, *REDUCTIONS, *ACTIVATIONS}
+# Operators that carry the batch's place through (their layout is what later ones need); before the
+# others, an input whose first axis is as long as the batch is put back batch first.
+MOVES_THE_BATCH = {"Transpose", "Reshape", "Squeeze", "Unsqueeze", "Flatten"}

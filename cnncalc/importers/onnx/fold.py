@@ -87,6 +87,10 @@ def _cast(inputs: list[Array | None], attrs: dict[str, Any], opset: int) -> list
     return [np.asarray(inputs[0]).astype(helper.tensor_dtype_to_np_dtype(attrs["to"]))]
 
 
+def _cast_like(inputs: list[Array | None], attrs: dict[str, Any], opset: int) -> list[Array]:
+    return [np.asarray(inputs[0]).astype(np.asarray(inputs[1]).dtype)]
+
+
 def _constant_of_shape(inputs: list[Array | None], attrs: dict[str, Any], opset: int) -> list[Array]:
     # `value` is already an array: the converter checks and reads it (never from another file)
     fill = np.asarray(attrs["value"]).reshape(-1)[0] if "value" in attrs else np.float32(0)
@@ -162,20 +166,49 @@ def _tile(inputs: list[Array | None], attrs: dict[str, Any], opset: int) -> list
     return [np.tile(data, repeats)]
 
 
+def _scatter_nd(inputs: list[Array | None], attrs: dict[str, Any], opset: int) -> list[Array]:
+    """data with the slices at `indices` replaced by `updates` (Swin's shifted-window mask, built in forward)."""
+    data = np.array(inputs[0])
+    indices = np.asarray(inputs[1]).astype(np.int64)
+    depth = indices.shape[-1]
+    updates = np.asarray(inputs[2]).reshape(-1, *data.shape[depth:])
+    for position, update in zip(indices.reshape(-1, depth), updates):
+        data[tuple(position)] = update
+    return [data]
+
+
+def _clip(inputs: list[Array | None], attrs: dict[str, Any], opset: int) -> list[Array]:
+    data = np.asarray(inputs[0])
+    low = attrs.get("min") if opset < 11 else (inputs[1] if len(inputs) > 1 else None)
+    high = attrs.get("max") if opset < 11 else (inputs[2] if len(inputs) > 2 else None)
+    return [np.clip(data, low, high).astype(data.dtype)]
+
+
+def _cumsum(inputs: list[Array | None], attrs: dict[str, Any], opset: int) -> list[Array]:
+    """Running sums along an axis (sine position embeddings built from a mask in forward)."""
+    data = np.asarray(inputs[0])
+    axis = int(np.asarray(inputs[1]).reshape(-1)[0])
+    return [np.cumsum(data, axis=axis).astype(data.dtype)]
+
+
 def _identity(inputs: list[Array | None], attrs: dict[str, Any], opset: int) -> list[Array]:
     return [np.asarray(inputs[0])]
 
 
 # Shape and Size are special: their input may be a computed tensor whose shape is known.
 FOLDERS: dict[str, Folder] = {
-    "Identity": _identity, "Cast": _cast, "Gather": _gather, "Unsqueeze": _unsqueeze, "Squeeze": _squeeze,
+    "Identity": _identity, "Cast": _cast, "CastLike": _cast_like, "Gather": _gather, "Unsqueeze": _unsqueeze,
+    "Squeeze": _squeeze,
     "Concat": _concat, "Slice": _slice, "Reshape": _reshape, "ConstantOfShape": _constant_of_shape,
     "Transpose": _transpose, "Expand": _expand, "Range": _range, "Flatten": _flatten, "Where": _where,
-    "Tile": _tile,
+    "Tile": _tile, "ScatterND": _scatter_nd,
     "Add": _binary(np.add), "Sub": _binary(np.subtract), "Mul": _binary(np.multiply), "Div": _binary(_divide),
     "Pow": _binary(np.power), "Min": _binary(np.minimum), "Max": _binary(np.maximum),
     "Equal": _binary(np.equal), "Less": _binary(np.less), "Greater": _binary(np.greater),
     "Mod": _binary(np.fmod),
+    "Clip": _clip, "Exp": _unary(np.exp), "Log": _unary(np.log), "Sin": _unary(np.sin), "Cos": _unary(np.cos),
+    "CumSum": _cumsum,
+    "Sigmoid": _unary(lambda value: 1 / (1 + np.exp(-value))),
     "Neg": _unary(np.negative), "Sqrt": _unary(np.sqrt), "Floor": _unary(np.floor), "Ceil": _unary(np.ceil),
     "Abs": _unary(np.abs), "Not": _unary(np.logical_not), "Reciprocal": _unary(np.reciprocal),
     "ReduceProd": _reduce(np.prod), "ReduceSum": _reduce(np.sum), "ReduceMax": _reduce(np.max),

@@ -26,6 +26,8 @@ class _Folding(_Base):
     def foldable(self, node: onnx.NodeProto) -> bool:
         if node.op_type == "Constant":
             return True
+        if node.op_type == "Gather" and node.input and self.learned_table(node.input[0]):
+            return False  # rows of a learned table: an embedding (tokens.py), whose table is counted
         inputs = [name for name in node.input if name]
         if node.op_type in ("Shape", "Size"):
             return all(name in self.constants or name in self.values for name in inputs)
@@ -54,8 +56,22 @@ class _Folding(_Base):
             results = self.evaluate(node, inputs, attrs, where)
         except FoldError as error:
             raise where.fail(f"cannot compute this constant: {error}") from None
+        origins = frozenset().union(*(self.origins.get(name, frozenset([name]) if name in self.initializer_names
+                                                       else frozenset()) for name in node.input if name))
         for name, result in zip(node.output, results):
             self.constants[name] = result
+            if origins:
+                self.origins[name] = origins
+
+    def learned_table(self, name: str) -> bool:
+        """A constant matrix of floats computed from initializers: a table of learned rows."""
+        if name not in self.constants or not (name in self.initializer_names or self.origins.get(name)):
+            return False
+        found = self.constants[name]
+        if isinstance(found, onnx.TensorProto):
+            return len(found.dims) == 2 and found.data_type in (onnx.TensorProto.FLOAT, onnx.TensorProto.FLOAT16,
+                                                                onnx.TensorProto.BFLOAT16, onnx.TensorProto.DOUBLE)
+        return isinstance(found, np.ndarray) and found.ndim == 2 and found.dtype.kind == "f"
 
     def evaluate(self, node: onnx.NodeProto, inputs: list[Any], attrs: Attributes, where: NodeWhere) -> list[Any]:
         """The node's results: arrays, or `Unread` shapes when past the budget or computed from unread numbers."""
@@ -86,14 +102,3 @@ class _Folding(_Base):
         if found.size != 1:
             raise where.fail(f"the attribute 'value' holds {found.size:,} numbers", "ConstantOfShape fills with one number")
         return found
-
-    def constant_attribute(self, attrs: dict[str, Any], where: NodeWhere) -> Any:
-        if "value" in attrs:
-            return attrs["value"]  # a TensorProto, read (checked) when first needed
-        for key in ("value_float", "value_int"):
-            if key in attrs:
-                return np.array(attrs[key], dtype=np.float32 if key == "value_float" else np.int64)
-        for key in ("value_floats", "value_ints"):
-            if key in attrs:
-                return np.array(attrs[key], dtype=np.float32 if key == "value_floats" else np.int64)
-        raise where.fail("a Constant without a value cnncalc reads", "value, value_float(s) or value_int(s)")

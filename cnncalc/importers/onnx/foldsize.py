@@ -17,7 +17,8 @@ from .fold import Array, FoldError
 from .model import Shape
 from .tensors import Unread
 
-SAME_SHAPE = {"Identity", "Cast", "Neg", "Sqrt", "Floor", "Ceil", "Abs", "Not", "Reciprocal"}
+SAME_SHAPE = {"ScatterND", "CastLike", "Sin", "Cos", "CumSum", "Clip", "Exp", "Log", "Sigmoid", "Identity", "Cast",
+              "Neg", "Sqrt", "Floor", "Ceil", "Abs", "Not", "Reciprocal"}
 BROADCAST = {"Add", "Sub", "Mul", "Div", "Pow", "Min", "Max", "Equal", "Less", "Greater", "Mod", "Where"}
 
 

@@ -10,6 +10,7 @@ from ...layers.base import product
 from ..common import compact
 from .conv import _Convolution
 from .attributes import read_attributes
+from .layout import Layout
 from .model import NodeWhere
 
 
@@ -21,11 +22,27 @@ class _Normalization(_Convolution):  # spatial is the convolution's
         if any(name in self.consumers or name in self.graph_outputs for name in node.output[1:] if name):
             raise where.fail("the running statistics outputs (training mode) are used",
                              "cnncalc counts the normalized output")
+        if self.layout(node.input[0]) == Layout(0, True) and len(self.shape(source)) == 2:
+            self.tokens_batchnorm(node, index, where, source)
+            return
+        self.check_layouts(node, where)  # any other batch norm takes its batch first
         shape = self.shape(source)
         channels = self.weight_shape(node, 1, where)
         if product(channels) != shape[0]:
             raise where.fail(f"scale has {product(channels)} entries for {shape[0]} channels")
         self.emit(node, index, f"batchnorm{max(len(shape) - 1, 1)}d", [source], {}, where)
+
+    def tokens_batchnorm(self, node: onnx.NodeProto, index: int, where: NodeWhere, source: str) -> None:
+        """BatchNorm1d of tokens folded into the batch, [N*T, C] (LeViT's linear + norm): the channels
+        moved first, normalized, moved back; the moves are copies without arithmetic."""
+        channels = self.weight_shape(node, 1, where)
+        if product(channels) != self.shape(source)[1]:
+            raise where.fail(f"scale has {product(channels)} entries for {self.shape(source)[1]} channels")
+        comment = "a batch norm of tokens folded into the batch: channels moved first, normalized, moved back"
+        moved = self.emit(node, index, "permute", [source], {"dims": [1, 0]}, where, output=None,
+                          suffix=".channels_first", comment=comment)
+        normed = self.emit(node, index, "batchnorm1d", [moved], {}, where, output=None)
+        self.emit(node, index, "permute", [normed], {"dims": [1, 0]}, where, suffix=".channels_last")
 
     def instancenorm(self, node: onnx.NodeProto, index: int, where: NodeWhere) -> None:
         source = self.data(node, 0, where)
@@ -60,13 +77,21 @@ class _Normalization(_Convolution):  # spatial is the convolution's
     def layernorm(self, node: onnx.NodeProto, index: int, where: NodeWhere) -> None:
         source = self.data(node, 0, where)
         shape = self.shape(source)
-        axis = self.rank_axis(int(read_attributes(node, where).get("axis", -1)), len(shape) + 1, where)
-        comment = None
-        if not self.optional_input(node, 2):
-            comment = "the file has no bias here: cnncalc counts a weight and a bias"
-        self.emit(node, index, "layernorm", [source], {"normalized_shape": compact(list(shape[axis:]))
-                                                       if len(shape[axis:]) > 1 else shape[axis]},
-                  where, comment=comment)
+        axis = self.axis(node.input[0], int(read_attributes(node, where).get("axis", -1)), where)
+        normalized = compact(list(shape[axis:])) if len(shape[axis:]) > 1 else shape[axis]
+        bias = self.optional_input(node, 2)
+        if bias and (bias in self.values or self.learned(bias)) or not self.optional_input(node, 1):
+            self.emit(node, index, "layernorm", [source], {"normalized_shape": normalized}, where)
+            return
+        # a weight and no bias, or a fixed one written as a Constant (nn.LayerNorm(bias=False), timm's
+        # norms without bias): the normalization, then the weight as a learned tensor over the normalized
+        # axes, multiplied
+        plain = self.emit(node, index, "layernorm", [source], {"normalized_shape": normalized, "affine": False},
+                          where, output=None)
+        weight = self.builder.add("parameter", f"{self.layer_name(node, index)}.weight", [],
+                                  {"shape": list(shape[axis:])}, where, "the weight of a layer norm without a bias")
+        self.builder.layers[-1].pop("from", None)  # a parameter takes no input
+        self.emit(node, index, "mul", [plain, weight], {}, where, suffix=".scaled")
 
     def groupnorm(self, node: onnx.NodeProto, index: int, where: NodeWhere) -> None:
         source = self.data(node, 0, where)

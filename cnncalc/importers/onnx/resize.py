@@ -9,6 +9,7 @@ import onnx
 from ..common import compact, padding_field
 from .base import _Base
 from .attributes import read_attributes
+from .layout import STANDARD
 from .model import NodeWhere, PadRecord
 
 
@@ -86,10 +87,14 @@ class _Resizing(_Base):
                 pads = expanded
         if len(pads) != 2 * rank:
             raise where.fail(f"pads has {len(pads)} entries for {rank} axes")
-        if any(pads[axis] or pads[axis + rank] for axis in (0, 1)):
-            raise where.fail(f"pads {pads} pad the batch or the channels", "cnncalc pads the spatial axes")
         if min(pads) < 0:
             raise where.fail(f"negative pads {pads} (cropping) have no layer type", "cnncalc pads with zeros or more")
+        if (pads[1] or pads[1 + rank]) and not (pads[0] or pads[rank]) and not (pads[rank - 1] or pads[-1]) \
+                and rank >= 3 and self.layout(node.input[0]) == STANDARD:
+            self.pad_channels_last(node, index, where, source, pads, attrs)
+            return
+        if any(pads[axis] or pads[axis + rank] for axis in (0, 1)):
+            raise where.fail(f"pads {pads} pad the batch or the channels", "cnncalc pads the spatial axes")
         pairs = [(pads[axis], pads[axis + rank]) for axis in range(2, rank)]
         mode = {"constant": "constant", "reflect": "reflect", "edge": "replicate", "wrap": "circular"}.get(
             attrs.get("mode", "constant"))
@@ -102,3 +107,19 @@ class _Resizing(_Base):
             "padding": padding_field(pairs), "mode": mode if mode != "constant" else None,
             "value": value if mode == "constant" and value != 0 else None}, where)
         self.pads[name] = PadRecord(node.output[0], source, pairs, value, mode, self.builder.layers[-1])
+
+    def pad_channels_last(self, node: onnx.NodeProto, index: int, where: NodeWhere, source: str, pads: list[int],
+                          attrs: dict[str, Any]) -> None:
+        """Padding of [N, H, W, C] (Swin's windows, F.pad(x, (0, 0, 0, r, 0, b))): the channels moved first,
+        the spatial axes padded, the channels moved back; the moves are copies without arithmetic."""
+        if attrs.get("mode", "constant") != "constant":
+            raise where.fail(f"pads {pads} in mode '{attrs.get('mode')}' of a channels-last tensor",
+                             "cnncalc pads channels-last tensors with a constant")
+        rank = len(pads) // 2
+        comment = "a channels-last tensor padded: channels moved first, padded, moved back"
+        moved = self.emit(node, index, "permute", [source], {"dims": [rank - 2, *range(rank - 2)]}, where,
+                          output=None, suffix=".channels_first", comment=comment)
+        pairs = [(pads[axis], pads[axis + rank]) for axis in range(1, rank - 1)]
+        padded = self.emit(node, index, "pad", [moved], {"padding": padding_field(pairs)}, where, output=None)
+        self.emit(node, index, "permute", [padded], {"dims": [*range(1, rank - 1), 0]}, where,
+                  suffix=".channels_last")
