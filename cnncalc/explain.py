@@ -21,12 +21,18 @@ def list_types() -> str:
         summary = (cls.__doc__ or "").strip().splitlines()[0]
         lines.append(f"  {', '.join(names)}")
         lines.append(f"      {summary}")
-    lines += ["", f"Shorthands whose rank comes from the input: {', '.join(SHORTHANDS)}."]
+    lines += ["", f"Shorthands whose rank comes from the input: {', '.join(SHORTHANDS)}.",
+              "Ultralytics' modules are blocks: `cnncalc explain C2PSA` (docs/ultralytics.md lists them)."]
     return "\n".join(lines)
 
 
 def describe_type(kind: str) -> str:
     if kind not in REGISTRY:
+        from .ultralytics.explain import describe  # Ultralytics' modules are blocks, not layer types
+
+        block = describe(kind)
+        if block is not None:
+            return block
         close = difflib.get_close_matches(kind, list(REGISTRY), n=1)
         guess = f"did you mean '{close[0]}'? " if close else ""
         raise SpecError(f"unknown layer type '{kind}'", hint=f"{guess}`cnncalc explain` lists every type")

@@ -12,6 +12,7 @@ imported.
 from __future__ import annotations
 
 import ast
+import difflib
 import functools
 import math
 import re
@@ -78,9 +79,12 @@ def used_blocks(layers: list[Any], blocks: dict[str, Any]) -> dict[str, Any]:
         entry = pending.pop()
         kind = entry.get("type")
         pending.extend(entry.get("layers", ()))  # an inline chain
-        if kind in blocks and kind not in wanted:
-            wanted.add(kind)
-            pending.extend(blocks[kind]["layers"])
+        # A type chosen by an expression ("${'RepVGGDW' if lk else 'DWConv'}") may use each block it names.
+        kinds = re.findall(r"'(\w+)'", kind) if isinstance(kind, str) and "${" in kind else [kind]
+        for kind in kinds:
+            if kind in blocks and kind not in wanted:
+                wanted.add(kind)
+                pending.extend(blocks[kind]["layers"])
     return {name: block for name, block in blocks.items() if name in wanted}
 
 
@@ -105,8 +109,10 @@ def check_modules(model: Model) -> None:
         return
     listed = ", ".join(f"{row.module} (model.{row.index}, line {row.mark.line})" for row in unknown)
     waiting = sorted({row.module for row in unknown if row.module in NOT_YET})
-    hint = (f"{', '.join(waiting)}: {'need' if len(waiting) > 1 else 'needs'} layers cnncalc does not have yet "
-            "(attention, matmul of two tensors); " if waiting else "") + f"cnncalc reads {', '.join(READERS)}"
+    guesses = [f"{row.module}: did you mean {close[0]}? " for row in unknown
+               for close in [difflib.get_close_matches(row.module, list(READERS), n=1)] if close]
+    hint = "".join(f"{module}: not read yet, {NOT_YET[module]}; " for module in waiting) + "".join(guesses) + \
+        f"docs/ultralytics.md lists the {len(READERS)} modules cnncalc reads"
     first = unknown[0]
     what = "a module" if len(unknown) == 1 else "modules"
     raise SpecError(f"{len(unknown)} {'layer uses' if len(unknown) == 1 else 'layers use'} {what} cnncalc "

@@ -45,14 +45,30 @@ def flattened(prefix: str, what: str, levels: int, size: int) -> list[dict[str, 
 
 
 def extra_head(kind: str, model: Model, args: tuple[Any, ...]) -> tuple[str, int] | None:
-    """The third branch of Segment (mask coefficients), Pose (keypoints) and OBB (angles)."""
-    if kind == "Segment":
+    """The third branch of Segment (mask coefficients), Pose (keypoints) and OBB (angles);
+    their YOLO26 versions (Segment26, Pose26, OBB26) have the same outputs."""
+    base = kind.removesuffix("26")
+    if base == "Segment":
         return "mask_coefficient", args[1] if len(args) > 1 else 32
-    if kind == "Pose":
+    if base == "Pose":
         return "kpts", model.kpt_shape[0] * model.kpt_shape[1]
-    if kind == "OBB":
+    if base == "OBB":
         return "angle", args[1] if len(args) > 1 else 1
     return None
+
+
+def pose26_branches(prefix: str, model: Model, inputs: tuple[int, ...]) -> list[Block]:
+    """Pose26's keypoint branch: two 3x3 Convs (cv4.i), a 1x1 conv2d to the keypoints (cv4_kpts.i).
+    Its sigma convs (cv4_sigma.i) run only in training: their weights are parameter layers."""
+    keypoints, dims = model.kpt_shape
+    c4, levels = max(inputs[0] // 4, keypoints * (dims + 2)), len(inputs)
+    layers = [branch(f"{prefix}cv4.{i}", f"x{i}", [conv("0", c4, 3), conv("1", c4, 3)]) for i in range(levels)]
+    layers += [{"type": "conv2d", "name": f"{prefix}cv4_kpts.{i}", "from": f"{prefix}cv4.{i}",
+                "out_channels": keypoints * dims, "kernel_size": 1} for i in range(levels)]
+    layers += flattened(f"{prefix}cv4_kpts", f"{prefix}kpts", levels, keypoints * dims)
+    layers += [{"type": "parameter", "name": f"{prefix}cv4_sigma.{i}", "shape": [2 * keypoints, c4 + 1]}
+               for i in range(levels)]
+    return layers
 
 
 def branches(prefix: str, kind: str, model: Model, args: tuple[Any, ...], inputs: tuple[int, ...]) -> list[Block]:
@@ -66,7 +82,9 @@ def branches(prefix: str, kind: str, model: Model, args: tuple[Any, ...], inputs
     layers += [class_branch(i, inputs[i], c3, nc, legacy, prefix) for i in range(levels)]
     layers += flattened(f"{prefix}cv3", f"{prefix}scores", levels, nc)
     extra = extra_head(kind, model, args)
-    if extra:
+    if kind == "Pose26":
+        layers += pose26_branches(prefix, model, inputs)
+    elif extra:
         name, size = extra
         layers += [plain_branch(f"{prefix}cv4", i, max(first // 4, size), size) for i in range(levels)]
         layers += flattened(f"{prefix}cv4", f"{prefix}{name}", levels, size)
@@ -85,12 +103,10 @@ def head_block(kind: str, model: Model, args: tuple[Any, ...], inputs: tuple[int
     if model.end2end or kind == "v10Detect":
         layers += branches("one2one_", kind, model, args, inputs)
     extra = extra_head(kind, model, args)
-    if kind == "Segment":  # Ultralytics runs it after the decode; here before, so that the block ends with y
-        npr = make_npr(model, args)
-        layers.append({"name": "proto", "from": "x0", "layers": [
-            conv("cv1", npr, 3),
-            {"type": "conv_transpose2d", "name": "upsample", "out_channels": npr, "kernel_size": 2, "stride": 2},
-            conv("cv2", npr, 3), conv("cv3", extra[1] if extra else 32)]})
+    if kind == "Pose26":  # RealNVP's 12 MLPs (2 -> 64 -> 64 -> 2) score keypoints in training only
+        layers.append({"type": "parameter", "name": "flow_model", "shape": [12, REALNVP_MLP]})
+    if kind in ("Segment", "Segment26"):  # Ultralytics runs it after the decode; here before, so that the block ends with y
+        layers += proto(kind, model, args, inputs, extra[1] if extra else 32)
     if model.reg_max > 1:
         layers.append({"type": "DFL", "name": "dfl", "from": "boxes", "reg_max": model.reg_max})
     layers += [
@@ -102,6 +118,35 @@ def head_block(kind: str, model: Model, args: tuple[Any, ...], inputs: tuple[int
     description = (f"{kind} on {levels} levels, as it runs in eval mode: box and class branches, DFL decode, "
                    "sigmoid, joined [4 + nc (+ extras), anchors]; the anchor and stride arithmetic is elementwise")
     return name, {"description": description, "inputs": [f"x{i}" for i in range(levels)], "layers": layers}
+
+
+REALNVP_MLP = 2 * 64 + 64 + 64 * 64 + 64 + 64 * 2 + 2  # weights and biases of one of RealNVP's MLPs
+
+
+def proto(kind: str, model: Model, args: tuple[Any, ...], inputs: tuple[int, ...], masks: int) -> list[Block]:
+    """The prototype masks: Proto on the first level (Segment); Segment26's Proto26 first adds the
+    other levels (a 1x1 Conv to the first level's channels, upsampled) and fuses them with a 3x3
+    Conv. Proto26's semantic branch (semseg) runs only in training: its weights are parameter layers."""
+    npr = make_npr(model, args)
+    layers: list[Block] = []
+    source = "x0"
+    if kind == "Segment26":
+        for i in range(1, len(inputs)):
+            layers.append(branch(f"proto.feat_refine.{i - 1}", f"x{i}", [
+                conv("0", inputs[0]), {"type": "upsample", "name": "up", "scale_factor": 2 ** i}]))
+        layers.append({"type": "add", "name": "proto.sum",
+                       "from": ["x0", *(f"proto.feat_refine.{i - 1}" for i in range(1, len(inputs)))]})
+        layers.append(conv("proto.feat_fuse", npr, 3))
+        source = "proto.feat_fuse"
+    layers.append({"name": "proto", "from": source, "layers": [
+        conv("cv1", npr, 3),
+        {"type": "conv_transpose2d", "name": "upsample", "out_channels": npr, "kernel_size": 2, "stride": 2},
+        conv("cv2", npr, 3), conv("cv3", masks)]})
+    if kind == "Segment26":  # Conv(ch0, npr, 3), Conv(npr, npr, 3) (weights and batch norms), Conv2d(npr, nc, 1)
+        layers += [{"type": "parameter", "name": "proto.semseg.0", "shape": [npr, inputs[0] * 9 + 2]},
+                   {"type": "parameter", "name": "proto.semseg.1", "shape": [npr, npr * 9 + 2]},
+                   {"type": "parameter", "name": "proto.semseg.2", "shape": [model.nc, npr + 1]}]
+    return layers
 
 
 def make_npr(model: Model, args: tuple[Any, ...]) -> int:
