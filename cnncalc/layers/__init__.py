@@ -12,6 +12,7 @@ DEFERRED = {
     "learned": ("parameter", "constant", "embedding"),
     "reduce": ("mean", "sum", "max", "min", "sqrt", "rsqrt", "exp", "log", "abs", "neg", "square", "reciprocal",
                "sin", "cos", "erf", "pow", "normalize"),
+    "sampling": ("topk", "index_select", "grid_sample"),
 }
 for _module, _names in DEFERRED.items():
     REGISTRY.defer(f"{__name__}.{_module}", _names)
