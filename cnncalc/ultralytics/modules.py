@@ -17,7 +17,6 @@ from .rows import Built, Context, Entry, arg, keyword
 
 # Modules cnncalc does not read yet, and why (the unknown-module message says it).
 NOT_YET = {
-    "RTDETRDecoder": "its deformable attention samples features with grid_sample at computed points",
     "C2fAttn": "YOLO-World's text-guided attention needs the text embeddings",
     "ImagePoolingAttn": "YOLO-World's text-guided attention needs the text embeddings",
     "WorldDetect": "YOLO-World's head needs the text embeddings",
