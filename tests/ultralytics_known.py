@@ -25,17 +25,28 @@ FILES = {  # file in specs/: the scales measured ("" for a file without scales)
     "yolo_attention_ultralytics.yaml": "nsl",
     "yolo_transformer_seg_ultralytics.yaml": "ns",
     "yolo_pose26_ultralytics.yaml": "",
+    "rtdetr_small_ultralytics.yaml": "",
 }
 IMAGE = 640
 
 
 def allow_torchvision() -> None:
-    """torchvision's CUDA wheel registers fakes for two C operators a CPU-only torch lacks;
-    defining their schemas first lets it import (Ultralytics imports it to build models)."""
+    """Lets torchvision import where its wheel is a CUDA build on a CPU-only torch: its C
+    operators do not load, and its fake kernels for nms and qnms then fail ("operator
+    torchvision::nms does not exist"); defining their two schemas first is enough
+    (Ultralytics imports torchvision to build models). A working torchvision is left alone."""
+    import importlib.util
+
+    if importlib.util.find_spec("torchvision") is None:
+        return
     import torch
 
-    if hasattr(torch.ops.torchvision, "nms"):
+    try:
+        import torchvision  # noqa: F401
         return
+    except RuntimeError:
+        for name in [name for name in sys.modules if name == "torchvision" or name.startswith("torchvision.")]:
+            del sys.modules[name]
     library = torch.library.Library("torchvision", "DEF")
     library.define("nms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor")
     library.define("qnms(Tensor qdets, Tensor scores, float iou_threshold) -> Tensor")
@@ -46,11 +57,13 @@ def build(config: dict[str, Any]) -> Any:
     """The model Ultralytics builds from a parsed model file, in eval mode."""
     os.environ.setdefault("YOLO_OFFLINE", "1")
     allow_torchvision()
-    from ultralytics.nn.tasks import ClassificationModel, DetectionModel, OBBModel, PoseModel, SegmentationModel
+    from ultralytics.nn.tasks import (ClassificationModel, DetectionModel, OBBModel, PoseModel, RTDETRDetectionModel,
+                                      SegmentationModel)
 
     head = config["head"][-1][2]
     kinds = {"Segment": SegmentationModel, "Segment26": SegmentationModel, "Pose": PoseModel,
-             "Pose26": PoseModel, "OBB": OBBModel, "OBB26": OBBModel, "Classify": ClassificationModel}
+             "Pose26": PoseModel, "OBB": OBBModel, "OBB26": OBBModel, "Classify": ClassificationModel,
+             "RTDETRDecoder": RTDETRDetectionModel}
     return kinds.get(head, DetectionModel)(config, verbose=False).eval()
 
 
