@@ -1,5 +1,5 @@
 """The Ultralytics-format files in specs/ (a custom detector, an attention detector, a
-transformer segmenter, a YOLO26-style keypoint detector, all written for cnncalc) against
+transformer segmenter, a YOLO26-style keypoint detector, a small RT-DETR, all written for cnncalc) against
 the numbers Ultralytics gives for them: parameters, FlopCounterMode's FLOPs (2 x MACs) at
 1x3x640x640 in eval mode, and every `model.N` output shape. The numbers are stored in
 tests/data/ultralytics_known.json, measured by tests/ultralytics_known.py, so this runs in
