@@ -109,7 +109,7 @@ def check_modules(model: Model) -> None:
         return
     listed = ", ".join(f"{row.module} (model.{row.index}, line {row.mark.line})" for row in unknown)
     waiting = sorted({row.module for row in unknown if row.module in NOT_YET})
-    guesses = [f"{row.module}: did you mean {close[0]}? " for row in unknown
+    guesses = [f"{row.module}: did you mean {close[0]}? " for row in unknown if row.module not in NOT_YET
                for close in [difflib.get_close_matches(row.module, list(READERS), n=1)] if close]
     hint = "".join(f"{module}: not read yet, {NOT_YET[module]}; " for module in waiting) + "".join(guesses) + \
         f"docs/ultralytics.md lists the {len(READERS)} modules cnncalc reads"
