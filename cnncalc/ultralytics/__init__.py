@@ -3,7 +3,7 @@
 Such a file is recognised by its keys (`backbone` and `head` lists of
 `[from, repeats, module, args]`, no `layers`) and converted into a cnncalc spec: every
 Ultralytics layer becomes one instance, named `model.N`, of a block from
-`blocks.yaml` (shipped with cnncalc, in cnncalc's own spec format) or of a block
+`blocks.yaml` or `attention.yaml` (shipped with cnncalc, in cnncalc's own spec format) or of a block
 written for its repeat count (generated.py). The spec is then walked like any other,
 so `--depth 1` shows one row per Ultralytics layer. Neither torch nor ultralytics is
 imported.
@@ -31,13 +31,16 @@ from .plain import PLAIN
 READERS = {**CONVERTERS, **PLAIN}
 
 DEFAULT_INPUT = (640, 640)  # Ultralytics' default image size
+BLOCK_FILES = ("blocks.yaml", "attention.yaml")  # the shipped blocks: convolutional, attention
 
 
 @functools.cache
 def shipped_blocks() -> dict[str, Any]:
-    """The blocks of blocks.yaml, as data."""
-    text = Path(__file__).with_name("blocks.yaml").read_text(encoding="utf-8")  # cnncalc's own file
-    blocks: dict[str, Any] = load(text, "cnncalc/ultralytics/blocks.yaml")["blocks"]
+    """The blocks of blocks.yaml and attention.yaml, as data."""
+    blocks: dict[str, Any] = {}
+    for name in BLOCK_FILES:
+        text = Path(__file__).with_name(name).read_text(encoding="utf-8")  # cnncalc's own files
+        blocks.update(load(text, f"cnncalc/ultralytics/{name}")["blocks"])
     return blocks
 
 

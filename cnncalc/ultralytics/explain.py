@@ -1,4 +1,4 @@
-"""`cnncalc explain BLOCK` for Ultralytics' modules: the shipped block (blocks.yaml) as
+"""`cnncalc explain BLOCK` for Ultralytics' modules: the shipped block (blocks.yaml, attention.yaml) as
 cnncalc reads it, or, for the modules written for a count (C2f, the heads, ...), how
 cnncalc writes them and an example."""
 
@@ -24,7 +24,7 @@ def describe(name: str) -> str | None:
     """The explanation of an Ultralytics module or block named `name`, None if there is none."""
     blocks = shipped_blocks()
     if name in blocks:
-        return _block(name, blocks[name], "shipped with cnncalc in cnncalc/ultralytics/blocks.yaml")
+        return _block(name, blocks[name], "shipped with cnncalc in cnncalc/ultralytics/")
     if name in WRITTEN:
         inner = WRITTEN[name]
         example_name, example = c2f_block(name, 2, "" if inner == "C2f" else inner)
