@@ -45,6 +45,7 @@ SUPPORTED = {  # every model file of ultralytics 8.4.190 whose modules cnncalc r
     "12/yolo12-cls.yaml": NSMLX,
     "26/yolo26.yaml": NSMLX, "26/yolo26-seg.yaml": NSMLX, "26/yolo26-pose.yaml": NSMLX, "26/yolo26-obb.yaml": NSMLX,
     "26/yolo26-cls.yaml": NSMLX, "26/yolo26-p2.yaml": NSMLX, "26/yolo26-p6.yaml": NSMLX,
+    "26/yolo26-sem.yaml": NSMLX, "26/yolo26-depth.yaml": NSMLX,
     "rt-detr/rtdetr-l.yaml": "", "rt-detr/rtdetr-x.yaml": "", "rt-detr/rtdetr-resnet50.yaml": "",
     "rt-detr/rtdetr-resnet101.yaml": "", "v8/yolov8-rtdetr.yaml": NSMLX,
 }
@@ -53,14 +54,15 @@ REFUSED = {"11/yolo11-cls-resnet18.yaml": "TorchVision", "v8/yolov8-world.yaml":
            "v8/yolov8-worldv2.yaml": "WorldDetect", "v8/yoloe-v8.yaml": "YOLOEDetect",
            "v8/yoloe-v8-seg.yaml": "YOLOESegment", "11/yoloe-11.yaml": "YOLOEDetect",
            "11/yoloe-11-seg.yaml": "YOLOESegment", "26/yoloe-26.yaml": "YOLOEDetect",
-           "26/yoloe-26-seg.yaml": "YOLOESegment26", "26/yolo26-depth.yaml": "Depth",
-           "26/yolo26-sem.yaml": "SemanticSegment"}
+           "26/yoloe-26-seg.yaml": "YOLOESegment26"}
 DEFAULT_RUN = {("v8/yolov8.yaml", "n"), ("v8/yolov8.yaml", "s"), ("v8/yolov8-seg.yaml", "n"),
                ("v8/yolov8-pose.yaml", "n"), ("v8/yolov8-obb.yaml", "n"), ("v8/yolov8-cls.yaml", "n"),
                ("v5/yolov5.yaml", "n"), ("v8/yolov8-ghost.yaml", "n"), ("v3/yolov3-tiny.yaml", ""),
                ("v6/yolov6.yaml", "n"), ("v9/yolov9t.yaml", ""), ("11/yolo11.yaml", "n"), ("12/yolo12.yaml", "n"),
                ("26/yolo26-pose.yaml", "n"), ("v10/yolov10n.yaml", "")}
 EVERYTHING = os.environ.get("CNNCALC_ULTRALYTICS_ALL") == "1"
+SPECIAL_HEADS = {"RTDETRDecoder": "RTDETRDetectionModel", "SemanticSegment": "SemanticSegmentationModel",
+                 "Depth": "DepthModel"}
 CASES = [pytest.param(path, scale, id=f"{Path(path).stem}-{scale or 'file'}")
          for path, scales in SUPPORTED.items() for scale in (scales or [""])
          if EVERYTHING or (path, scale) in DEFAULT_RUN]
@@ -79,12 +81,14 @@ def reference(path: str, scale: str) -> tuple[int, int, dict[str, tuple[int, ...
     from torch.utils.flop_counter import FlopCounterMode
 
     os.environ.setdefault("YOLO_OFFLINE", "1")
-    if "RTDETRDecoder" in (MODELS / path).read_text():  # YOLO() guesses no task for RT-DETR files
-        from ultralytics.nn.tasks import RTDETRDetectionModel
+    text = (MODELS / path).read_text()
+    special = [head for head in SPECIAL_HEADS if f"{head}," in text]
+    if special:  # built by their task's model class, as YOLO() may not guess their task from the name
+        from ultralytics.nn import tasks
 
-        config = yaml.safe_load((MODELS / path).read_text())
+        config = yaml.safe_load(text)
         config["scale"] = scale or None
-        model = RTDETRDetectionModel(config, verbose=False).eval()
+        model = getattr(tasks, SPECIAL_HEADS[special[0]])(config, verbose=False).eval()
     else:
         model = ultralytics.YOLO(scaled_name(path, scale)).model.eval()
     shapes: dict[str, tuple[int, ...]] = {}

@@ -57,13 +57,13 @@ def build(config: dict[str, Any]) -> Any:
     """The model Ultralytics builds from a parsed model file, in eval mode."""
     os.environ.setdefault("YOLO_OFFLINE", "1")
     allow_torchvision()
-    from ultralytics.nn.tasks import (ClassificationModel, DetectionModel, OBBModel, PoseModel, RTDETRDetectionModel,
-                                      SegmentationModel)
+    from ultralytics.nn.tasks import (ClassificationModel, DepthModel, DetectionModel, OBBModel, PoseModel,
+                                      RTDETRDetectionModel, SegmentationModel, SemanticSegmentationModel)
 
     head = config["head"][-1][2]
     kinds = {"Segment": SegmentationModel, "Segment26": SegmentationModel, "Pose": PoseModel,
              "Pose26": PoseModel, "OBB": OBBModel, "OBB26": OBBModel, "Classify": ClassificationModel,
-             "RTDETRDecoder": RTDETRDetectionModel}
+             "RTDETRDecoder": RTDETRDetectionModel, "SemanticSegment": SemanticSegmentationModel, "Depth": DepthModel}
     return kinds.get(head, DetectionModel)(config, verbose=False).eval()
 
 

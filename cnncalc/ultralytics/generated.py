@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .heads import head
+from .heads import depth, head, semantic_segment
 from .rtdetr import rtdetr_decoder
 from .rows import Built, Context, arg
 
@@ -159,5 +159,5 @@ def cbfuse(ctx: Context) -> Built:
         "inputs": [*(f"x{i}" for i in range(len(splits))), "last"], "layers": layers}})
 
 
-BUILDERS = {"A2C2f": a2c2f, "AIFI": aifi, "RTDETRDecoder": rtdetr_decoder, "Detect": head, "Segment": head, "Pose": head, "OBB": head, "v10Detect": head,
+BUILDERS = {"Depth": depth, "SemanticSegment": semantic_segment, "A2C2f": a2c2f, "AIFI": aifi, "RTDETRDecoder": rtdetr_decoder, "Detect": head, "Segment": head, "Pose": head, "OBB": head, "v10Detect": head,
             "Segment26": head, "Pose26": head, "OBB26": head, "HGStem": hgstem, "HGBlock": hgblock, "ResNetLayer": resnet_layer, "CBLinear": cblinear, "CBFuse": cbfuse}

@@ -157,3 +157,51 @@ def make_npr(model: Model, args: tuple[Any, ...]) -> int:
 def head(ctx: Context) -> Built:
     name, block = head_block(ctx.row.module, ctx.model, ctx.row.args, ctx.inputs)
     return Built({"type": name}, 0, {name: block})
+
+
+def semantic_segment(ctx: Context) -> Built:
+    """SemanticSegment (YOLO26-sem): a 3x3 Conv and a 1x1 conv2d to the classes on the first
+    level, [nc, H/8, W/8] in eval mode; its auxiliary head on the second level (Conv(ch1, ch0, 3),
+    Conv2d(ch0, nc, 1)) trains only: its weights are parameter layers."""
+    nc, first = ctx.row.args[0] if ctx.row.args else 19, ctx.inputs[0]
+    layers: list[Block] = []
+    if len(ctx.inputs) > 1:
+        layers += [{"type": "parameter", "name": "aux_head.0", "shape": [first, ctx.inputs[1] * 9 + 2]},
+                   {"type": "parameter", "name": "aux_head.1", "shape": [nc, first + 1]}]
+    layers.append(branch("classifier", "x0", [
+        conv("0", first, 3), {"type": "conv2d", "name": "1", "out_channels": nc, "kernel_size": 1}]))
+    name = f"SemanticSegment_{len(ctx.inputs)}levels"
+    block = {"description": "SemanticSegment in eval mode: a 3x3 Conv and a 1x1 conv2d to the classes on the first level",
+             "inputs": [f"x{i}" for i in range(len(ctx.inputs))], "layers": layers}
+    return Built({"type": name}, nc, {name: block})
+
+
+def depth(ctx: Context) -> Built:
+    """Depth (YOLO26-depth): every level to c_mid channels (proj.i, 1x1 Convs); from the coarsest,
+    upsampled x2 (bilinear), added to the next finer level and refined (two 3x3 Convs); then
+    head: 3x3 Conv to c_mid/2, 2x2 transposed conv, 3x3 Conv to c_mid/4, 1x1 conv2d to one
+    channel: [1, H/4, W/4] log-depth; the clamp, exp and calibration are elementwise."""
+    c_mid, levels = ctx.row.args[0] if ctx.row.args else 256, len(ctx.inputs)
+    layers: list[Block] = [branch(f"proj.{i}", f"x{i}", [conv("conv", c_mid)]) for i in range(levels)]
+    out = f"proj.{levels - 1}"
+    for i in range(levels - 2, -1, -1):
+        layers += [{"type": "upsample", "name": f"up{i}", "from": out, "scale_factor": 2, "mode": "bilinear"},
+                   {"type": "add", "name": f"sum{i}", "from": [f"up{i}", f"proj.{i}"]},
+                   {"name": f"refine.{i}", "layers": [conv("0", c_mid, 3), conv("1", c_mid, 3)]}]
+        out = f"refine.{i}"
+    layers += [
+        {"name": "head", "from": out, "layers": [
+            conv("0", c_mid // 2, 3),
+            {"type": "conv_transpose2d", "name": "1", "out_channels": c_mid // 2, "kernel_size": 2, "stride": 2},
+            conv("2", c_mid // 4, 3), {"type": "conv2d", "name": "3", "out_channels": 1, "kernel_size": 1}]},
+        {"type": "constant", "name": "cal_a", "shape": [1], "value": 1.0},
+        {"type": "constant", "name": "cal_b", "shape": [1]},
+        {"type": "mul", "name": "calibrated", "from": ["cal_a", "head"]},
+        {"type": "add", "name": "shifted", "from": ["calibrated", "cal_b"]},
+        {"type": "exp", "name": "depth"},
+    ]
+    name = f"Depth_{levels}levels"
+    block = {"description": f"Depth on {levels} levels in eval mode: projections, coarse-to-fine fusion, "
+                            "upsampling head to one log-depth channel at a quarter of the input size",
+             "inputs": [f"x{i}" for i in range(levels)], "layers": layers}
+    return Built({"type": name}, 1, {name: block})

@@ -24,8 +24,6 @@ NOT_YET = {
     "YOLOESegment": "YOLOE's head needs the text or visual prompt embeddings",
     "YOLOESegment26": "YOLOE's head needs the text or visual prompt embeddings",
     "TorchVision": "it builds a torchvision model by name (and downloads its weights)",
-    "Depth": "YOLO26's depth head is not one of the detect, segment, pose, OBB and classify heads cnncalc writes",
-    "SemanticSegment": "YOLO26's semantic segmentation head is not one of the heads cnncalc writes",
 }
 
 # Blocks written for a count hold one entry per repeat: far past any real model, and it keeps a
