@@ -155,7 +155,12 @@ def rtdetr_decoder(ctx: Context) -> Built:
         {"type": "sigmoid", "name": "scores"},
         {"type": "reshape", "name": "scores_flat", "shape": [-1]},
         {"type": "topk", "name": "detections", "k": min(nq, nq * nc)},
-        {"type": "index_select", "name": "boxes", "from": [refer, "detections"]},
+        # Ultralytics picks each detection's box by its index // nc (an elementwise step cnncalc has no
+        # layer for); here by the queries' best scores: the same shapes, nothing counted either way, and
+        # the exported PyTorch module indexes within the queries.
+        {"type": "max", "name": "query_scores", "from": "scores", "dim": 1},
+        {"type": "topk", "name": "detection_queries", "k": min(nq, nq * nc)},
+        {"type": "index_select", "name": "boxes", "from": [refer, "detection_queries"]},
         {"type": "index_select", "name": "detection_scores", "from": ["scores_flat", "detections"]},
         {"type": "reshape", "name": "scores_column", "shape": [-1, 1]},
         {"type": "reshape", "name": "labels", "from": "detections", "shape": [-1, 1]},
