@@ -60,3 +60,26 @@ def test_the_peers_table_of_ultralytics_gflops_holds(family: str, name: str, sca
     assert (flops, batchnorm) == (2 * report.totals.macs, elements)
     assert thop - flops == difference == 8 * batchnorm
     assert f"{thop / 1e9:.1f}" == f"{printed:.1f}"
+
+
+@pytest.mark.parametrize("module", [module for module in READERS if module not in ("Concat",) and
+                                    not module.startswith("nn.")])
+def test_explain_shows_every_ultralytics_module(module: str) -> None:
+    from click.testing import CliRunner
+
+    from cnncalc.cli import main
+
+    result = CliRunner().invoke(main, ["explain", module])
+    assert result.exit_code == 0, result.output
+    assert "Ultralytics" in result.output
+
+
+def test_explain_prints_a_shipped_block_and_a_written_one() -> None:
+    from click.testing import CliRunner
+
+    from cnncalc.cli import main
+
+    shipped = CliRunner().invoke(main, ["explain", "C2PSA"]).output
+    assert "shipped with cnncalc" in shipped and "- {type: PSABlock, name: m, repeat: $n}" in shipped
+    written = CliRunner().invoke(main, ["explain", "C3k2"]).output
+    assert written.startswith("C3k2_n2\n") and "- {type: Bottleneck, c2: '${int(c2 * e)}', shortcut: $shortcut, g: $g, name: m.1}" in written
