@@ -35,7 +35,8 @@ def list_types(width: int = 80) -> str:
         summary = (cls.__doc__ or "").strip().splitlines()[0]
         lines += wrapped(", ".join(names), "  ") + wrapped(summary, "      ")
     lines += ["", "Shorthands whose rank comes from the input:", *wrapped(", ".join(SHORTHANDS) + ".", "  "),
-              "", "Spec keys (`cnncalc explain KEY`):", *wrapped(", ".join(KEY_TOPICS) + ".", "  ")]
+              "", "Spec keys (`cnncalc explain KEY`):", *wrapped(", ".join(KEY_TOPICS) + ".", "  "),
+              "", *wrapped("Ultralytics' modules are blocks: `cnncalc explain C2PSA` (docs/ultralytics.md lists them).", "")]
     return "\n".join(lines)
 
 
@@ -56,6 +57,11 @@ def describe_key(key: str) -> str:
 
 def describe_type(kind: str) -> str:
     if kind not in REGISTRY:
+        from .ultralytics.explain import describe  # Ultralytics' modules are blocks, not layer types
+
+        block = describe(kind)
+        if block is not None:
+            return block
         close = difflib.get_close_matches(kind, [*REGISTRY, *KEY_TOPICS], n=1)
         guess = f"did you mean '{close[0]}'? " if close else ""
         raise SpecError(f"unknown layer type or spec key '{kind}'",

@@ -245,6 +245,9 @@ EVERY_TYPE = {
     "stack": (["9x8", "9x8"], [], "2x9x8"),
     "expand": (["1x8"], ["--shape", "[9, -1]"], "9x8"),
     "roll": (["4x9x9"], ["--shifts", "[1, 2]", "--dims", "[1, 2]"], "4x9x9"),
+    "topk": (["9x8"], ["--k", "3"], "9x3"),
+    "index_select": (["9x8", "3"], [], "3x8"),
+    "grid_sample": (["4x9x9", "5x6x2"], [], "4x5x6"),
     **{kind: (["4x9x9"], [], "4x9x9") for kind in ("sqrt", "rsqrt", "exp", "log", "abs", "neg", "square",
                                                   "reciprocal", "sin", "cos", "erf")},
 }

@@ -43,7 +43,10 @@ SPECS = sorted(Path(__file__).parent.parent.joinpath("specs").glob("*.yaml"))
 SMALL_CLIP = (3, 8, 32, 32)
 SLOW = {"resnet3d_101", "resnet3d_152"}
 # Specs of layer types the importers do not read yet (attention, parameters: issue 11's importer part).
-NOT_YET_IMPORTED = {"vit_ti16"}
+NOT_YET_IMPORTED = {"vit_ti16",
+                    # Ultralytics files with attention (matmul, multihead_attention), parameters, topk, grid_sample
+                    "yolo_attention_ultralytics", "yolo_transformer_seg_ultralytics", "yolo_pose26_ultralytics",
+                    "rtdetr_small_ultralytics"}
 
 
 def inputs_for(spec: Path) -> dict[str, tuple[int, ...]] | None:

@@ -177,6 +177,18 @@ KNOWN.append(Known(
     "yolo_custom_ultralytics.yaml", 2_033_046, (1, 7, 2000), overrides={"scale": "s"},
     source="as above, scale s", macs=3_572_684_800,
 ))
+# Ultralytics model files with attention (measured by tests/ultralytics_known.py, every scale
+# and model.N shape checked by tests/test_ultralytics_known_answers.py).
+ULTRALYTICS_SOURCE = ("an Ultralytics model file: the model Ultralytics 8.4.190 builds from it, FlopCounterMode on the "
+                      "math attention path (tests/ultralytics_known.py)")
+KNOWN += [
+    Known("yolo_attention_ultralytics.yaml", 1_918_488, (1, 8, 2000), source=ULTRALYTICS_SOURCE,
+          macs=3_622_118_400),
+    Known("yolo_transformer_seg_ultralytics.yaml", 1_335_542, (1, 38, 8400), source=ULTRALYTICS_SOURCE,
+          macs=3_204_428_800),
+    Known("yolo_pose26_ultralytics.yaml", 761_752, (1, 20, 8000), source=ULTRALYTICS_SOURCE, macs=2_629_068_800),
+    Known("rtdetr_small_ultralytics.yaml", 2_609_130, (1, 100, 6), source=ULTRALYTICS_SOURCE, macs=3_983_360_000),
+]
 
 # The 3D ResNet family: (depth, final channels, backbone params, backbone MACs).
 # The tutorial table's figures are the backbone plus a bias-free 2-class linear,

@@ -260,6 +260,14 @@ LAYER_CASES = {
         "{type: stack, from: [input, input], dim: -1}", "{type: select, dim: 0, index: 1}",
         "{type: slice, end: 1}", "{type: expand, shape: [2, 6, -1, 5, 2]}", "{type: roll, shifts: 2, dims: 1}",
         "{type: roll, shifts: [-1, 3], dims: [-1, 0]}", "{type: drop_path}", "{type: stochastic_depth}"),
+    "sampling: topk, index_select, grid_sample with leading axes": spec(
+        [3, 4, 5], "{type: max, name: best, dim: [0, 2]}", "{type: topk, name: top, k: 2}",
+        "{type: index_select, name: rows, from: [input, top], dim: 1}", "{type: topk, from: input, k: 3, dim: 0}",
+        "{type: slice, name: grid, from: input, dim: 2, end: 2}", "{type: grid_sample, from: [input, grid]}",
+        "{type: grid_sample, from: [rows, grid], mode: nearest, padding_mode: border, align_corners: true}",
+        "{type: reshape, name: heads, from: input, shape: [3, 1, 4, 5]}",
+        "{type: reshape, name: points, from: grid, shape: [3, 2, 2, 2]}",
+        "{type: grid_sample, from: [heads, points]}"),
     "einsum: heads, an outer product, a letter summed first, one operand": spec(
         [2, 6, 4], "{type: einsum, name: scores, from: [input, input], equation: 'hqd,hkd->hqk'}",
         "{type: einsum, from: [scores, input], equation: 'hqk,hkd->hqd'}", "{type: select, name: row, index: 0}",

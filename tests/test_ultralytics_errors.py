@@ -14,7 +14,7 @@ from click.testing import CliRunner
 import cnncalc
 from cnncalc.cli import main
 from cnncalc.errors import SpecError
-from cnncalc.ultralytics.modules import CONVERTERS
+from cnncalc.ultralytics import READERS
 
 VALID = """\
 nc: 2
@@ -27,17 +27,18 @@ head:
   - [[-1], 1, Concat, [1]]
   - [[1], 1, Detect, [nc]]
 """
-READS = ", ".join([*CONVERTERS, "Concat", "nn.Upsample", "nn.MaxPool2d", "nn.ZeroPad2d", "nn.Identity",
-                   "nn.ConvTranspose2d", "nn.BatchNorm2d"])
 CONVERTED = "`cnncalc import {file}` prints the converted spec"
 ACTS = "nn.SiLU(), nn.ReLU(), nn.ReLU6(), nn.Hardswish(), nn.GELU(), nn.Mish(), nn.Identity(), nn.Sigmoid(), nn.Tanh()"
 
 # (id, line replaced (old, new) or None, --set values, expected message after "{file}:")
 CASES = [
-    ("unknown-modules", [("Conv, [64, 3, 2]", "Foo, [64]"), ("Concat, [1]", "C2PSA, [64]")], {},
-     "6:13: layer 'model.1' (Foo): 2 layers use modules cnncalc cannot read: Foo (model.1, line 6), "
-     "C2PSA (model.2, line 8); C2PSA: needs layers cnncalc does not have yet (attention, matmul of two "
-     f"tensors); cnncalc reads {READS}"),
+    ("unknown-modules", [("Conv, [32, 3, 2]", "Foo, [32]"), ("Conv, [64, 3, 2]", "TorchVision, [64, resnet18]"),
+                         ("Concat, [1]", "C2fAttn, [64]"), ("Detect, [nc]", "C2PSa, [64]")], {},
+     "5:13: layer 'model.0' (Foo): 4 layers use modules cnncalc cannot read: Foo (model.0, line 5), "
+     "TorchVision (model.1, line 6), C2fAttn (model.2, line 8), C2PSa (model.3, line 9); C2fAttn: "
+     "not read yet, YOLO-World's text-guided attention needs the text embeddings; TorchVision: "
+     "not read yet, it builds a torchvision model by name (and downloads its weights); C2PSa: did you mean C2PSA? "
+     f"docs/ultralytics.md lists the {len(READERS)} modules cnncalc reads"),
     ("row-too-short", [("[-1, 1, Conv, [64, 3, 2]]", "[-1, 1, Conv]")], {},
      "6:5: layer 'model.1' (?): layer 1 must be [from, repeats, module, args]"),
     ("from-ahead", [("[-1, 1, Conv, [64, 3, 2]]", "[3, 1, Conv, [64]]")], {},

@@ -18,8 +18,11 @@ import yaml
 
 import cnncalc
 
-ultralytics = pytest.importorskip("ultralytics", reason="ultralytics is not installed", exc_type=ImportError)
 torch = pytest.importorskip("torch")
+from ultralytics_known import allow_torchvision  # noqa: E402  (tests/: torchvision's CUDA wheel on a CPU torch)
+
+allow_torchvision()
+ultralytics = pytest.importorskip("ultralytics", reason="ultralytics is not installed", exc_type=ImportError)
 
 SPEC = Path(__file__).resolve().parent.parent / "specs" / "yolo_custom_ultralytics.yaml"
 

@@ -13,6 +13,7 @@ DEFERRED = {
     "reduce": ("mean", "sum", "max", "min", "sqrt", "rsqrt", "exp", "log", "abs", "neg", "square", "reciprocal",
                "sin", "cos", "erf", "pow", "normalize"),
     "imported": ("shortcut", "maximum", "pixel_unshuffle", "local2d"),
+    "sampling": ("topk", "index_select", "grid_sample"),
 }
 for _module, _names in DEFERRED.items():
     REGISTRY.defer(f"{__name__}.{_module}", _names)

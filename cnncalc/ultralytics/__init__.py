@@ -3,7 +3,7 @@
 Such a file is recognised by its keys (`backbone` and `head` lists of
 `[from, repeats, module, args]`, no `layers`) and converted into a cnncalc spec: every
 Ultralytics layer becomes one instance, named `model.N`, of a block from
-`blocks.yaml` (shipped with cnncalc, in cnncalc's own spec format) or of a block
+`blocks.yaml` or `attention.yaml` (shipped with cnncalc, in cnncalc's own spec format) or of a block
 written for its repeat count (generated.py). The spec is then walked like any other,
 so `--depth 1` shows one row per Ultralytics layer. Neither torch nor ultralytics is
 imported.
@@ -12,6 +12,7 @@ imported.
 from __future__ import annotations
 
 import ast
+import difflib
 import functools
 import math
 import re
@@ -30,13 +31,16 @@ from .plain import PLAIN
 READERS = {**CONVERTERS, **PLAIN}
 
 DEFAULT_INPUT = (640, 640)  # Ultralytics' default image size
+BLOCK_FILES = ("blocks.yaml", "attention.yaml")  # the shipped blocks: convolutional, attention
 
 
 @functools.cache
 def shipped_blocks() -> dict[str, Any]:
-    """The blocks of blocks.yaml, as data."""
-    text = Path(__file__).with_name("blocks.yaml").read_text(encoding="utf-8")  # cnncalc's own file
-    blocks: dict[str, Any] = load(text, "cnncalc/ultralytics/blocks.yaml")["blocks"]
+    """The blocks of blocks.yaml and attention.yaml, as data."""
+    blocks: dict[str, Any] = {}
+    for name in BLOCK_FILES:
+        text = Path(__file__).with_name(name).read_text(encoding="utf-8")  # cnncalc's own files
+        blocks.update(load(text, f"cnncalc/ultralytics/{name}")["blocks"])
     return blocks
 
 
@@ -78,9 +82,12 @@ def used_blocks(layers: list[Any], blocks: dict[str, Any]) -> dict[str, Any]:
         entry = pending.pop()
         kind = entry.get("type")
         pending.extend(entry.get("layers", ()))  # an inline chain
-        if kind in blocks and kind not in wanted:
-            wanted.add(kind)
-            pending.extend(blocks[kind]["layers"])
+        # A type chosen by an expression ("${'RepVGGDW' if lk else 'DWConv'}") may use each block it names.
+        kinds = re.findall(r"'(\w+)'", kind) if isinstance(kind, str) and "${" in kind else [kind]
+        for kind in kinds:
+            if kind in blocks and kind not in wanted:
+                wanted.add(kind)
+                pending.extend(blocks[kind]["layers"])
     return {name: block for name, block in blocks.items() if name in wanted}
 
 
@@ -105,8 +112,10 @@ def check_modules(model: Model) -> None:
         return
     listed = ", ".join(f"{row.module} (model.{row.index}, line {row.mark.line})" for row in unknown)
     waiting = sorted({row.module for row in unknown if row.module in NOT_YET})
-    hint = (f"{', '.join(waiting)}: {'need' if len(waiting) > 1 else 'needs'} layers cnncalc does not have yet "
-            "(attention, matmul of two tensors); " if waiting else "") + f"cnncalc reads {', '.join(READERS)}"
+    guesses = [f"{row.module}: did you mean {close[0]}? " for row in unknown if row.module not in NOT_YET
+               for close in [difflib.get_close_matches(row.module, list(READERS), n=1)] if close]
+    hint = "".join(f"{module}: not read yet, {NOT_YET[module]}; " for module in waiting) + "".join(guesses) + \
+        f"docs/ultralytics.md lists the {len(READERS)} modules cnncalc reads"
     first = unknown[0]
     what = "a module" if len(unknown) == 1 else "modules"
     raise SpecError(f"{len(unknown)} {'layer uses' if len(unknown) == 1 else 'layers use'} {what} cnncalc "

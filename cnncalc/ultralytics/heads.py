@@ -45,14 +45,30 @@ def flattened(prefix: str, what: str, levels: int, size: int) -> list[dict[str, 
 
 
 def extra_head(kind: str, model: Model, args: tuple[Any, ...]) -> tuple[str, int] | None:
-    """The third branch of Segment (mask coefficients), Pose (keypoints) and OBB (angles)."""
-    if kind == "Segment":
+    """The third branch of Segment (mask coefficients), Pose (keypoints) and OBB (angles);
+    their YOLO26 versions (Segment26, Pose26, OBB26) have the same outputs."""
+    base = kind.removesuffix("26")
+    if base == "Segment":
         return "mask_coefficient", args[1] if len(args) > 1 else 32
-    if kind == "Pose":
+    if base == "Pose":
         return "kpts", model.kpt_shape[0] * model.kpt_shape[1]
-    if kind == "OBB":
+    if base == "OBB":
         return "angle", args[1] if len(args) > 1 else 1
     return None
+
+
+def pose26_branches(prefix: str, model: Model, inputs: tuple[int, ...]) -> list[Block]:
+    """Pose26's keypoint branch: two 3x3 Convs (cv4.i), a 1x1 conv2d to the keypoints (cv4_kpts.i).
+    Its sigma convs (cv4_sigma.i) run only in training: their weights are parameter layers."""
+    keypoints, dims = model.kpt_shape
+    c4, levels = max(inputs[0] // 4, keypoints * (dims + 2)), len(inputs)
+    layers = [branch(f"{prefix}cv4.{i}", f"x{i}", [conv("0", c4, 3), conv("1", c4, 3)]) for i in range(levels)]
+    layers += [{"type": "conv2d", "name": f"{prefix}cv4_kpts.{i}", "from": f"{prefix}cv4.{i}",
+                "out_channels": keypoints * dims, "kernel_size": 1} for i in range(levels)]
+    layers += flattened(f"{prefix}cv4_kpts", f"{prefix}kpts", levels, keypoints * dims)
+    layers += [{"type": "parameter", "name": f"{prefix}cv4_sigma.{i}", "shape": [2 * keypoints, c4 + 1]}
+               for i in range(levels)]
+    return layers
 
 
 def branches(prefix: str, kind: str, model: Model, args: tuple[Any, ...], inputs: tuple[int, ...]) -> list[Block]:
@@ -66,7 +82,9 @@ def branches(prefix: str, kind: str, model: Model, args: tuple[Any, ...], inputs
     layers += [class_branch(i, inputs[i], c3, nc, legacy, prefix) for i in range(levels)]
     layers += flattened(f"{prefix}cv3", f"{prefix}scores", levels, nc)
     extra = extra_head(kind, model, args)
-    if extra:
+    if kind == "Pose26":
+        layers += pose26_branches(prefix, model, inputs)
+    elif extra:
         name, size = extra
         layers += [plain_branch(f"{prefix}cv4", i, max(first // 4, size), size) for i in range(levels)]
         layers += flattened(f"{prefix}cv4", f"{prefix}{name}", levels, size)
@@ -85,12 +103,10 @@ def head_block(kind: str, model: Model, args: tuple[Any, ...], inputs: tuple[int
     if model.end2end or kind == "v10Detect":
         layers += branches("one2one_", kind, model, args, inputs)
     extra = extra_head(kind, model, args)
-    if kind == "Segment":  # Ultralytics runs it after the decode; here before, so that the block ends with y
-        npr = make_npr(model, args)
-        layers.append({"name": "proto", "from": "x0", "layers": [
-            conv("cv1", npr, 3),
-            {"type": "conv_transpose2d", "name": "upsample", "out_channels": npr, "kernel_size": 2, "stride": 2},
-            conv("cv2", npr, 3), conv("cv3", extra[1] if extra else 32)]})
+    if kind == "Pose26":  # RealNVP's 12 MLPs (2 -> 64 -> 64 -> 2) score keypoints in training only
+        layers.append({"type": "parameter", "name": "flow_model", "shape": [12, REALNVP_MLP]})
+    if kind in ("Segment", "Segment26"):  # Ultralytics runs it after the decode; here before, so that the block ends with y
+        layers += proto(kind, model, args, inputs, extra[1] if extra else 32)
     if model.reg_max > 1:
         layers.append({"type": "DFL", "name": "dfl", "from": "boxes", "reg_max": model.reg_max})
     layers += [
@@ -104,6 +120,35 @@ def head_block(kind: str, model: Model, args: tuple[Any, ...], inputs: tuple[int
     return name, {"description": description, "inputs": [f"x{i}" for i in range(levels)], "layers": layers}
 
 
+REALNVP_MLP = 2 * 64 + 64 + 64 * 64 + 64 + 64 * 2 + 2  # weights and biases of one of RealNVP's MLPs
+
+
+def proto(kind: str, model: Model, args: tuple[Any, ...], inputs: tuple[int, ...], masks: int) -> list[Block]:
+    """The prototype masks: Proto on the first level (Segment); Segment26's Proto26 first adds the
+    other levels (a 1x1 Conv to the first level's channels, upsampled) and fuses them with a 3x3
+    Conv. Proto26's semantic branch (semseg) runs only in training: its weights are parameter layers."""
+    npr = make_npr(model, args)
+    layers: list[Block] = []
+    source = "x0"
+    if kind == "Segment26":
+        for i in range(1, len(inputs)):
+            layers.append(branch(f"proto.feat_refine.{i - 1}", f"x{i}", [
+                conv("0", inputs[0]), {"type": "upsample", "name": "up", "scale_factor": 2 ** i}]))
+        layers.append({"type": "add", "name": "proto.sum",
+                       "from": ["x0", *(f"proto.feat_refine.{i - 1}" for i in range(1, len(inputs)))]})
+        layers.append(conv("proto.feat_fuse", npr, 3))
+        source = "proto.feat_fuse"
+    layers.append({"name": "proto", "from": source, "layers": [
+        conv("cv1", npr, 3),
+        {"type": "conv_transpose2d", "name": "upsample", "out_channels": npr, "kernel_size": 2, "stride": 2},
+        conv("cv2", npr, 3), conv("cv3", masks)]})
+    if kind == "Segment26":  # Conv(ch0, npr, 3), Conv(npr, npr, 3) (weights and batch norms), Conv2d(npr, nc, 1)
+        layers += [{"type": "parameter", "name": "proto.semseg.0", "shape": [npr, inputs[0] * 9 + 2]},
+                   {"type": "parameter", "name": "proto.semseg.1", "shape": [npr, npr * 9 + 2]},
+                   {"type": "parameter", "name": "proto.semseg.2", "shape": [model.nc, npr + 1]}]
+    return layers
+
+
 def make_npr(model: Model, args: tuple[Any, ...]) -> int:
     npr = args[2] if len(args) > 2 else 256
     return make_divisible(min(npr, model.max_channels) * model.width)
@@ -112,3 +157,51 @@ def make_npr(model: Model, args: tuple[Any, ...]) -> int:
 def head(ctx: Context) -> Built:
     name, block = head_block(ctx.row.module, ctx.model, ctx.row.args, ctx.inputs)
     return Built({"type": name}, 0, {name: block})
+
+
+def semantic_segment(ctx: Context) -> Built:
+    """SemanticSegment (YOLO26-sem): a 3x3 Conv and a 1x1 conv2d to the classes on the first
+    level, [nc, H/8, W/8] in eval mode; its auxiliary head on the second level (Conv(ch1, ch0, 3),
+    Conv2d(ch0, nc, 1)) trains only: its weights are parameter layers."""
+    nc, first = ctx.row.args[0] if ctx.row.args else 19, ctx.inputs[0]
+    layers: list[Block] = []
+    if len(ctx.inputs) > 1:
+        layers += [{"type": "parameter", "name": "aux_head.0", "shape": [first, ctx.inputs[1] * 9 + 2]},
+                   {"type": "parameter", "name": "aux_head.1", "shape": [nc, first + 1]}]
+    layers.append(branch("classifier", "x0", [
+        conv("0", first, 3), {"type": "conv2d", "name": "1", "out_channels": nc, "kernel_size": 1}]))
+    name = f"SemanticSegment_{len(ctx.inputs)}levels"
+    block = {"description": "SemanticSegment in eval mode: a 3x3 Conv and a 1x1 conv2d to the classes on the first level",
+             "inputs": [f"x{i}" for i in range(len(ctx.inputs))], "layers": layers}
+    return Built({"type": name}, nc, {name: block})
+
+
+def depth(ctx: Context) -> Built:
+    """Depth (YOLO26-depth): every level to c_mid channels (proj.i, 1x1 Convs); from the coarsest,
+    upsampled x2 (bilinear), added to the next finer level and refined (two 3x3 Convs); then
+    head: 3x3 Conv to c_mid/2, 2x2 transposed conv, 3x3 Conv to c_mid/4, 1x1 conv2d to one
+    channel: [1, H/4, W/4] log-depth; the clamp, exp and calibration are elementwise."""
+    c_mid, levels = ctx.row.args[0] if ctx.row.args else 256, len(ctx.inputs)
+    layers: list[Block] = [branch(f"proj.{i}", f"x{i}", [conv("conv", c_mid)]) for i in range(levels)]
+    out = f"proj.{levels - 1}"
+    for i in range(levels - 2, -1, -1):
+        layers += [{"type": "upsample", "name": f"up{i}", "from": out, "scale_factor": 2, "mode": "bilinear"},
+                   {"type": "add", "name": f"sum{i}", "from": [f"up{i}", f"proj.{i}"]},
+                   {"name": f"refine.{i}", "layers": [conv("0", c_mid, 3), conv("1", c_mid, 3)]}]
+        out = f"refine.{i}"
+    layers += [
+        {"name": "head", "from": out, "layers": [
+            conv("0", c_mid // 2, 3),
+            {"type": "conv_transpose2d", "name": "1", "out_channels": c_mid // 2, "kernel_size": 2, "stride": 2},
+            conv("2", c_mid // 4, 3), {"type": "conv2d", "name": "3", "out_channels": 1, "kernel_size": 1}]},
+        {"type": "constant", "name": "cal_a", "shape": [1], "value": 1.0},
+        {"type": "constant", "name": "cal_b", "shape": [1]},
+        {"type": "mul", "name": "calibrated", "from": ["cal_a", "head"]},
+        {"type": "add", "name": "shifted", "from": ["calibrated", "cal_b"]},
+        {"type": "exp", "name": "depth"},
+    ]
+    name = f"Depth_{levels}levels"
+    block = {"description": f"Depth on {levels} levels in eval mode: projections, coarse-to-fine fusion, "
+                            "upsampling head to one log-depth channel at a quarter of the input size",
+             "inputs": [f"x{i}" for i in range(levels)], "layers": layers}
+    return Built({"type": name}, 1, {name: block})

@@ -15,15 +15,23 @@ from typing import Callable
 from . import generated
 from .rows import Built, Context, Entry, arg, keyword
 
-# Modules that need layer types cnncalc does not have yet (attention, matmul of two tensors).
-NOT_YET = ("PSA", "C2PSA", "C2fPSA", "C2fCIB", "C3TR", "A2C2f", "AIFI", "RTDETRDecoder", "C2fAttn",
-           "ImagePoolingAttn", "WorldDetect", "YOLOEDetect", "YOLOESegment")
+# Modules cnncalc does not read yet, and why (the unknown-module message says it).
+NOT_YET = {
+    "C2fAttn": "YOLO-World's text-guided attention needs the text embeddings",
+    "ImagePoolingAttn": "YOLO-World's text-guided attention needs the text embeddings",
+    "WorldDetect": "YOLO-World's head needs the text embeddings",
+    "YOLOEDetect": "YOLOE's head needs the text or visual prompt embeddings",
+    "YOLOESegment": "YOLOE's head needs the text or visual prompt embeddings",
+    "YOLOESegment26": "YOLOE's head needs the text or visual prompt embeddings",
+    "TorchVision": "it builds a torchvision model by name (and downloads its weights)",
+}
 
 # Blocks written for a count hold one entry per repeat: far past any real model, and it keeps a
 # typo (repeats 100000000) from building a huge list before the walk's own layer limit can speak.
 REPEAT_LIMIT = 10_000
 # Modules whose repeat count is an argument (parse_model's repeat_modules, and HGBlock).
-REPEAT_INSIDE = frozenset({"C1", "C2", "C3", "C3x", "C3Ghost", "BottleneckCSP", "RepC3", "C2f", "C3k2", "HGBlock"})
+REPEAT_INSIDE = frozenset({"C1", "C2", "C3", "C3x", "C3Ghost", "BottleneckCSP", "RepC3", "C2f", "C3k2", "HGBlock",
+                           "C3TR", "C2fPSA", "C2fCIB", "C2PSA", "A2C2f"})
 
 # module: (block, names of the arguments after c2, whether the repeat count goes inside)
 SCALED: dict[str, tuple[str, tuple[str, ...], bool]] = {
@@ -44,6 +52,9 @@ SCALED: dict[str, tuple[str, tuple[str, ...], bool]] = {
     "ADown": ("ADown", (), False),
     "AConv": ("AConv", (), False),
     "SCDown": ("SCDown", ("k", "s"), False),
+    "PSA": ("PSA", ("e",), False),
+    "C2PSA": ("C2PSA", ("e",), True),
+    "C3TR": ("C3TR", ("shortcut", "g", "e"), True),
 }
 
 
@@ -85,12 +96,24 @@ def c2f(ctx: Context) -> Built:
 
 def c3k2(ctx: Context) -> Built:
     a, c2 = ctx.row.args, ctx.width(ctx.row.args[0])
-    if arg(a, 3, False):
-        raise ValueError("C3k2 with attn=True holds PSABlocks, which need attention layers cnncalc does not have yet")
     c3k = arg(a, 1, False) or ctx.model.scale in ("m", "l", "x")
-    name, block = generated.c2f_block("C3k2", ctx.repeats, c3k)
+    inner = "attn" if arg(a, 3, False) else "c3k" if c3k else "bottleneck"
+    name, block = generated.c2f_block("C3k2", ctx.repeats, inner)
     return Built({"type": name, "c2": c2, "e": arg(a, 2, 0.5), "g": arg(a, 4, 1), "shortcut": arg(a, 5, True)},
                  c2, {name: block})
+
+
+def c2fpsa(ctx: Context) -> Built:
+    a, c2 = ctx.row.args, ctx.width(ctx.row.args[0])
+    name, block = generated.c2f_block("C2fPSA", ctx.repeats, "psa")
+    return Built({"type": name, "c2": c2, "e": arg(a, 1, 0.5)}, c2, {name: block})
+
+
+def c2fcib(ctx: Context) -> Built:
+    a, c2 = ctx.row.args, ctx.width(ctx.row.args[0])
+    name, block = generated.c2f_block("C2fCIB", ctx.repeats, "cib")
+    return Built({"type": name, "c2": c2, "shortcut": arg(a, 1, False), "lk": arg(a, 2, False), "g": arg(a, 3, 1),
+                  "e": arg(a, 4, 0.5)}, c2, {name: block})
 
 
 def sppf(ctx: Context) -> Built:
@@ -119,7 +142,7 @@ def classify(ctx: Context) -> Built:
 
 CONVERTERS: dict[str, Callable[[Context], Built]] = {
     **{module: scaled(module) for module in SCALED},
-    "DWConv": dwconv, "Bottleneck": bottleneck, "C2f": c2f, "C3k2": c3k2, "SPPF": sppf, "SPP": spp,
+    "DWConv": dwconv, "Bottleneck": bottleneck, "C2f": c2f, "C3k2": c3k2, "C2fPSA": c2fpsa, "C2fCIB": c2fcib, "SPPF": sppf, "SPP": spp,
     "Classify": classify,
     **generated.BUILDERS,
 }
