@@ -51,7 +51,11 @@ class LayerBuilders(BaseConverter):
 
         kernels = per_axis(kernel)
         strides = per_axis(stride) if stride not in (None, [], ()) else kernels
-        pairs = [(pad, pad) for pad in per_axis(padding)]
+        pairs = [(pad, pad) for pad in per_axis(padding)] if padding != "same" else []
+        if padding == "same":
+            return self.add(f"{'max' if is_max else 'avg'}pool{rank}d", [source], {
+                "kernel_size": compact(kernels), "stride": compact(strides) if strides != kernels else None,
+                "padding": "same", "ceil_mode": True if ceil_mode else None})
 
         def folds(extra: list[tuple[int, int]], value: float, mode: str) -> bool:
             total = [(b + pb, e + pe) for (b, e), (pb, pe) in zip(pairs, extra)]
@@ -100,12 +104,21 @@ class LayerBuilders(BaseConverter):
     def pad(self, source: str, padding: tuple[int, ...], mode: str, value: float) -> str:
         """F.pad's (left, right, top, bottom, ...): the last axis first."""
         rank = len(self.shape(source)) - 1
+        while len(padding) // 2 > rank and padding[-2:] == (0, 0):  # the channels (or more) not padded
+            padding = padding[:-2]
+        if not any(padding):
+            return source
         if len(padding) % 2 or len(padding) // 2 > rank:
             raise Unsupported(f"padding {list(padding)} pads more than the {rank} spatial axes")
         pairs = [(0, 0)] * (rank - len(padding) // 2) + [
             (int(padding[2 * axis]), int(padding[2 * axis + 1])) for axis in reversed(range(len(padding) // 2))]
-        if min(min(pair) for pair in pairs) < 0:
-            raise Unsupported("negative padding (cropping)", "cnncalc pads with zeros or more")
+        if min(min(pair) for pair in pairs) < 0:  # a crop (nn.ZeroPad2d((0, -1, 0, -1))), then what is padded
+            cropped = self.slices(source, [(axis, -begin if begin < 0 else 0, end if end < 0 else None)
+                                           for axis, (begin, end) in enumerate(pairs, start=2) if min(begin, end) < 0])
+            pairs = [(max(begin, 0), max(end, 0)) for begin, end in pairs]
+            if not any(begin or end for begin, end in pairs):
+                return cropped
+            source = cropped
         name = self.add("pad", [source], {"padding": padding_field(pairs) or 0, "mode": None if mode == "constant"
                                           else mode, "value": value if mode == "constant" and value else None})
         self.pads[name] = (source, pairs, value, mode)

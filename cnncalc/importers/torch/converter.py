@@ -14,6 +14,12 @@ from ..common import drop, entry
 from .trace import INPUT, Call, Const, Ref
 
 Shape = tuple[int, ...]
+Layout = tuple[int, bool]  # where PyTorch's batch axis is, and whether other samples' windows are folded into it
+
+RECORD_BATCH = 2
+"""Modules are recorded at this batch whatever the spec's: an axis that folds windows or heads
+into the batch ([B, C, H, W] -> [B*nW, ws*ws, C]) is then B*nW, told apart from the batch and
+divided out (at batch 1 it could not be); every shape of the spec stays per sample."""
 
 
 class Unsupported(Exception):
@@ -34,6 +40,10 @@ class BaseConverter:
         self.makers: dict[str, int] = {}  # spec name -> index of the call that made it
         self.pads: dict[str, tuple[str, list[tuple[int, int]], float, str]] = {}  # pad layer -> source, pairs...
         self.call = Call("", INPUT, (), {}, None)  # the call being converted, for names and errors
+        self.layouts: dict[str, Layout] = {}  # spec name -> its layout when not (0, False)
+        self.hint: Layout | None = None  # the layout a handler says its result has
+        self.parameters_known: dict[str, tuple[int, Shape]] = {}  # parameter name -> (elements, shape)
+        self.parameter_layers: dict[str, str] = {}  # parameter name -> the `parameter` layer counting it
 
     # -- helpers -----------------------------------------------------------------------
 
@@ -61,42 +71,83 @@ class BaseConverter:
         return self.builder.shape(name)
 
     def full(self, name: str) -> Shape:
-        return (self.batch, *self.shape(name))
+        """The shape PyTorch sees: the batch axis put back where it is (and the folded windows into it)."""
+        shape = self.shape(name)
+        axis, folded = self.layouts.get(name, (0, False))
+        if folded:
+            return (*shape[:axis], self.batch * shape[axis], *shape[axis + 1:])
+        return (*shape[:axis], self.batch, *shape[axis:])
+
+    def layout(self, name: str) -> Layout:
+        return self.layouts.get(name, (0, False))
+
+    def axis(self, source: str, dim: int) -> int:
+        """A PyTorch dim of `source` (batch included) as a spec dim (per sample, channels = 0)."""
+        rank = len(self.full(source))
+        if not -rank <= dim < rank:
+            raise Unsupported(f"dim {dim} is out of range for {rank} axes")
+        dim %= rank
+        batch_axis, folded = self.layout(source)
+        if dim == batch_axis:
+            raise Unsupported("acts on the batch axis", "cnncalc's layers act on each sample")
+        return dim if folded or dim < batch_axis else dim - 1
+
+    def per_sample(self, theirs: Shape, layout: Layout) -> Shape | None:
+        """PyTorch's shape of a result without its batch axis at `layout`, None if it has none there."""
+        axis, folded = layout
+        if axis >= len(theirs) or theirs[axis] % self.batch:
+            return None
+        if folded:
+            return (*theirs[:axis], theirs[axis] // self.batch, *theirs[axis + 1:])
+        return (*theirs[:axis], *theirs[axis + 1:]) if theirs[axis] == self.batch else None
+
+    def settle(self, name: str, theirs: Shape, sources: list[str]) -> bool:
+        """Find the layout in which PyTorch's `theirs` is cnncalc's shape of `name` and keep it; False if none."""
+        ours = self.shape(name)
+        candidates = ([self.hint] if self.hint else []) + [self.layout(source) for source in sources] + [
+            (axis, folded) for axis in range(len(theirs)) for folded in (False, True)]
+        for candidate in candidates:
+            if self.per_sample(theirs, candidate) == ours:
+                if candidate != (0, False):
+                    self.layouts[name] = candidate
+                return True
+        return False
 
     def add(self, kind: str, sources: list[str], fields: dict[str, Any], comment: str | None = None) -> str:
         call = self.call
         fields = {key: value for key, value in fields.items() if value is not None}
         where = Where(None, (call.name, describe(call.target)))
         try:
-            return self.builder.add(kind, call.name, sources, fields, where, comment)
+            name = self.builder.add(kind, call.name, sources, fields, where, comment)
         except SpecError as error:
             raise SpecError(f"{self.label}: {error}", hint=error.hint) from None
-
-    def dim(self, dim: int, rank: int) -> int:
-        """A PyTorch dim (batch = 0) as a spec dim (channels = 0)."""
-        if not -rank <= dim < rank:
-            raise Unsupported(f"dim {dim} is out of range for {rank} axes")
-        dim %= rank
-        if dim == 0:
-            raise Unsupported("acts on the batch axis", "cnncalc's layers act on each sample")
-        return dim - 1
+        if not sources:  # a parameter or constant: read by later layers, reads nothing
+            made = self.builder.layers[-1]
+            del made["from"]
+        layout = self.hint or (self.layout(sources[0]) if sources else (0, False))
+        if layout != (0, False):
+            self.layouts[name] = layout
+        return name
 
     def users(self, name: str) -> int:
         index = self.makers.get(name)
         return self.calls[index].users if index is not None else 2
 
     def reshaped(self, source: str, result: Any) -> str:
-        """The layer turning `source` into PyTorch's result shape: none, flatten or reshape."""
+        """The layer turning `source` into PyTorch's result shape: none, flatten or reshape. The batch
+        stays first; an axis of B*k (windows or heads folded into the batch) is k per sample."""
         full = tuple(result.shape)
-        if not full or full[0] != self.batch:
-            raise Unsupported(f"the result {list(full)} does not keep the batch ({self.batch}) first",
+        if not full or full[0] % self.batch or self.layout(source)[0] != 0:
+            raise Unsupported(f"the result {list(full)} does not keep the batch first",
                               "cnncalc's layers reshape each sample")
-        shape = full[1:]
-        if shape == self.shape(source):
+        folded = full[0] != self.batch
+        shape = ((full[0] // self.batch,) if folded else ()) + full[1:]
+        if shape == self.shape(source) and folded == self.layout(source)[1]:
             return source
         if not shape:
             raise Unsupported(f"the result {list(full)} leaves no axis per sample")
-        if len(shape) == 1:
+        self.hint = (0, folded)
+        if len(shape) == 1 and len(self.shape(source)) > 1:
             return self.add("flatten", [source], {})
         return self.add("reshape", [source], {"shape": list(shape)})
 
@@ -109,7 +160,7 @@ class BaseConverter:
                 raise Unsupported("a slice with a step", "cnncalc's slice takes every element")
             if begin == 0 and stop == size:
                 continue
-            dim = self.dim(axis, len(self.full(source)))
+            dim = self.axis(source, axis)
             source = self.add("slice", [source], {"dim": dim or None, "start": begin or None,
                                                   "end": stop if stop != size else None})
         return source

@@ -24,8 +24,6 @@ class FunctionConverter(LeafConverter):
         if reverse:
             first, second = second, first
         if isinstance(first, Ref) and isinstance(second, Ref):
-            if kind == "div":
-                raise Unsupported("division of two tensors has no layer type", "cnncalc has add, sub and mul")
             return self.add(kind, [self.value(first), self.value(second)], {})
         constant_first = not isinstance(first, Ref)
         tensor, constant = (second, first) if constant_first else (first, second)
@@ -33,30 +31,39 @@ class FunctionConverter(LeafConverter):
             raise Unsupported("no operand is computed from the inputs")
         source = self.value(tensor)
         shape = constant.shape if isinstance(constant, Const) else ()
-        if isinstance(constant, (int, float)) or (isinstance(constant, Const) and is_scalar(shape)):
+        learned = isinstance(constant, Const) and constant.learned
+        if isinstance(constant, (int, float)) or (isinstance(constant, Const) and is_scalar(shape) and not learned):
             number = constant if isinstance(constant, (int, float)) else float(constant.tensor.reshape(-1)[0]) \
                 if not constant.tensor.is_meta and not _is_fake(constant.tensor) else "a constant"
             return self.add("identity", [source], {}, comment=f"{kind} by {number}: no layer type; counted as an "
                                                                 "identity (no parameters, no MACs)")
-        if not isinstance(constant, Const) or not is_per_channel(self.builder, source, shape, self.batch) or (
-                constant_first and kind in ("sub", "div")):
-            raise Unsupported(f"{kind} with a constant of shape {list(shape)} on a tensor {list(self.full(source))}",
-                              "cnncalc maps a number (identity) and a per-channel parameter (scale, or the bias of "
-                              "the layer before)")
-        if kind in ("mul", "div"):
-            return self.add("scale", [source], {}, comment="a per-channel multiply by a parameter or buffer")
-        if self.users(source) == 1 and fold_bias(self.builder, source):
+        if not isinstance(constant, Const):
+            raise Unsupported(f"{kind} with {describe(constant)}")
+        per_channel = learned and not is_scalar(shape) and not (constant_first and kind in ("sub", "div")) and \
+            is_per_channel(self.builder, source, shape, self.batch) and self.layout(source) == (0, False)
+        if per_channel and kind == "mul" and self.first_use(constant):
+            return self.add("scale", [source], {}, comment="a per-channel multiply by a parameter")
+        if per_channel and kind == "add" and self.users(source) == 1 and self.first_use(constant) and \
+                fold_bias(self.builder, source):
             return source
-        raise Unsupported("a per-channel add that is not the bias of the layer before",
-                          "cnncalc folds it into a convolution, linear or scale without a bias that only it reads")
+        other = self.operand(constant, source)
+        return self.add(kind, [other, source] if constant_first else [source, other], {})
+
+    def first_use(self, constant: Const) -> bool:
+        """A parameter read for the first time: counted by the layer about to be made, and marked so."""
+        if len(constant.origin) != 1 or constant.origin[0] in self.parameter_layers:
+            return False
+        self.parameter_layers[constant.origin[0]] = self.call.name
+        return True
 
     def cat(self, call: Call) -> str:
         tensors = self.arg(call, 0, "tensors")
         dim = self.arg(call, 1, "dim", 0)
-        sources = [self.value(item) for item in tensors] if all(isinstance(item, Ref) for item in tensors) else None
-        if sources is None:
-            raise Unsupported("concatenates a constant", "cnncalc concatenates tensors computed from the inputs")
-        return self.add("concat", sources, {"dim": self.dim(int(dim), len(self.full(sources[0]))) or None})
+        against = next((self.value(item) for item in tensors if isinstance(item, Ref)), None)
+        if against is None:
+            raise Unsupported("concatenates only constants")
+        sources = [self.operand(item, against) for item in tensors]
+        return self.add("concat", sources, {"dim": self.axis(against, int(dim)) or None})
 
     def permute_call(self, call: Call) -> str:
         source = self.source(call)
@@ -71,9 +78,13 @@ class FunctionConverter(LeafConverter):
             if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
                 dims = list(dims[0])
             order = [int(item) % rank for item in dims]
-        if order[0] != 0:
-            raise Unsupported(f"moves the batch axis (order {order})", "cnncalc permutes the axes of each sample")
-        return self.permute(source, [item - 1 for item in order[1:]]) if order != list(range(rank)) else source
+        if order == list(range(rank)):
+            return source
+        batch_axis, folded = self.layout(source)
+        self.hint = (order.index(batch_axis), folded)  # attention's permute(2, 0, 3, 1, 4) moves the batch
+        if folded:
+            return self.permute(source, order)
+        return self.permute(source, [item - (item > batch_axis) for item in order if item != batch_axis])
 
     def activation_call(self, call: Call) -> str:
         name = str(call.target).rstrip("_")
@@ -82,7 +93,7 @@ class FunctionConverter(LeafConverter):
             dim = self.arg(call, 1, "dim")
             if dim is None:
                 raise Unsupported("softmax without dim", "give its dim")
-            return self.add(name, [source], {"dim": self.dim(int(dim), len(self.full(source))) or None})
+            return self.add(name, [source], {"dim": self.axis(source, int(dim)) or None})
         if name == "leaky_relu":
             return self.add(name, [source], {"negative_slope": float(self.arg(call, 1, "negative_slope", 0.01))})
         if name == "elu":
@@ -164,18 +175,45 @@ class FunctionConverter(LeafConverter):
         if Ellipsis in parts:
             at = parts.index(Ellipsis)
             parts = parts[:at] + [slice(None)] * (rank - len(parts) + 1) + parts[at + 1:]
-        if any(not isinstance(part, slice) for part in parts):
-            raise Unsupported(f"indexing with {describe(index)}", "cnncalc slices with start:end on each axis")
-        if parts and parts[0] != slice(None):
-            raise Unsupported("slices the batch axis", "cnncalc's slice acts on each sample")
+        if any(not isinstance(part, (slice, int)) for part in parts):
+            raise Unsupported(f"indexing with {describe(index)}", "cnncalc slices with start:end or an integer")
         full = self.full(source)
         bounds = []
         for axis, part in enumerate(parts):
-            if part.step not in (None, 1):
-                raise Unsupported("a slice with a step", "cnncalc's slice takes every element")
+            if isinstance(part, int) or part.step not in (None, 1):
+                continue
             if part != slice(None):
                 bounds.append((axis, part.start or 0, part.stop if part.stop is not None else full[axis]))
-        return self.slices(source, bounds)
+        source = self.slices(source, bounds)
+        for axis, part in enumerate(parts):
+            if isinstance(part, slice) and part.step not in (None, 1):
+                source = self.strided(source, axis, part)
+        for axis in reversed(range(len(parts))):  # the last first: the axes before keep their numbers
+            if isinstance(parts[axis], int):
+                source = self.selected(source, axis, int(parts[axis]))
+        return source
+
+    def strided(self, source: str, axis: int, part: slice) -> str:
+        """x[..., a::s, ...] (Swin's patch merging) as a view: the axis split into [n/s, s], then index a
+        of the second, which is what the step takes."""
+        size = self.full(source)[axis]
+        start, stop, step = part.indices(size)
+        if size % step or start >= step or stop != size or self.layout(source)[0] != 0:
+            raise Unsupported("a slice with a step that does not divide the axis",
+                              "cnncalc takes every s-th element of an axis s divides")
+        dim = self.axis(source, axis)
+        shape = list(self.shape(source))
+        split = self.add("reshape", [source], {"shape": shape[:dim] + [size // step, step] + shape[dim + 1:]})
+        return self.add("select", [split], {"dim": dim + 1, "index": start})
+
+    def selected(self, source: str, dim: int, index: int) -> str:
+        axis = self.axis(source, dim)
+        batch_axis, folded = self.layout(source)
+        self.hint = (batch_axis - 1 if not folded and dim % len(self.full(source)) < batch_axis else batch_axis,
+                     folded)
+        name = self.add("select", [source], {"dim": axis or None, "index": index})
+        self.hint = None
+        return name
 
     def pixel_shuffle_call(self, call: Call) -> str:
         return self.add("pixel_shuffle", [self.source(call)], {"upscale_factor": int(self.arg(call, 1,

@@ -39,10 +39,15 @@ class Ref:
 
 @dataclass(frozen=True)
 class Const:
-    """A tensor that does not depend on the inputs: a parameter, a buffer, a constant."""
+    """A tensor that does not depend on the inputs: a parameter, a buffer, a constant.
+
+    `origin` names the parameters and buffers it is made of (a class token expanded, a
+    relative-position table indexed); `learned` says whether one of them is a parameter."""
 
     shape: tuple[int, ...]
     tensor: Any = field(compare=False, repr=False)
+    origin: tuple[str, ...] = ()
+    learned: bool = False
 
 
 @dataclass
@@ -55,9 +60,15 @@ class Call:
     kwargs: dict[str, Any]
     result: Any
     users: int = 0
+    module: str = ""  # the module path it ran in ('' at the top): names blocks and errors
 
 
 INPUT = "<input>"
+
+SHAPE_ONLY = frozenset({"new_zeros", "new_ones", "new_full", "new_empty", "new_tensor", "zeros_like", "ones_like",
+                        "full_like", "empty_like", "arange", "zeros", "ones", "full", "empty"})
+"""Functions whose result reads only the shape of their tensor arguments (an attention mask
+made with x.new_zeros): constants, not computed from the inputs."""
 
 
 class TraceFailed(Exception):
@@ -85,6 +96,27 @@ def _refs(value: Any) -> Iterator[Ref]:
     elif isinstance(value, dict):
         for item in value.values():
             yield from _refs(item)
+
+
+def _leaves(value: Any) -> Iterator[Any]:
+    """An output's tensors in order: tuples, lists and dicts (torchvision's segmentation models) opened."""
+    if isinstance(value, (tuple, list)):
+        for item in value:
+            yield from _leaves(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _leaves(item)
+    elif value is not None:
+        yield value
+
+
+def _derived(result: Any, args: Any, kwargs: Any) -> Any:
+    """A call's result that does not depend on the inputs, as a Const made of its arguments' origins."""
+    if not _is_tensor(result):
+        return result
+    parts = [item for item in _leaves((args, kwargs)) if isinstance(item, Const)]
+    origin = tuple(dict.fromkeys(name for part in parts for name in part.origin))
+    return Const(tuple(result.shape), result, origin, any(part.learned for part in parts))
 
 
 def count_users(calls: list[Call], outputs: list[Any]) -> None:
@@ -148,13 +180,16 @@ class _eval_mode:
 
 
 def record(module: nn.Module, shapes: list[tuple[int, ...]], batch: int,
-           is_leaf: Callable[[nn.Module], bool]) -> tuple[list[Call], list[Any], str]:
-    """(calls, outputs as Refs, the recorder used: 'fx' or 'hooks')."""
+           is_leaf: Callable[[nn.Module], bool], hooks: bool = False) -> tuple[list[Call], list[Any], str]:
+    """(calls, outputs as Refs, the recorder used: 'fx' or 'hooks'); `hooks` skips fx."""
     try:
+        if hooks:
+            raise ValueError("recorded with hooks")
         if len(shapes) > MAX_INPUTS:
             raise ValueError(f"more than {MAX_INPUTS} inputs: recorded with hooks")
         root = _Root(module)
-        graph = _Tracer(is_leaf).trace(root, concrete_args=_unused_inputs(len(shapes)))
+        with _eval_mode(module):  # a module built in training mode traces its inference branches
+            graph = _Tracer(is_leaf).trace(root, concrete_args=_unused_inputs(len(shapes)))
         traced = fx.GraphModule(root, graph)
     except Exception:  # fx's TraceError, and whatever a forward does with a Proxy it cannot take
         calls, outputs = _record_with_hooks(module, shapes, batch, is_leaf)
@@ -185,6 +220,7 @@ def _record_fx(traced: fx.GraphModule, shapes: list[tuple[int, ...]], batch: int
     calls: list[Call] = []
     env: dict[fx.Node, Any] = {}
     outputs: list[Any] = []
+    learned = {name for name, _ in traced.named_parameters()}
     for node in traced.graph.nodes:
         result: Any = results.get(node)
         if node.op == "placeholder":
@@ -194,29 +230,40 @@ def _record_fx(traced: fx.GraphModule, shapes: list[tuple[int, ...]], batch: int
             env[node] = Ref(len(calls))
             calls.append(Call(names[len(calls)], INPUT, (), {}, result))
         elif node.op == "get_attr":
-            env[node] = Const(tuple(result.shape), result) if _is_tensor(result) else result
+            target = str(node.target)
+            env[node] = Const(tuple(result.shape), result, (target.removeprefix("model."),),
+                              target in learned) if _is_tensor(result) else result
         elif node.op == "output":
-            outputs = list(fx.node.map_aggregate(node.args[0], lambda item: env[item] if isinstance(item, fx.Node)
-                                                 else item) if isinstance(node.args[0], (tuple, list))
-                           else [env[node.args[0]]])
+            outputs = list(_leaves(fx.node.map_aggregate(node.args[0], lambda item: env[item]
+                                                         if isinstance(item, fx.Node) else item)))
         else:
             args = fx.node.map_arg(node.args, lambda item: env[item])
             kwargs = fx.node.map_arg(node.kwargs, lambda item: env[item])
             depends = any(True for _ in _refs(args)) or any(True for _ in _refs(kwargs))
+            if node.op != "call_module" and function_name(node.target) in SHAPE_ONLY:
+                depends = False
             if not _holds_tensor(result):
                 env[node] = result  # sizes, dims: plain values later calls read
             elif not depends and node.op != "call_module":
-                env[node] = Const(tuple(result.shape), result) if _is_tensor(result) else result
+                env[node] = _derived(result, args, kwargs)
             else:
+                stack = list(node.meta.get("nn_module_stack") or {})
                 if node.op == "call_module":
                     target: nn.Module | str = traced.get_submodule(str(node.target))
-                    name = str(node.target).removeprefix("model.")
+                    name = _path(str(node.target))
+                    where = name
                 else:
                     target, name = function_name(node.target), node.name
+                    where = _path(stack[-1]) if stack else ""
                 env[node] = Ref(len(calls))
-                calls.append(Call(name, target, tuple(args), dict(kwargs), result))
+                calls.append(Call(name, target, tuple(args), dict(kwargs), result, module=where))
     count_users(calls, outputs)
     return calls, outputs
+
+
+def _path(qualified: str) -> str:
+    """A module path of the traced root as the user's module names it: 'model.layer1.0' -> 'layer1.0'."""
+    return "" if qualified == "model" else qualified.removeprefix("model.")
 
 
 def _message(error: Exception) -> str:
@@ -231,11 +278,17 @@ def _record_with_hooks(module: nn.Module, shapes: list[tuple[int, ...]], batch: 
     depth = [0]  # > 0 inside a leaf module: what it calls is its own business
     names = {id(sub): name for name, sub in module.named_modules()}
     pending: dict[int, list[tuple[Any, ...]]] = {}
+    stack: list[str] = []  # the module paths being run, innermost last
+    known: dict[int, Const] = {id(tensor): Const(tuple(tensor.shape), tensor, (name,), True)
+                               for name, tensor in module.named_parameters()}
+    known.update({id(tensor): Const(tuple(tensor.shape), tensor, (name,)) for name, tensor in module.named_buffers()})
 
     def convert(value: Any) -> Any:
         if _is_tensor(value):
             found = made.get(id(value))
-            return found if found is not None else Const(tuple(value.shape), value)
+            if found is not None:
+                return found
+            return known.get(id(value)) or Const(tuple(value.shape), value)
         if isinstance(value, tuple):
             return tuple(convert(item) for item in value)
         if isinstance(value, list):
@@ -246,7 +299,7 @@ def _record_with_hooks(module: nn.Module, shapes: list[tuple[int, ...]], batch: 
 
     def remember(name: str, target: nn.Module | str, args: Any, kwargs: Any, result: Any) -> None:
         index = len(calls)
-        calls.append(Call(name, target, args, kwargs, result))
+        calls.append(Call(name, target, args, kwargs, result, module=stack[-1] if stack else ""))
         if _is_tensor(result):
             made[id(result)] = Ref(index)
         elif isinstance(result, (tuple, list)):
@@ -263,9 +316,11 @@ def _record_with_hooks(module: nn.Module, shapes: list[tuple[int, ...]], batch: 
             outermost = depth[0] == 0
             converted = (convert(tuple(args)), convert(dict(kwargs))) if outermost else ((), {})
             result = func(*args, **kwargs)
-            if outermost and _holds_tensor(result) and depends(*converted):
+            if outermost and _holds_tensor(result) and depends(*converted) and function_name(func) not in SHAPE_ONLY:
                 name = function_name(func)
                 remember(name, name, converted[0], converted[1], result)
+            elif outermost and _is_tensor(result):
+                known[id(result)] = _derived(result, *converted)
             return result
 
     def before(sub: nn.Module, args: Any) -> None:
@@ -278,11 +333,22 @@ def _record_with_hooks(module: nn.Module, shapes: list[tuple[int, ...]], batch: 
         if depth[0] == 0:
             remember(names.get(id(sub), type(sub).__name__), sub, pending[id(sub)].pop(), {}, result)
 
+    def enter(sub: nn.Module, args: Any) -> None:
+        stack.append(names.get(id(sub), ""))
+
+    def leave(sub: nn.Module, args: Any, result: Any) -> None:
+        if stack:
+            stack.pop()
+
     handles = []
     for sub in module.modules():
+        if sub is not module:
+            handles.append(sub.register_forward_pre_hook(enter))
         if sub is not module and is_leaf(sub):
             handles.append(sub.register_forward_pre_hook(before))
             handles.append(sub.register_forward_hook(after))
+        if sub is not module:
+            handles.append(sub.register_forward_hook(leave))
     try:
         with _eval_mode(module), FakeTensorMode(allow_non_fake_inputs=True):
             inputs = _fake_inputs(shapes, batch)
@@ -295,7 +361,7 @@ def _record_with_hooks(module: nn.Module, shapes: list[tuple[int, ...]], batch: 
     finally:
         for handle in handles:
             handle.remove()
-    outputs = list(convert(tuple(output))) if isinstance(output, (tuple, list)) else [convert(output)]
+    outputs = list(_leaves(convert(output)))
     count_users(calls, outputs)
     return calls, outputs
 

@@ -1,0 +1,141 @@
+"""The PyTorch importer on real models: every torchvision classification and segmentation
+model, one timm model per architecture family, every Ultralytics model YAML, each checked
+against PyTorch (params, 2 x MACs = FlopCounterMode, output shapes; every layer's shape is
+checked by the importer itself).
+
+    python tests/sweep_torch.py --out sweep.jsonl            # the default subset (<= 100 M params)
+    python tests/sweep_torch.py --all --out sweep.jsonl      # every model
+    python tests/sweep_torch.py --only timm:vit_tiny_patch16_224
+    python tests/sweep_torch.py --table sweep.jsonl          # docs/coverage.md's tables
+
+Each model runs in its own process under a time limit, so one model cannot stop the sweep.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+import traceback
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from real_models import (Model, build, cnncalc_counts, pytorch_counts, timm_models,  # noqa: E402
+                         torchvision_models, ultralytics_models)
+
+DEFAULT_LIMIT = 100_000_000  # parameters: larger models only with --all
+
+
+def models(corpora: list[str]) -> list[Model]:
+    found: list[Model] = []
+    for corpus in corpora:
+        try:
+            found += {"torchvision": torchvision_models, "timm": timm_models,
+                      "ultralytics": ultralytics_models}[corpus]()
+        except ImportError as error:
+            print(f"{corpus}: not installed ({error})", file=sys.stderr)
+    return found
+
+
+def run_one(model: Model, limit: int | None) -> dict[str, Any]:
+    """One model's row: status exact, wrong, refused (a SpecError), defect (a traceback from
+    cnncalc), unbuildable (the model itself cannot be built or run here), or skipped (too large)."""
+    import torch
+
+    from cnncalc.errors import SpecError
+
+    row: dict[str, Any] = {**asdict(model), "status": "", "reason": ""}
+    started = time.monotonic()
+    try:
+        torch.manual_seed(0)
+        module = build(model)
+        theirs = pytorch_counts(module, model.shape)
+    except Exception as error:  # noqa: BLE001 - the row says why
+        return {**row, "status": "unbuildable", "reason": f"{type(error).__name__}: {error}"[:500]}
+    row["torch"] = asdict(theirs)
+    if limit is not None and theirs.params > limit:
+        return {**row, "status": "skipped", "reason": f"more than {limit:,} parameters (run with --all)"}
+    try:
+        ours, description = cnncalc_counts(module, model.shape, model.name)
+    except SpecError as error:
+        row.update(status="refused", reason=str(error))
+    except Exception as error:  # noqa: BLE001
+        row.update(status="defect", reason=f"{type(error).__name__}: {error}",
+                   traceback=traceback.format_exc()[-3000:])
+    else:
+        row["cnncalc"] = asdict(ours)
+        row["recorded"] = description
+        problems = []
+        if ours.params != theirs.params:
+            problems.append(f"params {ours.params:,} vs PyTorch {theirs.params:,}")
+        if ours.macs != theirs.macs:
+            problems.append(f"MACs {ours.macs:,} vs PyTorch {theirs.macs:,}")
+        if ours.outputs != theirs.outputs:
+            problems.append(f"outputs {ours.outputs} vs PyTorch {theirs.outputs}")
+        row.update(status="wrong" if problems else "exact", reason="; ".join(problems))
+    row["seconds"] = round(time.monotonic() - started, 1)
+    return row
+
+
+def sweep(selected: list[Model], limit: int | None, timeout: float, out: Path | None) -> list[dict[str, Any]]:
+    rows = []
+    for model in selected:
+        command = [sys.executable, __file__, "--one", json.dumps(asdict(model))]
+        if limit is None:
+            command.append("--all")
+        started = time.monotonic()
+        try:
+            done = subprocess.run(command, capture_output=True, text=True, timeout=timeout,
+                                  env={**os.environ, "YOLO_OFFLINE": "1"})
+            lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+            row = json.loads(lines[-1]) if lines else {
+                **asdict(model), "status": "defect",
+                "reason": f"the process ended ({done.returncode}): {done.stderr.strip()[-500:]}"}
+        except subprocess.TimeoutExpired:
+            row = {**asdict(model), "status": "timeout", "reason": f"more than {timeout:.0f} s"}
+        row["seconds"] = round(time.monotonic() - started, 1)
+        rows.append(row)
+        print(f"{row['corpus']:12} {row['name']:40} {row['status']:11} {row['seconds']:6.1f}s "
+              f"{row['reason'][:200]}", file=sys.stderr, flush=True)
+        if out is not None:
+            with out.open("a") as stream:
+                stream.write(json.dumps(row) + "\n")
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", default="torchvision,timm,ultralytics")
+    parser.add_argument("--all", action="store_true", help="models of every size")
+    parser.add_argument("--only", action="append", default=[], help="corpus:name, repeatable")
+    parser.add_argument("--timeout", type=float, default=600.0, help="seconds per model")
+    parser.add_argument("--out", type=Path, help="append one JSON line per model")
+    parser.add_argument("--one", help=argparse.SUPPRESS)
+    parser.add_argument("--table", type=Path, help="print docs/coverage.md's tables from a sweep's JSON lines")
+    arguments = parser.parse_args()
+    limit = None if arguments.all else DEFAULT_LIMIT
+    if arguments.one:
+        fields = json.loads(arguments.one)
+        fields["shape"] = tuple(fields["shape"])
+        print(json.dumps(run_one(Model(**fields), limit)))
+        return
+    if arguments.table:
+        from coverage_table import tables
+
+        print(tables([json.loads(line) for line in arguments.table.read_text().splitlines() if line.strip()]))
+        return
+    selected = models(arguments.corpus.split(","))
+    if arguments.only:
+        wanted = set(arguments.only)
+        selected = [model for model in selected if f"{model.corpus}:{model.name}" in wanted]
+    sweep(selected, limit, arguments.timeout, arguments.out)
+
+
+if __name__ == "__main__":
+    main()
