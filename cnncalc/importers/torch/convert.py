@@ -246,7 +246,10 @@ class _Converter(TokenConverter):
             value = self.value(output)
             if value not in names:
                 names.append(value)
-        description = f"PyTorch module, recorded with {'torch.fx' if recorder == 'fx' else 'forward hooks'}"
+        description = f"PyTorch module, recorded with {'torch.fx' if recorder.startswith('fx') else 'forward hooks'}"
+        if recorder.endswith("real"):
+            description += (" on a real forward of zeros (fake tensors cannot follow its shapes that depend "
+                            "on the data)")
         return self.builder.spec(name, names, description, source=self.label)
 
     def handler(self, call: Call) -> Callable[[Any, Call], Any] | None:
