@@ -22,21 +22,20 @@ HERE = Path(__file__).parent
 TIMM_FAMILIES = HERE / "data" / "timm_families.json"
 
 
+_LIBRARIES: list[object] = []  # the schemas stay defined while the library object lives
+
+
 def prepare_torchvision() -> None:
     """Let the CUDA build of torchvision import on the CPU-only torch: its fake kernels need
     the two schemas its C library would define (tests only, never in the package)."""
     import torch
 
-    if getattr(prepare_torchvision, "done", False):
+    if _LIBRARIES:
         return
-    try:
-        lib = torch.library.Library("torchvision", "DEF")
-        lib.define("nms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor")
-        lib.define("qnms(Tensor qdets, Tensor scores, float iou_threshold) -> Tensor")
-    except RuntimeError:  # defined already (torchvision's own C library loaded)
-        pass
-    prepare_torchvision.done = True  # type: ignore[attr-defined]
-    prepare_torchvision.library = lib if "lib" in locals() else None  # type: ignore[attr-defined]
+    library = torch.library.Library("torchvision", "DEF")
+    library.define("nms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor")
+    library.define("qnms(Tensor qdets, Tensor scores, float iou_threshold) -> Tensor")
+    _LIBRARIES.append(library)
 
 
 @dataclass(frozen=True)
@@ -63,6 +62,7 @@ def build(model: Model) -> Any:
 
         module = timm.create_model(model.name, pretrained=False)
     else:
+        prepare_torchvision()  # ultralytics imports torchvision
         os.environ.setdefault("YOLO_OFFLINE", "1")
         from ultralytics import RTDETR, YOLO
 
@@ -117,6 +117,7 @@ ULTRALYTICS_SCALED = {"yolov3", "yolov3-tiny", "yolov3-spp", "rtdetr-l", "rtdetr
 
 def ultralytics_models() -> list[Model]:
     """Every model YAML Ultralytics ships, at its smallest scale ('n' where it has scales)."""
+    prepare_torchvision()
     import ultralytics
 
     root = Path(ultralytics.__file__).parent / "cfg" / "models"
