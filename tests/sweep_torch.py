@@ -55,12 +55,13 @@ def run_one(model: Model, limit: int | None) -> dict[str, Any]:
     try:
         torch.manual_seed(0)
         module = build(model)
+        params = sum(parameter.numel() for parameter in module.parameters())
+        if limit is not None and params > limit:
+            return {**row, "status": "skipped", "reason": f"{params:,} parameters: more than {limit:,} (run with --all)"}
         theirs = pytorch_counts(module, model.shape)
     except Exception as error:  # noqa: BLE001 - the row says why
         return {**row, "status": "unbuildable", "reason": f"{type(error).__name__}: {error}"[:500]}
     row["torch"] = asdict(theirs)
-    if limit is not None and theirs.params > limit:
-        return {**row, "status": "skipped", "reason": f"more than {limit:,} parameters (run with --all)"}
     try:
         ours, description = cnncalc_counts(module, model.shape, model.name)
     except SpecError as error:
@@ -83,30 +84,54 @@ def run_one(model: Model, limit: int | None) -> dict[str, Any]:
     return row
 
 
-def sweep(selected: list[Model], limit: int | None, timeout: float, out: Path | None) -> list[dict[str, Any]]:
-    rows = []
-    for model in selected:
-        command = [sys.executable, __file__, "--one", json.dumps(asdict(model))]
-        if limit is None:
-            command.append("--all")
-        started = time.monotonic()
-        try:
-            done = subprocess.run(command, capture_output=True, text=True, timeout=timeout,
-                                  env={**os.environ, "YOLO_OFFLINE": "1"})
-            lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
-            row = json.loads(lines[-1]) if lines else {
-                **asdict(model), "status": "defect",
-                "reason": f"the process ended ({done.returncode}): {done.stderr.strip()[-500:]}"}
-        except subprocess.TimeoutExpired:
-            row = {**asdict(model), "status": "timeout", "reason": f"more than {timeout:.0f} s"}
-        row["seconds"] = round(time.monotonic() - started, 1)
-        rows.append(row)
-        print(f"{row['corpus']:12} {row['name']:40} {row['status']:11} {row['seconds']:6.1f}s "
-              f"{row['reason'][:200]}", file=sys.stderr, flush=True)
-        if out is not None:
+def sweep(selected: list[Model], limit: int | None, timeout: float, out: Path) -> None:
+    """Run the models in a worker process that appends a row per model to `out`; a worker that
+    gives no row for `timeout` seconds is stopped, the model marked, and a new worker goes on
+    with the rest (one process per model would spend most of its time importing)."""
+    remaining = list(selected)
+    while remaining:
+        done_before = _rows(out)
+        command = [sys.executable, __file__, "--worker", json.dumps([asdict(model) for model in remaining]),
+                   "--out", str(out)] + (["--all"] if limit is None else [])
+        worker = subprocess.Popen(command, env={**os.environ, "YOLO_OFFLINE": "1"}, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.PIPE, text=True)
+        seen, last = done_before, time.monotonic()
+        while worker.poll() is None and time.monotonic() - last < timeout:
+            time.sleep(2)
+            now = _rows(out)
+            if now != seen:
+                seen, last = now, time.monotonic()
+                print(_summary(out), file=sys.stderr, flush=True)
+        finished = _rows(out) - done_before
+        stuck = remaining[finished] if finished < len(remaining) else None
+        if worker.poll() is None:
+            worker.kill()
+            reason = f"more than {timeout:.0f} s"
+        else:
+            reason = f"the process ended ({worker.returncode}): {(worker.stderr.read() or '').strip()[-300:]}"
+        worker.wait()
+        if stuck is not None:
+            status = "timeout" if reason.startswith("more") else "defect"
             with out.open("a") as stream:
-                stream.write(json.dumps(row) + "\n")
-    return rows
+                stream.write(json.dumps({**asdict(stuck), "status": status, "reason": reason}) + "\n")
+            print(_summary(out), file=sys.stderr, flush=True)
+        remaining = remaining[finished + 1:]
+
+
+def _rows(out: Path) -> int:
+    return len(out.read_text().splitlines()) if out.exists() else 0
+
+
+def _summary(out: Path) -> str:
+    row = json.loads(out.read_text().splitlines()[-1])
+    return f"{row['corpus']:12} {row['name']:40} {row['status']:11} {row.get('seconds', 0):6.1f}s {row['reason'][:200]}"
+
+
+def work(selected: list[Model], limit: int | None, out: Path) -> None:
+    for model in selected:
+        row = run_one(model, limit)
+        with out.open("a") as stream:
+            stream.write(json.dumps(row) + "\n")
 
 
 def main() -> None:
@@ -115,8 +140,9 @@ def main() -> None:
     parser.add_argument("--all", action="store_true", help="models of every size")
     parser.add_argument("--only", action="append", default=[], help="corpus:name, repeatable")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds per model")
-    parser.add_argument("--out", type=Path, help="append one JSON line per model")
+    parser.add_argument("--out", type=Path, help="append one JSON line per model (default sweep-torch.jsonl)")
     parser.add_argument("--one", help=argparse.SUPPRESS)
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--table", type=Path, help="print docs/coverage.md's tables from a sweep's JSON lines")
     arguments = parser.parse_args()
     limit = None if arguments.all else DEFAULT_LIMIT
@@ -124,6 +150,10 @@ def main() -> None:
         fields = json.loads(arguments.one)
         fields["shape"] = tuple(fields["shape"])
         print(json.dumps(run_one(Model(**fields), limit)))
+        return
+    if arguments.worker:
+        work([Model(**{**fields, "shape": tuple(fields["shape"])}) for fields in json.loads(arguments.worker)],
+             limit, arguments.out)
         return
     if arguments.table:
         from coverage_table import tables
@@ -134,7 +164,7 @@ def main() -> None:
     if arguments.only:
         wanted = set(arguments.only)
         selected = [model for model in selected if f"{model.corpus}:{model.name}" in wanted]
-    sweep(selected, limit, arguments.timeout, arguments.out)
+    sweep(selected, limit, arguments.timeout, arguments.out or Path("sweep-torch.jsonl"))
 
 
 if __name__ == "__main__":
