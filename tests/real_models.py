@@ -171,7 +171,8 @@ def pytorch_counts(module: Any, shape: tuple[int, ...], batch: int = 1) -> Count
     counter = FlopCounterMode(display=False)
     with math_attention(), counter, torch.no_grad():
         output = module(torch.zeros((batch, *shape)))
-    return Counts(params, counter.get_total_flops() // 2, [list(item.shape) for item in _tensors(output)])
+    distinct = list({id(item): item for item in _tensors(output)}.values())  # a tensor returned twice is one output
+    return Counts(params, counter.get_total_flops() // 2, [list(item.shape) for item in distinct])
 
 
 def _tensors(value: Any) -> list[Any]:
