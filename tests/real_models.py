@@ -175,6 +175,27 @@ def pytorch_counts(module: Any, shape: tuple[int, ...], batch: int = 1) -> Count
     return Counts(params, counter.get_total_flops() // 2, [list(item.shape) for item in distinct])
 
 
+def never_called(module: Any, shape: tuple[int, ...]) -> dict[str, int]:
+    """Parameters of the submodules a forward never calls (YOLOE's text branch), by module name:
+    the documented exception to `params == sum(p.numel())`."""
+    import torch
+
+    called: set[int] = set()
+    handles = [sub.register_forward_pre_hook(lambda sub, args: called.add(id(sub))) for sub in module.modules()]
+    try:
+        with math_attention(), torch.no_grad():
+            module(torch.zeros((1, *shape)))
+    finally:
+        for handle in handles:
+            handle.remove()
+    unused = {}
+    for name, sub in module.named_modules():
+        count = sum(parameter.numel() for parameter in sub.parameters(recurse=False))
+        if id(sub) not in called and count:
+            unused[name] = count
+    return unused
+
+
 def _tensors(value: Any) -> list[Any]:
     import torch
 
