@@ -85,7 +85,8 @@ class LayerBuilders(BaseConverter):
             return self.add("relu6", [source], {})
         if low == 0 and high is None:
             return self.add("relu", [source], {})
-        raise Unsupported(f"clamp to [{low}, {high}] has no layer type", "cnncalc maps [0, 6] (relu6), [0, inf) (relu)")
+        return self.add("identity", [source], {}, comment=f"clamp to [{low}, {high}]: no layer type; counted as an "
+                                                           "identity (no parameters, no MACs)")
 
     def upsample(self, source: str, size: Any, scale_factor: Any, mode: str) -> str:
         rank = len(self.shape(source)) - 1
