@@ -91,3 +91,23 @@ def test_a_real_forward_is_said() -> None:
 
     spec = cnncalc.from_torch(_ultralytics("yolov8n.yaml"), (3, 64, 64))
     assert "on a real forward of zeros" in spec["description"]
+
+
+class Blur(nn.Module):
+    """TResNet's anti-aliasing: a fixed filter, a buffer, passed to F.conv2d."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.register_buffer("filt", torch.ones(4, 1, 3, 3) / 9)
+
+    def forward(self, x: Any) -> Any:
+        return nn.functional.conv2d(x, self.filt, stride=2, padding=1, groups=4)
+
+
+def test_a_fixed_filter_is_not_counted_as_parameters() -> None:
+    """It was counted as 36 parameters; cnncalc has no convolution with fixed weights, so it says so."""
+    import cnncalc
+    from cnncalc.errors import SpecError
+
+    with pytest.raises(SpecError, match=r"conv2d: the weight is a buffer \(filt\), not learned at \(top\):conv2d"):
+        cnncalc.from_torch(Blur(), (4, 8, 8), name="blur")

@@ -233,6 +233,9 @@ class FunctionConverter(LeafConverter):
         weight = self.arg(call, 1, "weight")
         if not isinstance(weight, Const):
             raise Unsupported("the weight is computed", "cnncalc maps F.conv with a parameter")
+        if not weight.learned:  # a fixed filter (TResNet's blur): a conv layer would count it as parameters
+            raise Unsupported(f"the weight is a buffer ({', '.join(weight.origin) or 'a fixed tensor'}), not learned",
+                              "cnncalc's convolution counts its weight as parameters")
         return self.convolution(self.source(call), False, weight.shape, self.arg(call, 2, "bias") is not None,
                                 self.arg(call, 3, "stride", 1), self.arg(call, 4, "padding", 0),
                                 self.arg(call, 5, "dilation", 1), int(self.arg(call, 6, "groups", 1)), None)
