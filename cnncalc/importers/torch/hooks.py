@@ -20,7 +20,7 @@ def record_with_hooks(module: nn.Module, shapes: list[tuple[int, ...]], batch: i
     made: dict[int, Ref] = {}  # id of a tensor -> the call that made it (calls keep the tensors alive)
     depth = [0]  # > 0 inside a leaf module: what it calls is its own business
     names = {id(sub): name for name, sub in module.named_modules()}
-    pending: dict[int, list[tuple[Any, ...]]] = {}
+    pending: dict[int, list[tuple[tuple[Any, ...], dict[str, Any]]]] = {}
     stack: list[str] = []  # the module paths being run, innermost last
     known: dict[int, Const] = {id(tensor): Const(tuple(tensor.shape), tensor, (name,), True)
                                for name, tensor in module.named_parameters()}
@@ -63,15 +63,16 @@ def record_with_hooks(module: nn.Module, shapes: list[tuple[int, ...]], batch: i
                 known[id(result)] = derived(result, *converted)
             return result
 
-    def before(sub: nn.Module, args: Any) -> None:
+    def before(sub: nn.Module, args: Any, kwargs: Any) -> None:
         if depth[0] == 0:
-            pending.setdefault(id(sub), []).append(convert(tuple(args)))
+            pending.setdefault(id(sub), []).append((convert(tuple(args)), convert(dict(kwargs))))
         depth[0] += 1
 
     def after(sub: nn.Module, args: Any, result: Any) -> None:
         depth[0] -= 1
         if depth[0] == 0:
-            remember(names.get(id(sub), type(sub).__name__), sub, pending[id(sub)].pop(), {}, result)
+            args, kwargs = pending[id(sub)].pop()
+            remember(names.get(id(sub), type(sub).__name__), sub, args, kwargs, result)
 
     def enter(sub: nn.Module, args: Any) -> None:
         stack.append(names.get(id(sub), ""))
@@ -85,7 +86,7 @@ def record_with_hooks(module: nn.Module, shapes: list[tuple[int, ...]], batch: i
         if sub is not module:
             handles.append(sub.register_forward_pre_hook(enter))
         if sub is not module and is_leaf(sub):
-            handles.append(sub.register_forward_pre_hook(before))
+            handles.append(sub.register_forward_pre_hook(before, with_kwargs=True))
             handles.append(sub.register_forward_hook(after))
         if sub is not module:
             handles.append(sub.register_forward_hook(leave))
