@@ -56,6 +56,10 @@ CASES: list[tuple[str, Callable[[], nn.Module], tuple[int, ...]]] = [
     ("timm-hgnetv2_b0", lambda: _timm().create_model("hgnetv2_b0"), (3, 96, 96)),
     ("timm-vit_tiny", lambda: _timm().create_model("vit_tiny_patch16_224", img_size=64), (3, 64, 64)),
     ("timm-swin_tiny", lambda: _timm().create_model("swin_tiny_patch4_window7_224", img_size=112), (3, 112, 112)),
+    # BEiT: a relative-position bias gathered from its table as the attention mask; a qkv bias
+    # put together from q_bias, zeros and v_bias (two heads: a size equal to the batch it is recorded at)
+    ("timm-beit", lambda: _timm().create_model("beit_base_patch16_224", img_size=64, depth=2, embed_dim=64,
+                                               num_heads=2), (3, 64, 64)),
     # Ultralytics: the Detect head's box decoding needs a real forward of zeros
     ("ultralytics-yolov8n", lambda: _ultralytics("yolov8n.yaml"), (3, 320, 320)),
 ]

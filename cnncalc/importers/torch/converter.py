@@ -104,7 +104,7 @@ class BaseConverter:
     def settle(self, name: str, theirs: Shape, sources: list[str]) -> bool:
         """Find the layout in which PyTorch's `theirs` is cnncalc's shape of `name` and keep it; False if none."""
         ours = self.shape(name)
-        candidates = ([self.hint] if self.hint else []) + [self.layout(source) for source in sources] + [
+        candidates = [self.layout(name)] + [self.layout(source) for source in sources] + [
             (axis, folded) for axis in range(len(theirs)) for folded in (False, True)]
         for candidate in candidates:
             if self.per_sample(theirs, candidate) == ours:

@@ -227,7 +227,26 @@ class FunctionConverter(LeafConverter):
         bias = self.arg(call, 2, "bias")
         if not isinstance(weight, Const):
             raise Unsupported("the weight is computed", "cnncalc maps F.linear with a parameter")
-        return self.linear(self.source(call), weight.shape, bias is not None)
+        name = self.linear(self.source(call), weight.shape, self.counted_bias(bias, weight.shape[0]))
+        return name
+
+    def counted_bias(self, bias: Any, size: int) -> bool:
+        """Whether the layer counts the bias it is given as its own: a parameter (or a buffer) of its
+        size. A bias put together from other parameters (BEiT's cat of q_bias, zeros and v_bias) is
+        not: those parameters get `parameter` layers of their own shapes."""
+        if bias is None:
+            return False
+        if not isinstance(bias, Const) or not bias.learned:
+            return True
+        known = [name for name in bias.origin if name in self.parameters_known]
+        if len(known) == 1 and self.parameters_known[known[0]][0] == size:
+            return True
+        for parameter in known:
+            if parameter not in self.parameter_layers:
+                self.parameter_layers[parameter] = self.add(
+                    "parameter", [], {"shape": list(self.parameters_known[parameter][1])},
+                    comment=f"the learned tensor {parameter}, part of the bias of {self.call.name}")
+        return False
 
     def functional_conv(self, call: Call) -> str:
         weight = self.arg(call, 1, "weight")

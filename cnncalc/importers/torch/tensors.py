@@ -13,7 +13,7 @@ from ..common import drop, entry
 from .converter import Unsupported, _module
 from .functions import FUNCTIONS, FunctionConverter
 from .leaves import MODULES, is_leaf as is_cnn_leaf
-from .trace import Call, Ref
+from .trace import Call, Const, Ref
 
 
 class TokenConverter(FunctionConverter):
@@ -57,7 +57,8 @@ class TokenConverter(FunctionConverter):
         query, key, value = (self.arg(call, position, keyword) for position, keyword in
                              enumerate(("query", "key", "value")))
         mask = self.arg(call, 3, "attn_mask")
-        names = self.tensor_operands([query, key, value] + ([mask] if isinstance(mask, Ref) else []))
+        counted = isinstance(mask, Ref) or (isinstance(mask, Const) and mask.learned)  # BEiT's relative bias
+        names = self.tensor_operands([query, key, value] + ([mask] if counted else []))
         scale = self.arg(call, 6, "scale")
         return self.add("attention", names, {"is_causal": True if self.arg(call, 5, "is_causal", False) else None,
                                              "scale": float(scale) if scale is not None else None})
