@@ -148,6 +148,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, help="append one JSON line per model (default sweep-torch.jsonl)")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--reverse", action="store_true", help="last model first (a second sweep from the end)")
     parser.add_argument("--table", type=Path, help="print docs/coverage.md's tables from a sweep's JSON lines")
     arguments = parser.parse_args()
     limit = None if arguments.all else DEFAULT_LIMIT
@@ -169,6 +170,8 @@ def main() -> None:
     if arguments.only:
         wanted = set(arguments.only)
         selected = [model for model in selected if f"{model.corpus}:{model.name}" in wanted]
+    if arguments.reverse:
+        selected.reverse()
     sweep(selected, limit, arguments.timeout, arguments.out or Path("sweep-torch.jsonl"))
 
 
