@@ -169,8 +169,15 @@ def pytorch_counts(module: Any, shape: tuple[int, ...], batch: int = 1) -> Count
 
     params = sum(parameter.numel() for parameter in module.parameters())
     counter = FlopCounterMode(display=False)
-    with math_attention(), counter, torch.no_grad():
-        output = module(torch.zeros((batch, *shape)))
+    flags = [(parameter, parameter.requires_grad) for parameter in module.parameters()]
+    for parameter, _ in flags:  # FlopCounterMode's module tracker fails on a parameter passed to a module (CaiT)
+        parameter.requires_grad_(False)
+    try:
+        with math_attention(), counter, torch.no_grad():
+            output = module(torch.zeros((batch, *shape)))
+    finally:
+        for parameter, flag in flags:
+            parameter.requires_grad_(flag)
     distinct = list({id(item): item for item in _tensors(output)}.values())  # a tensor returned twice is one output
     return Counts(params, counter.get_total_flops() // 2, [list(item.shape) for item in distinct])
 

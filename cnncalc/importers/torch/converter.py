@@ -57,6 +57,10 @@ class BaseConverter:
 
     def source(self, call: Call, position: int = 0, keyword: str = "input") -> str:
         item = self.arg(call, position, keyword)
+        if isinstance(item, Const) and isinstance(call.target, nn.Module) and position == 0 and item.shape and \
+                item.shape[0] in (1, self.batch):  # a module run on a tensor made without the inputs (XCiT)
+            return self.add("constant", [], {"shape": list(item.shape[1:])},
+                            comment="made in forward without the inputs, read by the next layer")
         if not isinstance(item, Ref):
             raise Unsupported(f"argument {position} is {describe(item)}, not a tensor computed from the inputs")
         return self.value(item)
@@ -111,7 +115,8 @@ class BaseConverter:
                 if candidate != (0, False):
                     self.layouts[name] = candidate
                 return True
-        return False
+        # one sample for the whole batch, broadcast later (XCiT's position encoding, made at batch 1)
+        return bool(theirs) and theirs[0] == 1 and theirs[1:] == ours and self.layout(name) == (0, False)
 
     def add(self, kind: str, sources: list[str], fields: dict[str, Any], comment: str | None = None) -> str:
         call = self.call
@@ -134,19 +139,22 @@ class BaseConverter:
         return self.calls[index].users if index is not None else 2
 
     def reshaped(self, source: str, result: Any) -> str:
-        """The layer turning `source` into PyTorch's result shape: none, flatten or reshape. The batch
-        stays first; an axis of B*k (windows or heads folded into the batch) is k per sample."""
+        """The layer turning `source` into PyTorch's result shape: none, flatten or reshape. The axes
+        before the batch axis stay; an axis of B*k at the batch's place (windows or heads folded into
+        the batch) is k per sample."""
         full = tuple(result.shape)
-        if not full or full[0] % self.batch or self.layout(source)[0] != 0:
-            raise Unsupported(f"the result {list(full)} does not keep the batch first",
+        batch_axis = self.layout(source)[0]
+        if len(full) <= batch_axis or full[:batch_axis] != self.full(source)[:batch_axis] or \
+                full[batch_axis] % self.batch:
+            raise Unsupported(f"the result {list(full)} does not keep the batch axis",
                               "cnncalc's layers reshape each sample")
-        folded = full[0] != self.batch
-        shape = ((full[0] // self.batch,) if folded else ()) + full[1:]
-        if shape == self.shape(source) and folded == self.layout(source)[1]:
+        folded = full[batch_axis] != self.batch
+        shape = self.per_sample(full, (batch_axis, folded)) or ()
+        if shape == self.shape(source) and (batch_axis, folded) == self.layout(source):
             return source
         if not shape:
             raise Unsupported(f"the result {list(full)} leaves no axis per sample")
-        self.hint = (0, folded)
+        self.hint = (batch_axis, folded)
         if len(shape) == 1 and len(self.shape(source)) > 1:
             return self.add("flatten", [source], {})
         return self.add("reshape", [source], {"shape": list(shape)})

@@ -175,6 +175,10 @@ class FunctionConverter(LeafConverter):
         if Ellipsis in parts:
             at = parts.index(Ellipsis)
             parts = parts[:at] + [slice(None)] * (rank - len(parts) + 1) + parts[at + 1:]
+        if None in parts:  # x[..., None]: a new axis, when nothing else is indexed
+            if any(part != slice(None) for part in parts if part is not None) or parts[0] is None:
+                raise Unsupported(f"indexing with {describe(index)}", "cnncalc adds an axis with None alone")
+            return self.reshaped(source, call.result)
         if any(not isinstance(part, (slice, int)) for part in parts):
             raise Unsupported(f"indexing with {describe(index)}", "cnncalc slices with start:end or an integer")
         full = self.full(source)
@@ -209,8 +213,7 @@ class FunctionConverter(LeafConverter):
     def selected(self, source: str, dim: int, index: int) -> str:
         axis = self.axis(source, dim)
         batch_axis, folded = self.layout(source)
-        self.hint = (batch_axis - 1 if not folded and dim % len(self.full(source)) < batch_axis else batch_axis,
-                     folded)
+        self.hint = (batch_axis - 1 if dim % len(self.full(source)) < batch_axis else batch_axis, folded)
         name = self.add("select", [source], {"dim": axis or None, "index": index})
         self.hint = None
         return name

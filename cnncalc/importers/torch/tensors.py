@@ -185,6 +185,17 @@ class TokenConverter(FunctionConverter):
                 return found
         raise Unsupported(f"the attribute {field!r}")
 
+    def repeat(self, call: Call) -> str:
+        """x.repeat(B, 1, 1, 1) of one sample made for the whole batch: the same sample, per sample."""
+        source = self.source(call)
+        counts = [item for item in call.args[1:]]
+        if len(counts) == 1 and isinstance(counts[0], (tuple, list)):
+            counts = list(counts[0])
+        if len(counts) != len(self.full(source)) or any(int(count) != 1 for count in counts[1:]) or \
+                self.layout(source) != (0, False):
+            raise Unsupported(f"repeat {counts}", "cnncalc repeats only along the batch axis")
+        return source
+
     def masked(self, call: Call) -> str:
         return self.add("identity", [self.source(call)], {},
                         comment=f"{call.target}: fills masked elements, no arithmetic counted")
@@ -212,7 +223,7 @@ TOKEN_FUNCTIONS: dict[str, Handler] = {
     "normalize": TokenConverter.normalize, "stack": TokenConverter.stack, "unbind": TokenConverter.unbind,
     "select": TokenConverter.select_call, "expand": TokenConverter.expand, "expand_as": TokenConverter.expand,
     "roll": TokenConverter.roll, "getattr": TokenConverter.attribute,
-    **{name: TokenConverter.masked for name in ("masked_fill", "masked_fill_")},
+    **{name: TokenConverter.masked for name in ("masked_fill", "masked_fill_")}, "repeat": TokenConverter.repeat,
     **{name: FunctionConverter.passthrough for name in ("to", "type_as", "half", "bfloat16", "double")},
 }
 
