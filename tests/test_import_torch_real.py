@@ -60,6 +60,11 @@ CASES: list[tuple[str, Callable[[], nn.Module], tuple[int, ...]]] = [
     # put together from q_bias, zeros and v_bias (two heads: a size equal to the batch it is recorded at)
     ("timm-beit", lambda: _timm().create_model("beit_base_patch16_224", img_size=64, depth=2, embed_dim=64,
                                                num_heads=2), (3, 64, 64)),
+    # computed once for all samples: a relative-position MLP on fixed coordinates, its rows gathered by a
+    # fixed index (no batch axis); XCiT's position encoding made at batch 1 and repeated
+    ("timm-vit_srelpos", lambda: _timm().create_model("vit_srelpos_small_patch16_224", img_size=64, depth=2),
+     (3, 64, 64)),
+    ("timm-xcit", lambda: _timm().create_model("xcit_nano_12_p8_224", img_size=64, depth=2), (3, 64, 64)),
     # Ultralytics: the Detect head's box decoding needs a real forward of zeros
     ("ultralytics-yolov8n", lambda: _ultralytics("yolov8n.yaml"), (3, 320, 320)),
 ]

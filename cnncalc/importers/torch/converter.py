@@ -15,6 +15,7 @@ from .trace import INPUT, Call, Const, Ref
 
 Shape = tuple[int, ...]
 Layout = tuple[int, bool]  # where PyTorch's batch axis is, and whether other samples' windows are folded into it
+UNBATCHED: Layout = (-1, False)  # no batch axis: computed once for every sample (a relative-position MLP's input)
 
 RECORD_BATCH = 2
 """Modules are recorded at this batch whatever the spec's: an axis that folds windows or heads
@@ -57,10 +58,17 @@ class BaseConverter:
 
     def source(self, call: Call, position: int = 0, keyword: str = "input") -> str:
         item = self.arg(call, position, keyword)
-        if isinstance(item, Const) and isinstance(call.target, nn.Module) and position == 0 and item.shape and \
-                item.shape[0] in (1, self.batch):  # a module run on a tensor made without the inputs (XCiT)
-            return self.add("constant", [], {"shape": list(item.shape[1:])},
-                            comment="made in forward without the inputs, read by the next layer")
+        if isinstance(item, Const) and isinstance(call.target, nn.Module) and position == 0 and item.shape:
+            # a module run on a tensor made without the inputs: XCiT's position encoding (one sample, broadcast
+            # later), a relative-position MLP's coordinates (no batch axis: computed once for all samples)
+            result = tuple(getattr(call.result, "shape", ()))
+            batched = item.shape[0] in (1, self.batch) and len(item.shape) == len(result) and \
+                result[0] in (1, self.batch)
+            self.hint = None if batched else UNBATCHED
+            name = self.add("constant", [], {"shape": list(item.shape[1:] if batched else item.shape)},
+                            comment=f"{', '.join(item.origin) or 'made in forward'}: not computed from the inputs")
+            self.hint = None
+            return name
         if not isinstance(item, Ref):
             raise Unsupported(f"argument {position} is {describe(item)}, not a tensor computed from the inputs")
         return self.value(item)
@@ -78,6 +86,8 @@ class BaseConverter:
         """The shape PyTorch sees: the batch axis put back where it is (and the folded windows into it)."""
         shape = self.shape(name)
         axis, folded = self.layouts.get(name, (0, False))
+        if axis < 0:
+            return shape
         if folded:
             return (*shape[:axis], self.batch * shape[axis], *shape[axis + 1:])
         return (*shape[:axis], self.batch, *shape[axis:])
@@ -92,13 +102,31 @@ class BaseConverter:
             raise Unsupported(f"dim {dim} is out of range for {rank} axes")
         dim %= rank
         batch_axis, folded = self.layout(source)
+        if batch_axis < 0:
+            return dim
         if dim == batch_axis:
             raise Unsupported("acts on the batch axis", "cnncalc's layers act on each sample")
         return dim if folded or dim < batch_axis else dim - 1
 
+    def aligned(self, name: str, against: str) -> str:
+        """`name` (computed once for all samples, no batch axis) without its axis of 1 that lines up
+        with the batch axis of `against` (a relative-position bias [1, heads, N, N] against scores)."""
+        if self.layout(name) != UNBATCHED or self.layout(against) == UNBATCHED:
+            return name
+        shape = self.shape(name)
+        at = self.layout(against)[0] - (len(self.full(against)) - len(shape))
+        if at < 0 or shape[at] != 1 or len(shape) < 2:
+            return name
+        self.hint = UNBATCHED
+        name = self.add("reshape", [name], {"shape": list(shape[:at] + shape[at + 1:])})
+        self.hint = None
+        return name
+
     def per_sample(self, theirs: Shape, layout: Layout) -> Shape | None:
         """PyTorch's shape of a result without its batch axis at `layout`, None if it has none there."""
         axis, folded = layout
+        if axis < 0:
+            return theirs
         if axis >= len(theirs) or theirs[axis] % self.batch:
             return None
         if folded:
@@ -144,6 +172,9 @@ class BaseConverter:
         the batch) is k per sample."""
         full = tuple(result.shape)
         batch_axis = self.layout(source)[0]
+        if batch_axis < 0:
+            self.hint = UNBATCHED
+            return self.add("reshape", [source], {"shape": list(full)}) if full != self.shape(source) else source
         if len(full) <= batch_axis or full[:batch_axis] != self.full(source)[:batch_axis] or \
                 full[batch_axis] % self.batch:
             raise Unsupported(f"the result {list(full)} does not keep the batch axis",

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..common import compact, fold_bias, is_per_channel, is_scalar
-from .converter import Unsupported, _is_fake, describe
+from .converter import UNBATCHED, Unsupported, _is_fake, describe
 from .leaves import LeafConverter
 from .trace import Call, Const, Ref
 
@@ -24,7 +24,8 @@ class FunctionConverter(LeafConverter):
         if reverse:
             first, second = second, first
         if isinstance(first, Ref) and isinstance(second, Ref):
-            return self.add(kind, [self.value(first), self.value(second)], {})
+            left, right = self.value(first), self.value(second)
+            return self.add(kind, [self.aligned(left, right), self.aligned(right, left)], {})
         constant_first = not isinstance(first, Ref)
         tensor, constant = (second, first) if constant_first else (first, second)
         if not isinstance(tensor, Ref):
@@ -81,6 +82,8 @@ class FunctionConverter(LeafConverter):
         if order == list(range(rank)):
             return source
         batch_axis, folded = self.layout(source)
+        if batch_axis < 0:
+            return self.permute(source, order)
         self.hint = (order.index(batch_axis), folded)  # attention's permute(2, 0, 3, 1, 4) moves the batch
         if folded:
             return self.permute(source, order)
@@ -170,6 +173,12 @@ class FunctionConverter(LeafConverter):
         if isinstance(item, Ref) and isinstance(self.values[item.index], list) and item.item is None:
             return self.values[item.index][index]
         source = self.source(call)
+        if isinstance(index, Const) and self.layout(source) == UNBATCHED:
+            # rows gathered by a fixed index from a tensor computed once (a relative-position MLP's output):
+            # no arithmetic; shown as a view of one element expanded to PyTorch's shape
+            one = self.slices_to_one(source)
+            return self.add("expand", [one], {"shape": list(call.result.shape)},
+                            comment="gathered by a fixed index: a copy, no arithmetic counted")
         rank = len(self.full(source))
         parts = list(index) if isinstance(index, tuple) else [index]
         if Ellipsis in parts:

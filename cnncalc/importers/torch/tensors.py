@@ -10,7 +10,7 @@ from typing import Any
 from torch import nn
 
 from ..common import drop, entry
-from .converter import Unsupported, _module
+from .converter import UNBATCHED, Unsupported, _module
 from .functions import FUNCTIONS, FunctionConverter
 from .leaves import MODULES, is_leaf as is_cnn_leaf
 from .trace import Call, Const, Ref
@@ -25,7 +25,9 @@ class TokenConverter(FunctionConverter):
         against = next((self.value(value) for value in values if isinstance(value, Ref)), None)
         if against is None:
             raise Unsupported("no operand is computed from the inputs")
-        return [self.operand(value, against) for value in values]
+        batched = next((self.value(value) for value in values if isinstance(value, Ref)
+                        and self.layout(self.value(value)) != UNBATCHED), against)
+        return [self.aligned(self.operand(value, against), batched) for value in values]
 
     def matmul(self, call: Call) -> str:
         first, second = self.arg(call, 0, "input"), self.arg(call, 1, "other")
