@@ -119,7 +119,10 @@ class TokenConverter(FunctionConverter):
         spatial = sorted(int(dim) % rank for dim in listed) == list(range(2, rank))
         if name in ("mean", "amax") and spatial and rank > 2 and self.layout(source) == (0, False):
             return self.mean(call)
-        kind = {"mean": "mean", "sum": "sum", "amax": "max", "amin": "min", "max": "max", "min": "min"}[name]
+        kind = {"mean": "mean", "sum": "sum", "amax": "max", "amin": "min", "max": "max", "min": "min",
+                "var": "mean", "std": "mean"}[name]
+        if name in ("var", "std"):  # a mean of squared deviations: the shape and count of a mean, no MACs
+            keepdim = bool(self.arg(call, 3, "keepdim", call.kwargs.get("keepdim", False)))
         axes = sorted(self.axis(source, int(dim)) for dim in listed)
         reduced = self.add(kind, [source], {"dim": axes[0] if len(axes) == 1 else axes,
                                             "keepdim": True if keepdim else None})
@@ -146,9 +149,12 @@ class TokenConverter(FunctionConverter):
         rank = len(self.full(names[0])) + 1
         dim = int(self.arg(call, 1, "dim", 0)) % rank
         batch_axis, folded = self.layout(names[0])
-        if dim <= batch_axis and not (folded and dim < batch_axis):
-            raise Unsupported("stacks before the batch axis", "cnncalc stacks the axes of each sample")
-        return self.add("stack", names, {"dim": (dim if folded else dim - 1) or None})
+        if batch_axis < 0:
+            return self.add("stack", names, {"dim": dim or None})
+        if dim == batch_axis and folded:
+            raise Unsupported("stacks at the folded batch axis", "cnncalc stacks the axes of each sample")
+        self.hint = (batch_axis + 1 if dim <= batch_axis else batch_axis, folded)  # CrossViT: stack(dim=0)
+        return self.add("stack", names, {"dim": (dim if folded or dim <= batch_axis else dim - 1) or None})
 
     def unbind(self, call: Call) -> list[str]:
         source = self.source(call)
@@ -219,7 +225,7 @@ TOKEN_FUNCTIONS: dict[str, Handler] = {
     **{name: TokenConverter.matmul for name in ("matmul", "bmm", "__matmul__", "__rmatmul__")},
     "scaled_dot_product_attention": TokenConverter.attention,
     "einsum": TokenConverter.einsum,
-    **{name: TokenConverter.reduce for name in ("mean", "sum", "amax", "amin", "max", "min")},
+    **{name: TokenConverter.reduce for name in ("mean", "sum", "amax", "amin", "max", "min", "var", "std")},
     **{name: TokenConverter.math for name in (*MATH, *(f"{name}_" for name in MATH), "__neg__", "negative")},
     **{name: TokenConverter.power for name in ("pow", "__pow__", "pow_", "float_power")},
     "normalize": TokenConverter.normalize, "stack": TokenConverter.stack, "unbind": TokenConverter.unbind,
