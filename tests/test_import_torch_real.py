@@ -65,6 +65,9 @@ CASES: list[tuple[str, Callable[[], nn.Module], tuple[int, ...]]] = [
     ("timm-vit_srelpos", lambda: _timm().create_model("vit_srelpos_small_patch16_224", img_size=64, depth=2),
      (3, 64, 64)),
     ("timm-xcit", lambda: _timm().create_model("xcit_nano_12_p8_224", img_size=64, depth=2), (3, 64, 64)),
+    # ConViT: a buffer expanded to the batch, run through a Linear
+    ("timm-convit", lambda: _timm().create_model("convit_tiny", img_size=64, depth=2, local_up_to_layer=1),
+     (3, 64, 64)),
     # Ultralytics: the Detect head's box decoding needs a real forward of zeros
     ("ultralytics-yolov8n", lambda: _ultralytics("yolov8n.yaml"), (3, 320, 320)),
 ]

@@ -62,8 +62,8 @@ class BaseConverter:
             # a module run on a tensor made without the inputs: XCiT's position encoding (one sample, broadcast
             # later), a relative-position MLP's coordinates (no batch axis: computed once for all samples)
             result = tuple(getattr(call.result, "shape", ()))
-            batched = item.shape[0] in (1, self.batch) and len(item.shape) == len(result) and \
-                result[0] in (1, self.batch) and not isinstance(call.target, nn.Linear)
+            batched = len(item.shape) == len(result) and result[0] in (1, self.batch) and (
+                item.shape[0] == self.batch or (item.shape[0] == 1 and not isinstance(call.target, nn.Linear)))
             self.hint = None if batched else UNBATCHED
             name = self.add("constant", [], {"shape": list(item.shape[1:] if batched else item.shape)},
                             comment=f"{', '.join(item.origin) or 'made in forward'}: not computed from the inputs")
