@@ -19,16 +19,17 @@ def corpus_of(row: dict[str, Any]) -> str:
 def tables(rows: list[dict[str, Any]]) -> str:
     latest = {(row["corpus"], row["name"]): row for row in rows}  # a later run of a model replaces an earlier one
     rows = list(latest.values())
-    lines = ["| corpus | models | exact | wrong | refused | defect | not built here | skipped (size) | exact of those run |",
-             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    lines = ["| corpus | models | exact | wrong | refused | defect or timeout | not built here | skipped (size) | "
+             "not run | exact of those run |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for key, title in CORPORA:
         group = [row for row in rows if corpus_of(row) == key]
         count = {status: sum(1 for row in group if row["status"] == status)
-                 for status in ("exact", "wrong", "refused", "defect", "timeout", "unbuildable", "skipped")}
-        run = len(group) - count["unbuildable"] - count["skipped"]
+                 for status in ("exact", "wrong", "refused", "defect", "timeout", "unbuildable", "skipped", "not run")}
+        run = len(group) - count["unbuildable"] - count["skipped"] - count["not run"]
         share = f"{count['exact']} / {run} ({100 * count['exact'] / run:.0f} %)" if run else "-"
         lines.append(f"| {title} | {len(group)} | {count['exact']} | {count['wrong']} | {count['refused']} | "
-                     f"{count['defect'] + count['timeout']} | {count['unbuildable']} | {count['skipped']} | {share} |")
+                     f"{count['defect'] + count['timeout']} | {count['unbuildable']} | {count['skipped']} | "
+                     f"{count['not run']} | {share} |")
     for key, title in CORPORA:
         group = sorted((row for row in rows if corpus_of(row) == key), key=lambda row: row["name"])
         lines += ["", f"## {title}", "", "| model | input | status | params | MACs | why not exact |",
