@@ -184,25 +184,43 @@ def test_training_flags_are_restored() -> None:
     assert all(sub.training for sub in module.modules())
 
 
-class Attention(nn.Module):
+class Unmappable(nn.Module):
+    """Calls cnncalc has no layer for (cumsum, sort), in two submodules, after attention it maps."""
+
     def __init__(self) -> None:
         super().__init__()
         self.attn = nn.MultiheadAttention(8, 2, batch_first=True)
-        self.proj = nn.Linear(8, 8)
+        self.first = Sorting()
+        self.second = Sorting()
 
     def forward(self, x: Tensor) -> Tensor:
-        y = self.proj(x)
-        out, _ = self.attn(y, y, y)
-        return torch.sort(out, dim=-1).values + torch.exp(y)
+        out, _ = self.attn(x, x, x)
+        return self.second(self.first(out)) + torch.exp(x)
 
 
-def test_every_unsupported_call_is_listed_at_once() -> None:
+class Sorting(nn.Module):
+    def forward(self, x: Tensor) -> Tensor:
+        return torch.cumsum(torch.sort(x, dim=-1).values, dim=1)
+
+
+def test_every_unsupported_call_is_listed_once_with_its_module() -> None:
+    """Every call is tried, even after one that fails (a stand-in of PyTorch's shape takes its
+    place), and the message is not cut however many there are."""
     with pytest.raises(SpecError) as error:
-        cnncalc.from_torch(Attention(), (4, 8), name="attention")
+        cnncalc.from_torch(Unmappable(), (4, 8), name="unmappable")
+    assert str(error.value).splitlines()[:3] == [
+        "unmappable: 4 calls cnncalc cannot map:",
+        "  sort: no cnncalc layer type at first:sort, second:sort_1",
+        "  cumsum: no cnncalc layer type at first:cumsum, second:cumsum_1"]
+
+
+def test_a_long_list_of_unmapped_calls_is_not_cut() -> None:
+    module = nn.Sequential(*[Sorting() for _ in range(60)])
+    with pytest.raises(SpecError) as error:
+        cnncalc.from_torch(module, (4, 8), name="many")
     message = str(error.value)
-    assert message.startswith("attention: 4 calls cnncalc cannot map: 'attn' (MultiheadAttention): no cnncalc layer "
-                              "type; ")
-    assert "(sort)" in message and "'exp' (exp): no cnncalc layer type" in message
+    assert len(message) > 1000 and "more characters" not in message
+    assert "59:cumsum_59" in message
 
 
 def test_input_shape_is_needed() -> None:

@@ -51,7 +51,11 @@ class LayerBuilders(BaseConverter):
 
         kernels = per_axis(kernel)
         strides = per_axis(stride) if stride not in (None, [], ()) else kernels
-        pairs = [(pad, pad) for pad in per_axis(padding)]
+        pairs = [(pad, pad) for pad in per_axis(padding)] if padding != "same" else []
+        if padding == "same":
+            return self.add(f"{'max' if is_max else 'avg'}pool{rank}d", [source], {
+                "kernel_size": compact(kernels), "stride": compact(strides) if strides != kernels else None,
+                "padding": "same", "ceil_mode": True if ceil_mode else None})
 
         def folds(extra: list[tuple[int, int]], value: float, mode: str) -> bool:
             total = [(b + pb, e + pe) for (b, e), (pb, pe) in zip(pairs, extra)]
@@ -81,7 +85,8 @@ class LayerBuilders(BaseConverter):
             return self.add("relu6", [source], {})
         if low == 0 and high is None:
             return self.add("relu", [source], {})
-        raise Unsupported(f"clamp to [{low}, {high}] has no layer type", "cnncalc maps [0, 6] (relu6), [0, inf) (relu)")
+        return self.add("identity", [source], {}, comment=f"clamp to [{low}, {high}]: no layer type; counted as an "
+                                                           "identity (no parameters, no MACs)")
 
     def upsample(self, source: str, size: Any, scale_factor: Any, mode: str) -> str:
         rank = len(self.shape(source)) - 1
@@ -98,18 +103,41 @@ class LayerBuilders(BaseConverter):
         return self.add("upsample", [source], fields)
 
     def pad(self, source: str, padding: tuple[int, ...], mode: str, value: float) -> str:
-        """F.pad's (left, right, top, bottom, ...): the last axis first."""
-        rank = len(self.shape(source)) - 1
-        if len(padding) % 2 or len(padding) // 2 > rank:
-            raise Unsupported(f"padding {list(padding)} pads more than the {rank} spatial axes")
-        pairs = [(0, 0)] * (rank - len(padding) // 2) + [
-            (int(padding[2 * axis]), int(padding[2 * axis + 1])) for axis in reversed(range(len(padding) // 2))]
-        if min(min(pair) for pair in pairs) < 0:
-            raise Unsupported("negative padding (cropping)", "cnncalc pads with zeros or more")
-        name = self.add("pad", [source], {"padding": padding_field(pairs) or 0, "mode": None if mode == "constant"
-                                          else mode, "value": value if mode == "constant" and value else None})
-        self.pads[name] = (source, pairs, value, mode)
-        return name
+        """F.pad's (left, right, top, bottom, ...): the last axis first. A negative pair is a crop
+        (nn.ZeroPad2d((0, -1, 0, -1))); padding the first axis of a sample (channels-last [H, W, C]:
+        Swin) is done between two permutes, since cnncalc's pad leaves the first axis alone."""
+        full = self.full(source)
+        if len(padding) % 2 or len(padding) // 2 > len(full):
+            raise Unsupported(f"padding {list(padding)} for {len(full)} axes")
+        wanted: dict[int, tuple[int, int]] = {}  # full axis -> (begin, end)
+        for position in range(len(padding) // 2):
+            pair = (int(padding[2 * position]), int(padding[2 * position + 1]))
+            if pair != (0, 0):
+                wanted[len(full) - 1 - position] = pair
+        crops = [(axis, -begin if begin < 0 else 0, end if end < 0 else None)
+                 for axis, (begin, end) in sorted(wanted.items()) if min(begin, end) < 0]
+        if crops:
+            source = self.slices(source, crops)
+        per_sample = [(0, 0)] * len(self.shape(source))
+        for axis, (begin, end) in wanted.items():
+            if max(begin, end) > 0:
+                per_sample[self.axis(source, axis)] = (max(begin, 0), max(end, 0))
+        if not any(begin or end for begin, end in per_sample):
+            return source
+        fields = {"mode": None if mode == "constant" else mode, "value": value if mode == "constant" and value
+                  else None}
+        if per_sample[0] == (0, 0):
+            name = self.add("pad", [source], {"padding": padding_field(per_sample[1:]) or 0, **fields})
+            self.pads[name] = (source, per_sample[1:], value, mode)
+            return name
+        free = next((axis for axis, pair in enumerate(per_sample) if pair == (0, 0)), None)
+        if free is None or self.layout(source) != (0, False):
+            raise Unsupported(f"padding {list(padding)} pads every axis of a sample", "cnncalc's pad leaves one alone")
+        order = [free] + [axis for axis in range(len(per_sample)) if axis != free]
+        moved = self.permute(source, order)
+        padded = self.add("pad", [moved], {"padding": padding_field([per_sample[axis] for axis in order[1:]]),
+                                           **fields})
+        return self.permute(padded, [order.index(axis) for axis in range(len(order))])
 
     def permute(self, source: str, dims: list[int]) -> str:
         return self.add("permute", [source], {"dims": dims})

@@ -13,9 +13,9 @@ import torch
 from torch import nn
 
 from ...errors import SpecError
-from .converter import Shape, Unsupported, _all_refs, describe
-from .functions import FUNCTIONS, FunctionConverter
-from .leaves import HELPERS, MODULES, is_leaf
+from .converter import RECORD_BATCH, Shape, Unsupported, _all_refs, describe
+from .leaves import HELPERS
+from .tensors import ALL_FUNCTIONS, ALL_MODULES, TokenConverter, is_leaf
 from .trace import INPUT, Call, Ref, TraceFailed, input_names, record
 
 if TYPE_CHECKING:
@@ -103,12 +103,21 @@ def convert(module: nn.Module, inputs: dict[str, Shape], batch: int | None, name
     known_batch = next(iter(known.values()))[0] if isinstance(known, Mapping) and known else 1
     spec_batch = batch or known_batch
     try:
-        calls, outputs, recorder = record(module, shapes, spec_batch, is_leaf)
+        calls, outputs, recorder = record(module, shapes, RECORD_BATCH, is_leaf)
+        if recorder == "fx" and _unknown(calls):
+            # functions fx keeps whole (torch.fx.wrap: torchvision's shifted_window_attention) that
+            # cnncalc does not know: the hooks see the torch functions they call
+            retried = record(module, shapes, RECORD_BATCH, is_leaf, hooks=True)
+            if _unknown(retried[0]) < _unknown(calls):
+                calls, outputs, recorder = retried
     except TraceFailed as error:
         raise SpecError(f"{label}: running the module on inputs "
                         f"{', '.join('x'.join(map(str, shape)) for shape in shapes)} failed: {error}",
                         hint="give the input shape it takes: --input CxHxW") from None
-    converter = _Converter(label, spec_batch, calls)
+    converter = _Converter(label, RECORD_BATCH, calls)
+    converter.spec_batch = spec_batch
+    converter.parameters_known = {name: (parameter.numel(), tuple(parameter.shape))
+                                  for name, parameter in module.named_parameters()}
     converter.run()
     result = converter.spec(name, outputs, recorder)
     return result
@@ -139,6 +148,39 @@ def _input_shapes(module: nn.Module, names: list[str], inputs: dict[str, Shape],
     return shapes
 
 
+def _handler(call: Call) -> Callable[[Any, Call], Any] | None:
+    if isinstance(call.target, nn.Module):
+        for cls in type(call.target).__mro__:
+            if cls in ALL_MODULES:
+                return ALL_MODULES[cls]
+            if cls.__module__ == "cnncalc.torch.modules" and cls.__name__ in HELPERS:
+                return HELPERS[cls.__name__]
+        return None
+    return ALL_FUNCTIONS.get(str(call.target))
+
+
+def _unknown(calls: list[Call]) -> int:
+    """How many calls no handler maps."""
+    return sum(1 for call in calls if call.target != INPUT and _handler(call) is None)
+
+
+class UnmappedCalls(SpecError):
+    """Every call cnncalc cannot map, one line per problem with the module path of each call
+    that has it: printed whole (a SpecError cuts a long problem at 500 characters)."""
+
+    def __init__(self, label: str, problems: dict[str, list[str]]) -> None:
+        count = sum(len(places) for places in problems.values())
+        lines = [f"{problem} at {', '.join(places)}" for problem, places in problems.items()]
+        super().__init__(f"{label}: {count} call{'s' if count > 1 else ''} cnncalc cannot map:\n  "
+                         + "\n  ".join(lines),
+                         hint="cnncalc maps the torch.nn layers of CNNs and transformers and the functions "
+                              "between them (see the README's 'Importing models')")
+        self.problems = problems
+
+    def __str__(self) -> str:
+        return f"{self.problem}\n{self.hint}"
+
+
 class _Poisoned(Exception):
     """A call reading the result of a call that could not be converted (already reported)."""
 
@@ -146,34 +188,58 @@ class _Poisoned(Exception):
 POISON = object()
 
 
-class _Converter(FunctionConverter):
+class _Converter(TokenConverter):
     # -- running ----------------------------------------------------------------------
 
+    spec_batch = 1
+
     def run(self) -> None:
-        problems: list[str] = []
+        """Convert every call; one that cannot be converted is listed and stood in for by a
+        constant of PyTorch's shape, so that every later call is still tried."""
+        problems: dict[str, list[str]] = {}
         for index, call in enumerate(self.calls):
             self.call = call
+            self.hint = None
             if call.target == INPUT:
-                self.values[index] = self.builder.add_input(call.name, tuple(call.result.shape[1:]), self.batch)
+                self.values[index] = self.builder.add_input(call.name, tuple(call.result.shape[1:]),
+                                                            self.spec_batch)
                 continue
             try:
                 value = self.convert(call)
             except _Poisoned:
-                if self.handler(call) is None:
-                    problems.append(f"'{call.name}' ({describe(call.target)})")
                 value = POISON
             except Unsupported as error:
-                problems.append(f"'{call.name}' ({describe(call.target)}): {error.what}")
-                value = POISON
+                problem = f"{describe(call.target)}: {error.what}"
+                problems.setdefault(problem, []).append(call.name if isinstance(call.target, nn.Module)
+                                                        else f"{call.module or '(top)'}:{call.name}")
+                value = self.stand_in(call)
             self.values[index] = value
             if isinstance(value, str) and value not in self.makers:
                 self.makers[value] = index
         if problems:
-            count = len(problems)
-            raise SpecError(f"{self.label}: {count} call{'s' if count > 1 else ''} cnncalc cannot map: "
-                            + "; ".join(problems),
-                            hint="cnncalc maps the torch.nn layers of CNNs and the functions between them "
-                                 "(see the README's 'Importing models')")
+            raise UnmappedCalls(self.label, problems)
+
+    def stand_in(self, call: Call) -> Any:
+        """A constant of PyTorch's per-sample shape in place of a call that could not be converted."""
+        results = list(call.result) if isinstance(call.result, (tuple, list)) else [call.result]
+        sources = [self.values[ref.index] for ref in _all_refs((call.args, call.kwargs))
+                   if isinstance(self.values.get(ref.index), str)]
+        names = []
+        for result in results:
+            if not isinstance(result, torch.Tensor):
+                return POISON
+            theirs = tuple(result.shape)
+            layouts = [self.layout(source) for source in sources[:1]] + [(0, False), (0, True)]
+            shape = next((found for found in (self.per_sample(theirs, layout) for layout in layouts) if found), None)
+            if not shape:
+                return POISON
+            self.hint = next(layout for layout in layouts if self.per_sample(theirs, layout) == shape)
+            try:
+                names.append(self.add("constant", [], {"shape": list(shape)}))
+            except SpecError:
+                return POISON
+        self.hint = None
+        return names if isinstance(call.result, (tuple, list)) else names[0]
 
     def spec(self, name: str, outputs: list[Any], recorder: str) -> dict[str, Any]:
         names: list[str] = []
@@ -183,18 +249,14 @@ class _Converter(FunctionConverter):
             value = self.value(output)
             if value not in names:
                 names.append(value)
-        description = f"PyTorch module, recorded with {'torch.fx' if recorder == 'fx' else 'forward hooks'}"
+        description = f"PyTorch module, recorded with {'torch.fx' if recorder.startswith('fx') else 'forward hooks'}"
+        if recorder.endswith("real"):
+            description += (" on a real forward of zeros (fake tensors cannot follow its shapes that depend "
+                            "on the data)")
         return self.builder.spec(name, names, description, source=self.label)
 
-    def handler(self, call: Call) -> Callable[[_Converter, Call], Any] | None:
-        if isinstance(call.target, nn.Module):
-            for cls in type(call.target).__mro__:
-                if cls in MODULES:
-                    return MODULES[cls]
-                if cls.__module__ == "cnncalc.torch.modules" and cls.__name__ in HELPERS:
-                    return HELPERS[cls.__name__]
-            return None
-        return FUNCTIONS.get(str(call.target))
+    def handler(self, call: Call) -> Callable[[Any, Call], Any] | None:
+        return _handler(call)
 
     def convert(self, call: Call) -> Any:
         for ref in _all_refs((call.args, call.kwargs)):
@@ -209,11 +271,19 @@ class _Converter(FunctionConverter):
 
     def check_shape(self, call: Call, value: Any) -> None:
         """cnncalc's output shape against PyTorch's: a difference is a cnncalc (or importer) defect."""
-        if not isinstance(value, str) or not isinstance(call.result, torch.Tensor):
+        if isinstance(value, list) and isinstance(call.result, (tuple, list)):
+            for name, result in zip(value, call.result):
+                self.check_one(call, name, result)
+        else:
+            self.check_one(call, value, call.result)
+
+    def check_one(self, call: Call, value: Any, result: Any) -> None:
+        if not isinstance(value, str) or not isinstance(result, torch.Tensor):
             return
-        theirs = tuple(call.result.shape)
-        ours = (self.batch, *self.builder.shape(value))
-        if theirs != ours:
+        theirs = tuple(result.shape)
+        sources = [self.values[ref.index] for ref in _all_refs((call.args, call.kwargs))
+                   if isinstance(self.values.get(ref.index), str)]
+        if not self.settle(value, theirs, sources):
             raise SpecError(f"{self.label}: '{call.name}' ({describe(call.target)}): cnncalc computes "
-                            f"{list(ours)}, PyTorch {list(theirs)}",
+                            f"{list(self.shape(value))} per sample, PyTorch {list(theirs)} at batch {self.batch}",
                             hint="a cnncalc defect: please report it with the module")

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..common import compact, fold_bias, is_per_channel, is_scalar
-from .converter import Unsupported, _is_fake, describe
+from .converter import UNBATCHED, Unsupported, _is_fake, describe
 from .leaves import LeafConverter
 from .trace import Call, Const, Ref
 
@@ -24,39 +24,47 @@ class FunctionConverter(LeafConverter):
         if reverse:
             first, second = second, first
         if isinstance(first, Ref) and isinstance(second, Ref):
-            if kind == "div":
-                raise Unsupported("division of two tensors has no layer type", "cnncalc has add, sub and mul")
-            return self.add(kind, [self.value(first), self.value(second)], {})
+            left, right = self.value(first), self.value(second)
+            return self.add(kind, [self.aligned(left, right), self.aligned(right, left)], {})
         constant_first = not isinstance(first, Ref)
         tensor, constant = (second, first) if constant_first else (first, second)
         if not isinstance(tensor, Ref):
             raise Unsupported("no operand is computed from the inputs")
         source = self.value(tensor)
         shape = constant.shape if isinstance(constant, Const) else ()
-        if isinstance(constant, (int, float)) or (isinstance(constant, Const) and is_scalar(shape)):
+        learned = isinstance(constant, Const) and constant.learned
+        if isinstance(constant, (int, float)) or (isinstance(constant, Const) and is_scalar(shape) and not learned):
             number = constant if isinstance(constant, (int, float)) else float(constant.tensor.reshape(-1)[0]) \
                 if not constant.tensor.is_meta and not _is_fake(constant.tensor) else "a constant"
             return self.add("identity", [source], {}, comment=f"{kind} by {number}: no layer type; counted as an "
                                                                 "identity (no parameters, no MACs)")
-        if not isinstance(constant, Const) or not is_per_channel(self.builder, source, shape, self.batch) or (
-                constant_first and kind in ("sub", "div")):
-            raise Unsupported(f"{kind} with a constant of shape {list(shape)} on a tensor {list(self.full(source))}",
-                              "cnncalc maps a number (identity) and a per-channel parameter (scale, or the bias of "
-                              "the layer before)")
-        if kind in ("mul", "div"):
-            return self.add("scale", [source], {}, comment="a per-channel multiply by a parameter or buffer")
-        if self.users(source) == 1 and fold_bias(self.builder, source):
+        if not isinstance(constant, Const):
+            raise Unsupported(f"{kind} with {describe(constant)}")
+        per_channel = learned and not is_scalar(shape) and not (constant_first and kind in ("sub", "div")) and \
+            is_per_channel(self.builder, source, shape, self.batch) and self.layout(source) == (0, False)
+        if per_channel and kind == "mul" and self.first_use(constant):
+            return self.add("scale", [source], {}, comment="a per-channel multiply by a parameter")
+        if per_channel and kind == "add" and self.users(source) == 1 and self.first_use(constant) and \
+                fold_bias(self.builder, source):
             return source
-        raise Unsupported("a per-channel add that is not the bias of the layer before",
-                          "cnncalc folds it into a convolution, linear or scale without a bias that only it reads")
+        other = self.operand(constant, source)
+        return self.add(kind, [other, source] if constant_first else [source, other], {})
+
+    def first_use(self, constant: Const) -> bool:
+        """A parameter read for the first time: counted by the layer about to be made, and marked so."""
+        if len(constant.origin) != 1 or constant.origin[0] in self.parameter_layers:
+            return False
+        self.parameter_layers[constant.origin[0]] = self.call.name
+        return True
 
     def cat(self, call: Call) -> str:
         tensors = self.arg(call, 0, "tensors")
         dim = self.arg(call, 1, "dim", 0)
-        sources = [self.value(item) for item in tensors] if all(isinstance(item, Ref) for item in tensors) else None
-        if sources is None:
-            raise Unsupported("concatenates a constant", "cnncalc concatenates tensors computed from the inputs")
-        return self.add("concat", sources, {"dim": self.dim(int(dim), len(self.full(sources[0]))) or None})
+        against = next((self.value(item) for item in tensors if isinstance(item, Ref)), None)
+        if against is None:
+            raise Unsupported("concatenates only constants")
+        sources = [self.operand(item, against) for item in tensors]
+        return self.add("concat", sources, {"dim": self.axis(against, int(dim)) or None})
 
     def permute_call(self, call: Call) -> str:
         source = self.source(call)
@@ -71,9 +79,15 @@ class FunctionConverter(LeafConverter):
             if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
                 dims = list(dims[0])
             order = [int(item) % rank for item in dims]
-        if order[0] != 0:
-            raise Unsupported(f"moves the batch axis (order {order})", "cnncalc permutes the axes of each sample")
-        return self.permute(source, [item - 1 for item in order[1:]]) if order != list(range(rank)) else source
+        if order == list(range(rank)):
+            return source
+        batch_axis, folded = self.layout(source)
+        if batch_axis < 0:
+            return self.permute(source, order)
+        self.hint = (order.index(batch_axis), folded)  # attention's permute(2, 0, 3, 1, 4) moves the batch
+        if folded:
+            return self.permute(source, order)
+        return self.permute(source, [item - (item > batch_axis) for item in order if item != batch_axis])
 
     def activation_call(self, call: Call) -> str:
         name = str(call.target).rstrip("_")
@@ -82,7 +96,7 @@ class FunctionConverter(LeafConverter):
             dim = self.arg(call, 1, "dim")
             if dim is None:
                 raise Unsupported("softmax without dim", "give its dim")
-            return self.add(name, [source], {"dim": self.dim(int(dim), len(self.full(source))) or None})
+            return self.add(name, [source], {"dim": self.axis(source, int(dim)) or None})
         if name == "leaky_relu":
             return self.add(name, [source], {"negative_slope": float(self.arg(call, 1, "negative_slope", 0.01))})
         if name == "elu":
@@ -159,23 +173,59 @@ class FunctionConverter(LeafConverter):
         if isinstance(item, Ref) and isinstance(self.values[item.index], list) and item.item is None:
             return self.values[item.index][index]
         source = self.source(call)
+        if isinstance(index, Const) and self.layout(source) == UNBATCHED:
+            # rows gathered by a fixed index from a tensor computed once (a relative-position MLP's output):
+            # no arithmetic; shown as a view of one element expanded to PyTorch's shape
+            one = self.slices_to_one(source)
+            return self.add("expand", [one], {"shape": list(call.result.shape)},
+                            comment="gathered by a fixed index: a copy, no arithmetic counted")
         rank = len(self.full(source))
         parts = list(index) if isinstance(index, tuple) else [index]
         if Ellipsis in parts:
             at = parts.index(Ellipsis)
             parts = parts[:at] + [slice(None)] * (rank - len(parts) + 1) + parts[at + 1:]
-        if any(not isinstance(part, slice) for part in parts):
-            raise Unsupported(f"indexing with {describe(index)}", "cnncalc slices with start:end on each axis")
-        if parts and parts[0] != slice(None):
-            raise Unsupported("slices the batch axis", "cnncalc's slice acts on each sample")
+        if None in parts:  # x[..., None]: a new axis, when nothing else is indexed
+            if any(part != slice(None) for part in parts if part is not None) or parts[0] is None:
+                raise Unsupported(f"indexing with {describe(index)}", "cnncalc adds an axis with None alone")
+            return self.reshaped(source, call.result)
+        if any(not isinstance(part, (slice, int)) for part in parts):
+            raise Unsupported(f"indexing with {describe(index)}", "cnncalc slices with start:end or an integer")
         full = self.full(source)
         bounds = []
         for axis, part in enumerate(parts):
-            if part.step not in (None, 1):
-                raise Unsupported("a slice with a step", "cnncalc's slice takes every element")
+            if isinstance(part, int) or part.step not in (None, 1):
+                continue
             if part != slice(None):
                 bounds.append((axis, part.start or 0, part.stop if part.stop is not None else full[axis]))
-        return self.slices(source, bounds)
+        source = self.slices(source, bounds)
+        for axis, part in enumerate(parts):
+            if isinstance(part, slice) and part.step not in (None, 1):
+                source = self.strided(source, axis, part)
+        for axis in reversed(range(len(parts))):  # the last first: the axes before keep their numbers
+            if isinstance(parts[axis], int):
+                source = self.selected(source, axis, int(parts[axis]))
+        return source
+
+    def strided(self, source: str, axis: int, part: slice) -> str:
+        """x[..., a::s, ...] (Swin's patch merging) as a view: the axis split into [n/s, s], then index a
+        of the second, which is what the step takes."""
+        size = self.full(source)[axis]
+        start, stop, step = part.indices(size)
+        if size % step or start >= step or stop != size or self.layout(source)[0] != 0:
+            raise Unsupported("a slice with a step that does not divide the axis",
+                              "cnncalc takes every s-th element of an axis s divides")
+        dim = self.axis(source, axis)
+        shape = list(self.shape(source))
+        split = self.add("reshape", [source], {"shape": shape[:dim] + [size // step, step] + shape[dim + 1:]})
+        return self.add("select", [split], {"dim": dim + 1, "index": start})
+
+    def selected(self, source: str, dim: int, index: int) -> str:
+        axis = self.axis(source, dim)
+        batch_axis, folded = self.layout(source)
+        self.hint = (batch_axis - 1 if dim % len(self.full(source)) < batch_axis else batch_axis, folded)
+        name = self.add("select", [source], {"dim": axis or None, "index": index})
+        self.hint = None
+        return name
 
     def pixel_shuffle_call(self, call: Call) -> str:
         return self.add("pixel_shuffle", [self.source(call)], {"upscale_factor": int(self.arg(call, 1,
@@ -189,12 +239,34 @@ class FunctionConverter(LeafConverter):
         bias = self.arg(call, 2, "bias")
         if not isinstance(weight, Const):
             raise Unsupported("the weight is computed", "cnncalc maps F.linear with a parameter")
-        return self.linear(self.source(call), weight.shape, bias is not None)
+        name = self.linear(self.source(call), weight.shape, self.counted_bias(bias, weight.shape[0]))
+        return name
+
+    def counted_bias(self, bias: Any, size: int) -> bool:
+        """Whether the layer counts the bias it is given as its own: a parameter (or a buffer) of its
+        size. A bias put together from other parameters (BEiT's cat of q_bias, zeros and v_bias) is
+        not: those parameters get `parameter` layers of their own shapes."""
+        if bias is None:
+            return False
+        if not isinstance(bias, Const) or not bias.learned:
+            return True
+        known = [name for name in bias.origin if name in self.parameters_known]
+        if len(known) == 1 and self.parameters_known[known[0]][0] == size:
+            return True
+        for parameter in known:
+            if parameter not in self.parameter_layers:
+                self.parameter_layers[parameter] = self.add(
+                    "parameter", [], {"shape": list(self.parameters_known[parameter][1])},
+                    comment=f"the learned tensor {parameter}, part of the bias of {self.call.name}")
+        return False
 
     def functional_conv(self, call: Call) -> str:
         weight = self.arg(call, 1, "weight")
         if not isinstance(weight, Const):
             raise Unsupported("the weight is computed", "cnncalc maps F.conv with a parameter")
+        if not weight.learned:  # a fixed filter (TResNet's blur): a conv layer would count it as parameters
+            raise Unsupported(f"the weight is a buffer ({', '.join(weight.origin) or 'a fixed tensor'}), not learned",
+                              "cnncalc's convolution counts its weight as parameters")
         return self.convolution(self.source(call), False, weight.shape, self.arg(call, 2, "bias") is not None,
                                 self.arg(call, 3, "stride", 1), self.arg(call, 4, "padding", 0),
                                 self.arg(call, 5, "dilation", 1), int(self.arg(call, 6, "groups", 1)), None)

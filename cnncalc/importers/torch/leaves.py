@@ -8,20 +8,31 @@ from typing import Any
 from torch import nn
 
 from ..common import compact
-from .builders import LayerBuilders
+from .learned import LearnedTensors
 from .converter import Unsupported, _module
 from .trace import Call, Ref
 
 
-class LeafConverter(LayerBuilders):
+class LeafConverter(LearnedTensors):
     # -- modules ------------------------------------------------------------------------
 
     def conv_module(self, call: Call) -> str:
         module = _module(call)
         transposed = isinstance(module, nn.modules.conv._ConvTransposeNd)
-        return self.convolution(self.source(call), transposed, tuple(module.weight.shape), module.bias is not None,
-                                module.stride, module.padding, module.dilation, module.groups,
+        padding = "same" if _pads_same(module) else module.padding
+        name = self.convolution(self.source(call), transposed, tuple(module.weight.shape), module.bias is not None,
+                                module.stride, padding, module.dilation, module.groups,
                                 module.output_padding if transposed else None)
+        self.own_parameters(module, name)
+        return name
+
+    def own_parameters(self, module: nn.Module, layer: str) -> None:
+        """Parameters of a mapped module beyond its weight and bias (timm ScaledStdConv2d's gain): a
+        `parameter` layer each, so that they are counted."""
+        for name, parameter in module.named_parameters(recurse=False):
+            if name not in ("weight", "bias"):
+                self.add("parameter", [], {"shape": list(parameter.shape)},
+                         comment=f"{type(module).__name__}.{name}, applied by {layer}")
 
     def linear_module(self, call: Call) -> str:
         module = _module(call)
@@ -45,7 +56,8 @@ class LeafConverter(LayerBuilders):
         module = _module(call)
         is_max = isinstance(module, nn.modules.pooling._MaxPoolNd)
         rank = len(self.shape(self.source(call))) - 1
-        return self.pool(self.source(call), is_max, rank, module.kernel_size, module.stride, module.padding,
+        padding = "same" if _pads_same(module) else module.padding
+        return self.pool(self.source(call), is_max, rank, module.kernel_size, module.stride, padding,
                          getattr(module, "dilation", 1), module.ceil_mode, getattr(module, "count_include_pad", True))
 
     def adaptive(self, call: Call, is_max: bool | None = None) -> str:
@@ -65,9 +77,13 @@ class LeafConverter(LayerBuilders):
         comment = None
         if affine and module.bias is None:
             comment = "bias=False: cnncalc counts a weight and a bias"
-        if type(module).__name__ == "ChannelLayerNorm":
-            return self.add("layernorm", [source], {"affine": None if affine else False}, comment)
         shape = list(module.normalized_shape)
+        sample = self.shape(source)
+        if type(module).__name__ == "ChannelLayerNorm" or (
+                type(module) is not nn.LayerNorm and shape == [sample[0]] and len(sample) > 1
+                and sample[-1] != sample[0] and tuple(call.result.shape[1:]) == sample):
+            # a subclass normalising the channels of [C, H, W] (timm's and torchvision's LayerNorm2d)
+            return self.add("layernorm", [source], {"affine": None if affine else False}, comment)
         return self.add("layernorm", [source], {"normalized_shape": compact(shape) if len(shape) > 1 else shape[0],
                                                 "affine": None if affine else False}, comment)
 
@@ -102,7 +118,7 @@ class LeafConverter(LayerBuilders):
             if module.dim is None:
                 raise Unsupported("softmax without dim", "give nn.Softmax its dim")
             kind = "softmax" if isinstance(module, nn.Softmax) else "log_softmax"
-            return self.add(kind, [source], {"dim": self.dim(module.dim, len(self.full(source))) or None})
+            return self.add(kind, [source], {"dim": self.axis(source, module.dim) or None})
         return self.add(ACTIVATION_MODULES[type(module)], [source], {})
 
     def passthrough(self, call: Call) -> str:
@@ -139,7 +155,7 @@ class LeafConverter(LayerBuilders):
         kind = type(call.target).__name__.lower()
         sources = [self.value(item) for item in call.args if isinstance(item, Ref)]
         if kind == "concat":
-            return self.add("concat", sources, {"dim": self.dim(_module(call).dim, len(self.full(sources[0]))) or None})
+            return self.add("concat", sources, {"dim": self.axis(sources[0], _module(call).dim) or None})
         return self.add(kind, sources, {})
 
     def permute_module(self, call: Call) -> str:
@@ -162,6 +178,11 @@ class LeafConverter(LayerBuilders):
         sources = [self.value(item) for item in call.args if isinstance(item, Ref)]
         mode = _module(call).mode
         return self.add("upsample", sources, {"mode": mode if mode != "nearest" else None})
+
+
+def _pads_same(module: nn.Module) -> bool:
+    """timm's Conv2dSame, MaxPool2dSame, AvgPool2dSame: TF's 'SAME' padding, computed in forward."""
+    return type(module).__name__.endswith("Same") and type(module).__module__.startswith("timm.")
 
 
 def is_leaf(module: nn.Module) -> bool:

@@ -17,90 +17,18 @@ so batch norm uses its running statistics and dropout does nothing.
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any
 
-import torch
 import torch.fx as fx
 from torch import nn
-from torch._subclasses.fake_tensor import FakeTensorMode
-from torch.overrides import TorchFunctionMode
 
+from .hooks import record_with_hooks
+from .recorded import (Call, Const, INPUT, REAL_SECONDS, Ref, TraceFailed, count_users, data_dependent,
+                       depends_on_inputs, derived, eval_mode, fake_inputs, function_name, holds_tensor, input_names,
+                       is_tensor, leaves_of, message, module_path, positional_names, tensors_mode, time_limit)
 
-@dataclass(frozen=True)
-class Ref:
-    """A tensor some earlier call (or an input) made: `calls[index]`, element `item` of a tuple result."""
-
-    index: int
-    item: int | None = None
-
-
-@dataclass(frozen=True)
-class Const:
-    """A tensor that does not depend on the inputs: a parameter, a buffer, a constant."""
-
-    shape: tuple[int, ...]
-    tensor: Any = field(compare=False, repr=False)
-
-
-@dataclass
-class Call:
-    """One module, function or method call: `target` is the module, or the function's / method's name."""
-
-    name: str
-    target: nn.Module | str
-    args: tuple[Any, ...]
-    kwargs: dict[str, Any]
-    result: Any
-    users: int = 0
-
-
-INPUT = "<input>"
-
-
-class TraceFailed(Exception):
-    """The module could not be run with the given input shapes (the converter names the source)."""
-
-
-def _is_tensor(value: Any) -> bool:
-    return isinstance(value, torch.Tensor)
-
-
-def _holds_tensor(value: Any) -> bool:
-    if _is_tensor(value):
-        return True
-    if isinstance(value, (tuple, list)):
-        return any(_holds_tensor(item) for item in value)
-    return False
-
-
-def _refs(value: Any) -> Iterator[Ref]:
-    if isinstance(value, Ref):
-        yield value
-    elif isinstance(value, (tuple, list)):
-        for item in value:
-            yield from _refs(item)
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _refs(item)
-
-
-def count_users(calls: list[Call], outputs: list[Any]) -> None:
-    """How often each call's result is read by a later call or is an output (folds need 'only once')."""
-    for call in calls:
-        for ref in list(_refs(call.args)) + list(_refs(call.kwargs)):
-            calls[ref.index].users += 1
-    for ref in _refs(outputs):
-        calls[ref.index].users += 1
-
-
-def function_name(target: Any) -> str:
-    """operator.add -> 'add', torch.relu -> 'relu', F.interpolate -> 'interpolate', 'view' -> 'view'."""
-    if isinstance(target, str):
-        return target
-    return str(getattr(target, "__name__", type(target).__name__))
+__all__ = ["INPUT", "Call", "Const", "Ref", "TraceFailed", "input_names", "record"]
 
 
 class _Tracer(fx.Tracer):
@@ -132,43 +60,42 @@ def _unused_inputs(count: int) -> dict[str, None]:
     return {f"x{position}": None for position in range(count, MAX_INPUTS)}
 
 
-class _eval_mode:
-    """The module in eval mode inside the block, its own training flags after."""
-
-    def __init__(self, module: nn.Module) -> None:
-        self.module = module
-        self.flags = {name: sub.training for name, sub in module.named_modules()}
-
-    def __enter__(self) -> None:
-        self.module.eval()
-
-    def __exit__(self, *exc: Any) -> None:
-        for name, sub in self.module.named_modules():
-            sub.training = self.flags.get(name, sub.training)
-
-
 def record(module: nn.Module, shapes: list[tuple[int, ...]], batch: int,
-           is_leaf: Callable[[nn.Module], bool]) -> tuple[list[Call], list[Any], str]:
-    """(calls, outputs as Refs, the recorder used: 'fx' or 'hooks')."""
+           is_leaf: Callable[[nn.Module], bool], hooks: bool = False) -> tuple[list[Call], list[Any], str]:
+    """(calls, outputs as Refs, the recorder used: 'fx' or 'hooks', with ', real' after a real forward);
+    `hooks` skips fx. Fake tensors first; a real forward of zeros where they cannot record a shape
+    that depends on the data (Ultralytics' box decoding), within REAL_SECONDS."""
     try:
+        calls, outputs, recorder = _record(module, shapes, batch, is_leaf, hooks, real=False)
+    except TraceFailed as error:
+        if not error.data_dependent:
+            raise
+        with time_limit(REAL_SECONDS):
+            calls, outputs, recorder = _record(module, shapes, batch, is_leaf, hooks, real=True)
+        recorder += ", real"
+    return calls, outputs, recorder
+
+
+def _record(module: nn.Module, shapes: list[tuple[int, ...]], batch: int, is_leaf: Callable[[nn.Module], bool],
+            hooks: bool, real: bool) -> tuple[list[Call], list[Any], str]:
+    try:
+        if hooks:
+            raise ValueError("recorded with hooks")
         if len(shapes) > MAX_INPUTS:
             raise ValueError(f"more than {MAX_INPUTS} inputs: recorded with hooks")
         root = _Root(module)
-        graph = _Tracer(is_leaf).trace(root, concrete_args=_unused_inputs(len(shapes)))
+        with eval_mode(module):  # a module built in training mode traces its inference branches
+            graph = _Tracer(is_leaf).trace(root, concrete_args=_unused_inputs(len(shapes)))
         traced = fx.GraphModule(root, graph)
     except Exception:  # fx's TraceError, and whatever a forward does with a Proxy it cannot take
-        calls, outputs = _record_with_hooks(module, shapes, batch, is_leaf)
+        calls, outputs = record_with_hooks(module, shapes, batch, is_leaf, real)
         return calls, outputs, "hooks"
-    calls, outputs = _record_fx(traced, shapes, batch, _input_names(module, len(shapes)))
+    calls, outputs = _record_fx(traced, shapes, batch, positional_names(module, len(shapes)), real)
     return calls, outputs, "fx"
 
 
-def _fake_inputs(shapes: list[tuple[int, ...]], batch: int) -> list[torch.Tensor]:
-    return [torch.empty((batch, *shape)) for shape in shapes]
-
-
 def _record_fx(traced: fx.GraphModule, shapes: list[tuple[int, ...]], batch: int,
-               names: list[str]) -> tuple[list[Call], list[Any]]:
+               names: list[str], real: bool) -> tuple[list[Call], list[Any]]:
     results: dict[fx.Node, Any] = {}
 
     class Recorder(fx.Interpreter):
@@ -178,13 +105,14 @@ def _record_fx(traced: fx.GraphModule, shapes: list[tuple[int, ...]], batch: int
             return result
 
     try:
-        with _eval_mode(traced), FakeTensorMode(allow_non_fake_inputs=True):
-            Recorder(traced).run(*_fake_inputs(shapes, batch))
+        with eval_mode(traced), tensors_mode(real):
+            Recorder(traced).run(*fake_inputs(shapes, batch))
     except Exception as error:
-        raise TraceFailed(_message(error)) from None
+        raise TraceFailed(message(error), data_dependent(error)) from None
     calls: list[Call] = []
     env: dict[fx.Node, Any] = {}
     outputs: list[Any] = []
+    learned = {name for name, _ in traced.named_parameters()}
     for node in traced.graph.nodes:
         result: Any = results.get(node)
         if node.op == "placeholder":
@@ -194,126 +122,32 @@ def _record_fx(traced: fx.GraphModule, shapes: list[tuple[int, ...]], batch: int
             env[node] = Ref(len(calls))
             calls.append(Call(names[len(calls)], INPUT, (), {}, result))
         elif node.op == "get_attr":
-            env[node] = Const(tuple(result.shape), result) if _is_tensor(result) else result
+            target = str(node.target)
+            env[node] = Const(tuple(result.shape), result, (target.removeprefix("model."),),
+                              target in learned) if is_tensor(result) else result
         elif node.op == "output":
-            outputs = list(fx.node.map_aggregate(node.args[0], lambda item: env[item] if isinstance(item, fx.Node)
-                                                 else item) if isinstance(node.args[0], (tuple, list))
-                           else [env[node.args[0]]])
+            outputs = list(leaves_of(fx.node.map_aggregate(node.args[0], lambda item: env[item]
+                                                         if isinstance(item, fx.Node) else item)))
         else:
             args = fx.node.map_arg(node.args, lambda item: env[item])
             kwargs = fx.node.map_arg(node.kwargs, lambda item: env[item])
-            depends = any(True for _ in _refs(args)) or any(True for _ in _refs(kwargs))
-            if not _holds_tensor(result):
+            depends = node.op == "call_module" or depends_on_inputs(function_name(node.target), args, kwargs)
+            if not holds_tensor(result):
                 env[node] = result  # sizes, dims: plain values later calls read
             elif not depends and node.op != "call_module":
-                env[node] = Const(tuple(result.shape), result) if _is_tensor(result) else result
+                env[node] = derived(result, args, kwargs)
             else:
+                stack = list(node.meta.get("nn_module_stack") or {})
                 if node.op == "call_module":
                     target: nn.Module | str = traced.get_submodule(str(node.target))
-                    name = str(node.target).removeprefix("model.")
+                    name = module_path(str(node.target))
+                    where = name
                 else:
                     target, name = function_name(node.target), node.name
+                    where = module_path(stack[-1]) if stack else ""
                 env[node] = Ref(len(calls))
-                calls.append(Call(name, target, tuple(args), dict(kwargs), result))
+                calls.append(Call(name, target, tuple(args), dict(kwargs), result, module=where))
     count_users(calls, outputs)
     return calls, outputs
 
 
-def _message(error: Exception) -> str:
-    text = str(error).strip().splitlines()
-    return f"{type(error).__name__}: {text[0] if text else ''}".rstrip(": ")
-
-
-def _record_with_hooks(module: nn.Module, shapes: list[tuple[int, ...]], batch: int,
-                       is_leaf: Callable[[nn.Module], bool]) -> tuple[list[Call], list[Any]]:
-    calls: list[Call] = []
-    made: dict[int, Ref] = {}  # id of a tensor -> the call that made it (calls keep the tensors alive)
-    depth = [0]  # > 0 inside a leaf module: what it calls is its own business
-    names = {id(sub): name for name, sub in module.named_modules()}
-    pending: dict[int, list[tuple[Any, ...]]] = {}
-
-    def convert(value: Any) -> Any:
-        if _is_tensor(value):
-            found = made.get(id(value))
-            return found if found is not None else Const(tuple(value.shape), value)
-        if isinstance(value, tuple):
-            return tuple(convert(item) for item in value)
-        if isinstance(value, list):
-            return [convert(item) for item in value]
-        if isinstance(value, dict):
-            return {key: convert(item) for key, item in value.items()}
-        return value
-
-    def remember(name: str, target: nn.Module | str, args: Any, kwargs: Any, result: Any) -> None:
-        index = len(calls)
-        calls.append(Call(name, target, args, kwargs, result))
-        if _is_tensor(result):
-            made[id(result)] = Ref(index)
-        elif isinstance(result, (tuple, list)):
-            for item_index, item in enumerate(result):
-                if _is_tensor(item):
-                    made[id(item)] = Ref(index, item_index)
-
-    def depends(args: Any, kwargs: Any) -> bool:
-        return any(True for _ in _refs(args)) or any(True for _ in _refs(kwargs))
-
-    class Functions(TorchFunctionMode):
-        def __torch_function__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
-            kwargs = kwargs or {}
-            outermost = depth[0] == 0
-            converted = (convert(tuple(args)), convert(dict(kwargs))) if outermost else ((), {})
-            result = func(*args, **kwargs)
-            if outermost and _holds_tensor(result) and depends(*converted):
-                name = function_name(func)
-                remember(name, name, converted[0], converted[1], result)
-            return result
-
-    def before(sub: nn.Module, args: Any) -> None:
-        if depth[0] == 0:
-            pending.setdefault(id(sub), []).append(convert(tuple(args)))
-        depth[0] += 1
-
-    def after(sub: nn.Module, args: Any, result: Any) -> None:
-        depth[0] -= 1
-        if depth[0] == 0:
-            remember(names.get(id(sub), type(sub).__name__), sub, pending[id(sub)].pop(), {}, result)
-
-    handles = []
-    for sub in module.modules():
-        if sub is not module and is_leaf(sub):
-            handles.append(sub.register_forward_pre_hook(before))
-            handles.append(sub.register_forward_hook(after))
-    try:
-        with _eval_mode(module), FakeTensorMode(allow_non_fake_inputs=True):
-            inputs = _fake_inputs(shapes, batch)
-            for name, tensor in zip(_input_names(module, len(shapes)), inputs):
-                remember(name, INPUT, (), {}, tensor)
-            with Functions():
-                output = module(*inputs)
-    except Exception as error:
-        raise TraceFailed(_message(error)) from None
-    finally:
-        for handle in handles:
-            handle.remove()
-    outputs = list(convert(tuple(output))) if isinstance(output, (tuple, list)) else [convert(output)]
-    count_users(calls, outputs)
-    return calls, outputs
-
-
-def _input_names(module: nn.Module, count: int) -> list[str]:
-    names = input_names(module)
-    return names if len(names) == count else [f"x{position}" for position in range(count)]
-
-
-def input_names(module: nn.Module) -> list[str]:
-    """The names of forward's inputs: a cnncalc Network's, else forward's positional parameters."""
-    known = getattr(module, "input_names", None)
-    if isinstance(known, (tuple, list)) and all(isinstance(name, str) for name in known):
-        return list(known)
-    try:
-        signature = inspect.signature(module.forward)
-    except (TypeError, ValueError):
-        return ["input"]
-    return [name for name, parameter in signature.parameters.items()
-            if parameter.kind in (parameter.POSITIONAL_ONLY, parameter.POSITIONAL_OR_KEYWORD)
-            and parameter.default is parameter.empty] or ["input"]
