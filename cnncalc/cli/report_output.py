@@ -50,11 +50,15 @@ def emit_report(report: Any, depth: int | None, options: dict[str, Any], chip: A
         from ..render.formats import render_markdown
         text = render_markdown(report, rows, columns, cells, more)
     else:
-        import shutil
-
         from ..render.table import render_table
 
         to_terminal = options["output"] is None and sys.stdout.isatty()
-        width = options["width"] or (shutil.get_terminal_size().columns if to_terminal else 100)
+        width = options["width"] or (_terminal_width() if to_terminal else 100)
         text = render_table(report, rows, columns, width, to_terminal, cells, more)
     write(text, options)
+
+
+def _terminal_width() -> int:
+    import shutil  # here: 4 ms of start-up that output to a pipe or file never needs
+
+    return shutil.get_terminal_size().columns

@@ -1,7 +1,7 @@
 """The layer registry and what every layer type shares.
 
 A layer type is a frozen dataclass of its validated fields, registered under its
-YAML names, with one pure method: `infer(inputs) -> Cost`, from the per-sample
+YAML names by `register` (which also makes it the dataclass), with one pure method: `infer(inputs) -> Cost`, from the per-sample
 input shapes to the output shape and every count. Shapes are per sample and
 channels first; costs are per sample (the report multiplies by the batch).
 """
@@ -11,8 +11,8 @@ from __future__ import annotations
 import difflib
 import importlib
 from collections.abc import Iterator
-from dataclasses import MISSING, dataclass, field, fields
-from typing import Any, Callable, ClassVar
+from dataclasses import MISSING, FrozenInstanceError, dataclass, field, fields
+from typing import Any, Callable, ClassVar, dataclass_transform
 
 from ..errors import FieldError, ShapeError
 from .fields import describe
@@ -60,13 +60,58 @@ def option(default: Any = MISSING, *, parse: Parser, doc: str) -> Any:
     return field(default=default, metadata={"parse": parse, "doc": doc})
 
 
-@dataclass(frozen=True, kw_only=True)
+def _layer_dataclass(cls: type[Any]) -> None:
+    """Make `cls` a dataclass of its fields, keeping Layer's one __init__, __eq__, __hash__,
+    __repr__ and frozen __setattr__: dataclass would generate and compile six functions per
+    class, which was a third of cnncalc's start-up for the 40 layer types."""
+    dataclass(kw_only=True, init=False, repr=False, eq=False)(cls)
+    cls._defaults = tuple((spec.name, spec.default) for spec in fields(cls))
+
+
 class Layer:
-    """Base of every layer type. `kind` is the YAML type name it was built from."""
+    """Base of every layer type. `kind` is the YAML type name it was built from.
+
+    Behaves as `@dataclass(frozen=True, kw_only=True)` would: keyword arguments only,
+    compared and hashed by type and field values, immutable."""
 
     kind: str
     arity: ClassVar[str] = "one"  # "one" input, "many" (merges, upsample to a reference), or "none" (parameter)
     full_rule: ClassVar[str] = "0"  # the `full` convention's cost, in words, for `explain`
+    _defaults: ClassVar[tuple[tuple[str, Any], ...]]  # (name, default or MISSING) of each field
+
+    def __init__(self, **values: Any) -> None:
+        for name, default in self._defaults:
+            if name in values:
+                value = values.pop(name)
+            elif default is MISSING:
+                raise TypeError(f"{type(self).__qualname__}.__init__() missing required keyword argument: '{name}'")
+            else:
+                value = default
+            object.__setattr__(self, name, value)
+        if values:
+            raise TypeError(f"{type(self).__qualname__}.__init__() got an unexpected keyword argument "
+                            f"'{next(iter(values))}'")
+
+    def _values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name, _ in self._defaults)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._values() == other._values()  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{name}={getattr(self, name)!r}" for name, _ in self._defaults)
+        return f"{type(self).__qualname__}({shown})"
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise FrozenInstanceError(f"cannot assign to field '{name}'")
+
+    def __delattr__(self, name: str) -> None:
+        raise FrozenInstanceError(f"cannot delete field '{name}'")
 
     def infer(self, inputs: tuple[Shape, ...]) -> Cost:
         raise NotImplementedError
@@ -74,6 +119,9 @@ class Layer:
     @classmethod
     def options(cls) -> list[Any]:
         return [spec for spec in fields(cls) if "parse" in spec.metadata]
+
+
+_layer_dataclass(Layer)
 
 
 class Registry(dict[str, type[Layer]]):
@@ -136,10 +184,15 @@ class Registry(dict[str, type[Layer]]):
 REGISTRY = Registry()
 
 
+@dataclass_transform(kw_only_default=True, frozen_default=True, field_specifiers=(field, option))
 def register(*names: str) -> Callable[[type[Layer]], type[Layer]]:
-    """Register a layer class under its YAML type names; a name taken twice is a bug."""
+    """Make a layer class a frozen dataclass (see Layer) and register it under its YAML
+    type names; a name taken twice is a bug."""
 
     def add(cls: type[Layer]) -> type[Layer]:
+        if "__dataclass_fields__" in cls.__dict__:
+            raise RuntimeError(f"{cls.__qualname__}: register makes the dataclass; remove @dataclass")
+        _layer_dataclass(cls)
         for name in names:
             if dict.__contains__(REGISTRY, name):
                 raise RuntimeError(f"layer type '{name}' registered twice")
