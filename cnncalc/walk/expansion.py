@@ -19,6 +19,7 @@ class Expansion:
         self.values = values
         self.sizes = SizeEstimate(blocks)
         self.expanded = 0  # entries walked so far; the walker counts them
+        self.checks: list[tuple[int, int, int]] | None = None  # the checks above, while reuse.py records
 
     def repeat_count(self, entry: Map, context: Context, sources: list[Tensor], layer: tuple[str, str]) -> int:
         if "repeat" not in entry:
@@ -36,6 +37,8 @@ class Expansion:
         # by an expression deep inside blocks fails here, not a million layers later.
         if self.expanded + count * size * context.fanout > LAYER_LIMIT:
             raise self.too_many(entry, count, size, context.fanout, layer)
+        if self.checks is not None:
+            self.checks.append((self.expanded, count * size, context.fanout))
         return count
 
     def too_many(self, entry: Map, count: int, size: int, fanout: int, layer: tuple[str, str]) -> SpecError:

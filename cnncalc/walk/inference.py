@@ -47,15 +47,20 @@ class Inference:
         if known is None:
             known = self._inferred[key] = self.infer(kind, values, entry, layer_id, inputs)
         layer, cost = known
+        receptive = self.field_of(cost, layer, inputs)
+        self.records.append(LayerRecord(full_name, kind, tuple(tensor.producer for tensor in inputs), layer, cost,
+                                        receptive, context.path, context.block_types, entry.mark))
+        return Tensor(cost.shape, full_name, receptive)
+
+    def field_of(self, cost: Cost, layer: Layer, inputs: list[Tensor]) -> Field:
+        """The receptive field after the layer; computed once per distinct step and input field."""
         fields = (cost.field, inputs[0].field) if len(inputs) == 1 else None
         receptive = self._fields.get(fields) if fields else None
         if receptive is None:
             receptive = receptive_field(cost.field, inputs, layer.arity)
             if fields:
                 self._fields[fields] = receptive
-        self.records.append(LayerRecord(full_name, kind, tuple(tensor.producer for tensor in inputs), layer, cost,
-                                        receptive, context.path, context.block_types, entry.mark))
-        return Tensor(cost.shape, full_name, receptive)
+        return receptive
 
     def infer(self, kind: str, values: dict[str, Any], entry: Map, layer_id: tuple[str, str],
               inputs: list[Tensor]) -> tuple[Layer, Cost]:

@@ -18,6 +18,7 @@ class Naming:
         self.values = values
         self.blocks = blocks
         self.everything = everything  # full dotted names, for `from: layer3.1`; the walker fills it
+        self.full_name_lookups = 0  # `from:` names found there: reuse.py never reuses such an instance
 
     def entry_kind(self, entry: Map, context: Context, counters: dict[str, int], index: int) -> str:
         fail = self.values.fail
@@ -96,7 +97,10 @@ class Naming:
             return found
         if not isinstance(item, str):
             raise fail(f"from is {describe(item)}", mark, layer, "from takes a name or a negative offset")
-        found = names.find(item) or self.everything.get(item)
+        found = names.find(item)
+        if found is None:
+            found = self.everything.get(item)
+            self.full_name_lookups += 1
         if found is None:
             known = names.known()
             close = difflib.get_close_matches(item, known, n=1)

@@ -22,6 +22,7 @@ from ..yamlread import Map, Seq
 from .expansion import Expansion
 from .inference import Inference
 from .naming import Naming
+from .reuse import Reuse
 from .values import Values, shape_scope
 
 
@@ -35,6 +36,7 @@ class Walker:
         self.naming = Naming(self.values, blocks, self.everything)
         self.expansion = Expansion(self.values, blocks)
         self.inference = Inference(self.values)
+        self.reuse = Reuse(blocks, self.inference, self.naming, self.expansion)
 
     @property
     def records(self) -> list[LayerRecord]:
@@ -85,11 +87,17 @@ class Walker:
             tensor = self.instance(entry, kind, instance, inner, names, inputs)
             if "repeat" in entry:
                 names.local[instance] = tensor
-                self.everything[context.prefix + instance] = tensor
+                self.publish(context.prefix + instance, tensor)
         assert tensor is not None  # repeat is at least 1
         names.local[name] = tensor
-        self.everything[context.prefix + name] = tensor
+        self.publish(context.prefix + name, tensor)
         return tensor
+
+    def publish(self, full_name: str, tensor: Tensor) -> None:
+        """Make a name reachable by its full name (`from: layer3.1`, outputs)."""
+        self.everything[full_name] = tensor
+        if self.reuse.writes is not None:
+            self.reuse.writes.append((full_name, tensor))
 
     def instance(self, entry: Map, kind: str, name: str, context: Context, names: Names,
                  inputs: list[Tensor]) -> Tensor:
@@ -162,7 +170,18 @@ class Walker:
         inner = replace(context, scope=scope, prefix=f"{full_name}.", path=context.path + (full_name,),
                         block_types=context.block_types + (kind,), active_blocks=context.active_blocks + (kind,))
         first = inputs[0] if input_names is None else None
-        return self.chain(block["layers"], block.value_marks["layers"], inner, Names(bound=bound), first)
+        reuse = self.reuse
+        key = reuse.key(kind, own, inputs, context)
+        if key is not None:
+            known = reuse.known.get(key)
+            if known is not None and reuse.charge(known, self.expansion.expanded, context.fanout):
+                self.expansion.expanded += known.expanded
+                return reuse.replay(known, full_name, context, inputs)
+            marks, before = reuse.start(), self.expansion.expanded
+        output = self.chain(block["layers"], block.value_marks["layers"], inner, Names(bound=bound), first)
+        if key is not None:
+            reuse.finish(key, marks, (before, self.expansion.expanded), full_name, context, inputs, output)
+        return output
 
 
 def takes_no_input(kind: str) -> bool:
