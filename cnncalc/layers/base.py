@@ -132,9 +132,11 @@ class Registry(dict[str, type[Layer]]):
     def __init__(self) -> None:
         super().__init__()
         self.deferred: dict[str, str] = {}  # type name -> the module that registers it
+        self.known: set[str] = set()  # every name, loaded or not: `in` without a Python call, for the walk
 
     def defer(self, module: str, names: tuple[str, ...]) -> None:
         self.deferred.update(dict.fromkeys(names, module))
+        self.known.update(names)
 
     def _load(self, name: str) -> None:
         module = self.deferred[name]
@@ -197,6 +199,7 @@ def register(*names: str) -> Callable[[type[Layer]], type[Layer]]:
             if dict.__contains__(REGISTRY, name):
                 raise RuntimeError(f"layer type '{name}' registered twice")
             dict.__setitem__(REGISTRY, name, cls)
+            REGISTRY.known.add(name)
         return cls
 
     return add

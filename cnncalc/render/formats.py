@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import functools
 import io
 import json
 from typing import Any
@@ -82,24 +81,38 @@ def render_json(report: Report, more: dict[str, Any] | None = None) -> str:
     for key, value in {**report_json(report, with_layers=False), **(more or {})}.items():
         parts.append(f" {json.dumps(key)}: {json.dumps(value)}")
         if key == "inputs":
-            lines = ",\n  ".join(map(_layer_line, report.layers))
+            fields: dict[Field, str] = {}  # a chain of 3x3 convolutions has a new field every third layer
+            lines = ",\n  ".join([_layer_line(row, fields) for row in report.layers])
             parts.append(f' "layers": [\n  {lines}\n ]' if report.layers else ' "layers": []')
     return json_text("{\n" + ",\n".join(parts) + "\n}\n")
 
 
-@functools.lru_cache(maxsize=4096)
 def _field_text(field: Field) -> str:
-    return json.dumps(field_json(field))
+    """json.dumps(field_json(field)), written out (tests check they agree)."""
+    if field is None:
+        return "null"
+    numbers = [", ".join([_number_text(axis[index]) for axis in field]) for index in range(3)]
+    return f'{{"size": [{numbers[0]}], "jump": [{numbers[1]}], "start": [{numbers[2]}]}}'
+
+
+def _number_text(value: float) -> str:
+    if type(value) is int:
+        return str(value)
+    if value.is_integer():
+        return str(int(value))
+    return json.dumps(value)  # a float's repr, and JSON's names for the ones that have none
 
 
 _string = json.encoder.encode_basestring_ascii  # the C function json.dumps uses for strings
 
 
-def _layer_line(row: LayerRow) -> str:
+def _layer_line(row: LayerRow, fields: dict[Field, str]) -> str:
     """json.dumps(layer_json(row)), written out (tests check they agree)."""
     sources = ", ".join(map(_string, row.inputs))
     shape = ", ".join(map(str, row.output_shape))
-    field = _field_text(row.receptive_field)
+    field = fields.get(row.receptive_field)
+    if field is None:
+        field = fields[row.receptive_field] = _field_text(row.receptive_field)
     return (f'{{"name": {_string(row.name)}, "type": {_string(row.type)}, "from": [{sources}], '
             f'"output_shape": [{shape}], "params": {row.params}, "buffers": {row.buffers}, '
             f'"macs": {row.macs}, "flops": {row.flops}, "activation_bytes": {row.activation_bytes}, '

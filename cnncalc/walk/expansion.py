@@ -30,7 +30,7 @@ class Expansion:
                 raise self.values.fail(f"repeat is {describe(count)}", entry.value_marks["repeat"], layer,
                                        "repeat takes a whole number >= 1")
         written = entry.get("type")
-        plain = "repeat" not in entry and isinstance(written, str) and written in REGISTRY \
+        plain = "repeat" not in entry and isinstance(written, str) and written in REGISTRY.known \
             and written not in self.sizes.blocks  # a spec's block may shadow a later built-in type
         size = 1 if plain else self.sizes.static_size(entry)
         # The repeats around this entry will run it again (fanout), so a repeat computed
@@ -61,7 +61,7 @@ class Expansion:
             written = "chain" if "layers" in entry else entry.get("type", "?")
             if "name" not in entry and isinstance(written, str):
                 counters[written] = counters.get(written, 0) + 1
-            if ("repeat" not in entry and isinstance(written, str) and written in REGISTRY  # a type may be a list
+            if ("repeat" not in entry and isinstance(written, str) and written in REGISTRY.known  # a type may be a list
                     and written not in self.sizes.blocks):
                 total += 1  # the common case, kept cheap for 100,000-layer chains
             else:

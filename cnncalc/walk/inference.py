@@ -8,7 +8,7 @@ from typing import Any
 from ..errors import FieldError, ShapeError
 from ..field import receptive_field
 from ..graph import Field, LayerRecord, Tensor
-from ..layers import Cost, Layer, build
+from ..layers import POINTWISE, Cost, Layer, build
 from ..layers.base import ENTRY_FIELDS
 from ..limits import LIMIT_HINT, over_limit
 from ..scope import Context
@@ -54,6 +54,8 @@ class Inference:
 
     def field_of(self, cost: Cost, layer: Layer, inputs: list[Tensor]) -> Field:
         """The receptive field after the layer; computed once per distinct step and input field."""
+        if len(inputs) == 1 and cost.field == POINTWISE:
+            return inputs[0].field
         fields = (cost.field, inputs[0].field) if len(inputs) == 1 else None
         receptive = self._fields.get(fields) if fields else None
         if receptive is None:

@@ -39,7 +39,7 @@ class Naming:
         if not isinstance(kind, str):
             raise fail(f"type is {describe(kind)}, not a name", entry.value_marks["type"],
                        early_id(entry, written, counters, context, index), some_types())
-        if kind not in REGISTRY and kind not in self.blocks:
+        if kind not in REGISTRY.known and kind not in self.blocks:
             close = difflib.get_close_matches(kind, list(REGISTRY) + list(self.blocks), n=1)
             guess = f"did you mean '{close[0]}'? " if close else ""
             raise fail(f"unknown layer type '{kind}'", entry.value_marks["type"],

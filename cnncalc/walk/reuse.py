@@ -18,7 +18,6 @@ from typing import Any, NamedTuple
 from .. import interpolate
 from ..expr import ExpressionError
 from ..graph import LayerRecord, Tensor
-from ..layers import POINTWISE
 from ..limits import LAYER_LIMIT
 from ..scope import Context
 from ..yamlread import Map, Seq
@@ -171,8 +170,7 @@ class Reuse:
             else:
                 sources = [tensors[source] for source in record.inputs]
                 producers = tuple(tensor.producer for tensor in sources)
-            field = sources[0].field if cost.field == POINTWISE and len(sources) == 1 else \
-                field_of(cost, record.layer, sources)
+            field = field_of(cost, record.layer, sources)
             place = places.get(id(record.path))
             if place is None:
                 place = places[id(record.path)] = (

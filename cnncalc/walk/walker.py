@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import difflib
 from collections import ChainMap
-from dataclasses import replace
 from typing import Any
 
 from ..graph import LayerRecord, Tensor
@@ -76,18 +75,21 @@ class Walker:
             self.naming.sources(entry, names, outputs, layer_id)
         repeat = self.expansion.repeat_count(entry, context, sources, layer_id)
         tensor: Tensor | None = sources[0] if sources else None
-        for index in range(repeat):
-            instance = f"{name}.{index}" if "repeat" in entry else name
-            # instances after the first chain on; a parameter's instances are separate tensors
-            inputs = sources if index == 0 or sourceless or tensor is None else [tensor]
-            inner = context
-            if "repeat" in entry:  # `i` in scope; the instances still to come multiply what is inside
-                inner = replace(context, scope=ChainMap({"i": index}, context.scope),
-                                fanout=context.fanout * (repeat - index))
-            tensor = self.instance(entry, kind, instance, inner, names, inputs)
-            if "repeat" in entry:
+        if "repeat" not in entry:
+            tensor = self.instance(entry, kind, name, context, names, sources)
+        else:
+            scope, prefix, path, types, active = (context.scope, context.prefix, context.path, context.block_types,
+                                                  context.active_blocks)
+            for index in range(repeat):
+                instance = f"{name}.{index}"
+                # instances after the first chain on; a parameter's instances are separate tensors
+                inputs = sources if index == 0 or sourceless or tensor is None else [tensor]
+                # `i` in scope; the instances still to come multiply what is inside
+                inner = Context(ChainMap({"i": index}, scope), prefix, path, types, active,
+                                context.fanout * (repeat - index))
+                tensor = self.instance(entry, kind, instance, inner, names, inputs)
                 names.local[instance] = tensor
-                self.publish(context.prefix + instance, tensor)
+                self.publish(prefix + instance, tensor)
         assert tensor is not None  # repeat is at least 1
         names.local[name] = tensor
         self.publish(context.prefix + name, tensor)
@@ -119,7 +121,7 @@ class Walker:
                                    entry.value_marks.get("type", entry.mark), layer_id,
                                    "real networks nest a few levels: check which block uses which")
         if kind == "chain":
-            inner = replace(context, prefix=f"{context.prefix}{name}.", path=context.path + (context.prefix + name,),
+            inner = context._replace(prefix=f"{context.prefix}{name}.", path=context.path + (context.prefix + name,),
                             block_types=context.block_types + ("chain",))
             bound = {"input": inputs[0]}
             return self.chain(entry["layers"], entry.value_marks["layers"], inner, Names(bound=bound, parent=names),
@@ -167,7 +169,7 @@ class Walker:
                 own[key] = passed[key]
             else:
                 own[key] = self.values.resolve(default, scope, declared.value_marks[key], layer_id)
-        inner = replace(context, scope=scope, prefix=f"{full_name}.", path=context.path + (full_name,),
+        inner = context._replace(scope=scope, prefix=f"{full_name}.", path=context.path + (full_name,),
                         block_types=context.block_types + (kind,), active_blocks=context.active_blocks + (kind,))
         first = inputs[0] if input_names is None else None
         reuse = self.reuse
@@ -186,4 +188,4 @@ class Walker:
 
 def takes_no_input(kind: str) -> bool:
     """A primitive type that reads nothing (parameter, constant): `from:` does not apply."""
-    return kind in REGISTRY and REGISTRY[kind].arity == "none"
+    return kind in REGISTRY.known and REGISTRY[kind].arity == "none"
