@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable
 from typing import Any
 
 from .common import (
@@ -40,9 +41,10 @@ def emit_report(report: Any, depth: int | None, options: dict[str, Any], chip: A
         fail(f"--columns: {error}")
     rows = fold(report.layers, depth)
     form = options["output_format"]
+    text: str | Iterable[str]
     if form == "json":
-        from ..render.formats import render_json
-        text = render_json(report, extra)
+        from ..render.formats import json_chunks
+        text = json_chunks(report, extra)  # written in pieces: a million layers make 270 MB of JSON
     elif form == "csv":
         from ..render.formats import render_csv
         text = render_csv(report, rows)

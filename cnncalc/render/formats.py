@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from .. import __version__
@@ -77,14 +78,30 @@ def report_json(report: Report, with_layers: bool = True) -> dict[str, Any]:
 def render_json(report: Report, more: dict[str, Any] | None = None) -> str:
     """Indented at the top, one compact line per layer: readable, and fast for 100,000
     layers (json's indenting encoder is pure Python; each layer line here is one format)."""
-    parts = []
-    for key, value in {**report_json(report, with_layers=False), **(more or {})}.items():
-        parts.append(f" {json.dumps(key)}: {json.dumps(value)}")
-        if key == "inputs":
-            fields: dict[Field, str] = {}  # a chain of 3x3 convolutions has a new field every third layer
-            lines = ",\n  ".join([_layer_line(row, fields) for row in report.layers])
-            parts.append(f' "layers": [\n  {lines}\n ]' if report.layers else ' "layers": []')
-    return json_text("{\n" + ",\n".join(parts) + "\n}\n")
+    return "".join(json_chunks(report, more))
+
+
+LINES_PER_CHUNK = 10_000
+
+
+def json_chunks(report: Report, more: dict[str, Any] | None = None) -> Iterator[str]:
+    """render_json's text in pieces of at most LINES_PER_CHUNK layers, so that a million-layer
+    report is written without holding its 270 MB of JSON (twice) in memory."""
+    parts = [f" {json.dumps(key)}: {json.dumps(value)}"
+             for key, value in {**report_json(report, with_layers=False), **(more or {})}.items()]
+    at = next(index for index, part in enumerate(parts) if part.startswith(' "inputs"')) + 1
+    yield json_text("{\n" + ",\n".join(parts[:at]) + ",\n")
+    rows = report.layers
+    if not rows:
+        yield ' "layers": [],\n'
+    else:
+        fields: dict[Field, str] = {}  # a chain of 3x3 convolutions has a new field every third layer
+        for start in range(0, len(rows), LINES_PER_CHUNK):
+            lines = ",\n  ".join([_layer_line(row, fields) for row in rows[start:start + LINES_PER_CHUNK]])
+            opening = ' "layers": [\n  ' if start == 0 else ",\n  "
+            closing = "\n ],\n" if start + LINES_PER_CHUNK >= len(rows) else ""
+            yield json_text(opening + lines + closing)  # a chunk ends at a line's end: no `##` is cut
+    yield json_text(",\n".join(parts[at:]) + "\n}\n")
 
 
 def _field_text(field: Field) -> str:
