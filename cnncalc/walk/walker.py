@@ -22,7 +22,7 @@ from .expansion import Expansion
 from .inference import Inference
 from .naming import Naming
 from .reuse import Reuse
-from .values import Values, shape_scope
+from .values import Values, has_dollar, shape_scope
 
 
 class Walker:
@@ -80,13 +80,16 @@ class Walker:
         else:
             scope, prefix, path, types, active = (context.scope, context.prefix, context.path, context.block_types,
                                                   context.active_blocks)
+            # A primitive layer without `$` reads neither `i` nor what the repeats multiply.
+            plain = kind != "chain" and kind not in self.blocks and not any(
+                has_dollar(value) for key, value in entry.items() if key != "name")
             for index in range(repeat):
                 instance = f"{name}.{index}"
                 # instances after the first chain on; a parameter's instances are separate tensors
                 inputs = sources if index == 0 or sourceless or tensor is None else [tensor]
                 # `i` in scope; the instances still to come multiply what is inside
-                inner = Context(ChainMap({"i": index}, scope), prefix, path, types, active,
-                                context.fanout * (repeat - index))
+                inner = context if plain else Context(ChainMap({"i": index}, scope), prefix, path, types, active,
+                                                      context.fanout * (repeat - index))
                 tensor = self.instance(entry, kind, instance, inner, names, inputs)
                 names.local[instance] = tensor
                 self.publish(prefix + instance, tensor)
