@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from typing import Any
 
 from ..graph import Tensor
@@ -40,6 +39,7 @@ class Naming:
             raise fail(f"type is {describe(kind)}, not a name", entry.value_marks["type"],
                        early_id(entry, written, counters, context, index), some_types())
         if kind not in REGISTRY.known and kind not in self.blocks:
+            import difflib  # here: only a hint needs it, start-up does not
             close = difflib.get_close_matches(kind, list(REGISTRY) + list(self.blocks), n=1)
             guess = f"did you mean '{close[0]}'? " if close else ""
             raise fail(f"unknown layer type '{kind}'", entry.value_marks["type"],
@@ -103,6 +103,7 @@ class Naming:
             self.full_name_lookups += 1
         if found is None:
             known = names.known()
+            import difflib  # here: only a hint needs it, start-up does not
             close = difflib.get_close_matches(item, known, n=1)
             guess = f"did you mean '{close[0]}'? " if close else ""
             raise fail(f"from '{item}' names nothing before this layer", mark, layer,

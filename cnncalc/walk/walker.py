@@ -7,7 +7,6 @@ decides what runs where, with which scope and which inputs.
 
 from __future__ import annotations
 
-import difflib
 from collections import ChainMap
 from typing import Any
 
@@ -149,6 +148,7 @@ class Walker:
         for key in passed:
             if key not in declared:
                 known = [str(name) for name in declared]  # YAML keys may be numbers or null
+                import difflib  # here: only a hint needs it, start-up does not
                 close = difflib.get_close_matches(str(key), known, n=1)
                 guess = f"did you mean '{close[0]}'? " if close else ""
                 raise fail(f"block '{kind}' has no parameter '{key}'", entry.key_marks[key], layer_id,
