@@ -4,7 +4,6 @@ frozen records; renderers only read what this module returns."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import NamedTuple
 
 from .graph import Field, Graph, LayerRecord
@@ -65,8 +64,7 @@ class Totals(NamedTuple):
     training_bytes: int
 
 
-@dataclass(frozen=True)
-class Report:
+class Report(NamedTuple):
     name: str
     source: str
     assumptions: Assumptions
