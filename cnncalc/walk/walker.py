@@ -124,7 +124,7 @@ class Walker:
                                    "real networks nest a few levels: check which block uses which")
         if kind == "chain":
             inner = context._replace(prefix=f"{context.prefix}{name}.", path=context.path + (context.prefix + name,),
-                            block_types=context.block_types + ("chain",))
+                                     block_types=context.block_types + ("chain",))
             bound = {"input": inputs[0]}
             return self.chain(entry["layers"], entry.value_marks["layers"], inner, Names(bound=bound, parent=names),
                               inputs[0])
@@ -165,6 +165,16 @@ class Walker:
                            f"from names {len(inputs)}", entry.value_marks.get("from", entry.mark), layer_id)
             bound = dict(zip(input_names, inputs))
         own: dict[str, Any] = {"i": context.scope["i"]} if "i" in context.scope else {}
+        # The defaults follow from what is passed, `i`, the input shapes and the globals: an
+        # instance seen before skips them too (a block of 100,000 parameters used 1,000 times).
+        reuse = self.reuse
+        reused = reuse.key(kind, {**own, **passed}, inputs, context)
+        if reused is not None:
+            known = reuse.known.get(reused)
+            if known is not None and reuse.charge(known, self.expansion.expanded, context.fanout):
+                self.expansion.expanded += known.expanded
+                return reuse.replay(known, full_name, context, inputs)
+            marks, before = reuse.start(), self.expansion.expanded
         shape_scope(own, inputs[0])
         scope = ChainMap(own, self.globals_scope)  # the globals, shadowed by the block's own names
         for key, default in declared.items():
@@ -173,19 +183,12 @@ class Walker:
             else:
                 own[key] = self.values.resolve(default, scope, declared.value_marks[key], layer_id)
         inner = context._replace(scope=scope, prefix=f"{full_name}.", path=context.path + (full_name,),
-                        block_types=context.block_types + (kind,), active_blocks=context.active_blocks + (kind,))
+                                 block_types=context.block_types + (kind,),
+                                 active_blocks=context.active_blocks + (kind,))
         first = inputs[0] if input_names is None else None
-        reuse = self.reuse
-        key = reuse.key(kind, own, inputs, context)
-        if key is not None:
-            known = reuse.known.get(key)
-            if known is not None and reuse.charge(known, self.expansion.expanded, context.fanout):
-                self.expansion.expanded += known.expanded
-                return reuse.replay(known, full_name, context, inputs)
-            marks, before = reuse.start(), self.expansion.expanded
         output = self.chain(block["layers"], block.value_marks["layers"], inner, Names(bound=bound), first)
-        if key is not None:
-            reuse.finish(key, marks, (before, self.expansion.expanded), full_name, context, inputs, output)
+        if reused is not None:
+            reuse.finish(reused, marks, (before, self.expansion.expanded), full_name, context, inputs, output)
         return output
 
 
