@@ -8,7 +8,6 @@ or mistyped spec fails with a one-line message instead of hanging or eating memo
 from __future__ import annotations
 
 import ast
-import difflib
 import functools
 import math
 import operator
@@ -145,6 +144,7 @@ def _check_call(node: ast.Call) -> None:
     if not isinstance(node.func, ast.Name):
         raise ExpressionError(f"only these functions can be called: {', '.join(FUNCTIONS)}")
     if node.func.id not in FUNCTIONS:
+        import difflib  # here: only a hint needs it, start-up does not
         close = difflib.get_close_matches(node.func.id, FUNCTIONS, n=1)
         hint = f"did you mean '{close[0]}'? " if close else ""
         raise ExpressionError(
@@ -189,6 +189,7 @@ def lookup(name: str, scope: Mapping[str, object]) -> object:
     if name in scope:
         return scope[name]
     known = [key for key in scope if isinstance(key, str)]  # YAML keys may also be null or numbers
+    import difflib  # here: only a hint needs it, start-up does not
     close = difflib.get_close_matches(name, known, n=1)
     hint = f"did you mean '{close[0]}'? " if close else ""
     names = ", ".join(sorted(known)) or "(none)"

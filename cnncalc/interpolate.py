@@ -21,7 +21,7 @@ from .expr import MAX_SOURCE_LENGTH, ExpressionError, check_length, evaluate_tre
 # ResNet-50 spec takes 3 a layer, MobileNet v2 4).
 MAX_WORK = 10_000_000
 _WORTH_KEEPING = 8  # steps: `${i}` and `${c * 2}` cost less to evaluate than to look up
-_KEPT = 100_000  # distinct results an Evaluator keeps: bounded memory on a million-layer spec
+KEPT = 100_000  # distinct results an Evaluator keeps: bounded memory on a million-layer spec
 _NAME_REFERENCE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 
 
@@ -68,6 +68,7 @@ class Evaluator:
         self.limit = MAX_WORK if limit is None else limit
         self.work = 0
         self.known: dict[Any, object] = {}
+        self.journal: list[tuple[int, Any, object]] | None = None  # fills charged, while walk/reuse.py records
 
     def fill(self, text: str, scope: Mapping[str, object]) -> object:
         layout = template(text)
@@ -85,9 +86,18 @@ class Evaluator:
                                   "a repeat or block evaluates them again for every instance: "
                                   "compute a value once in params and refer to it")
         value = fill(layout, scope)
-        if key is not None and len(self.known) < _KEPT:
+        if key is not None and len(self.known) < KEPT:
             self.known[key] = value
+        if self.journal is not None:
+            self.journal.append((layout.steps, key, value))
         return value
+
+
+def reads(text: str, name: str) -> bool:
+    """Whether resolving `text` reads `name` from the scope."""
+    if match := _NAME_REFERENCE.fullmatch(text):
+        return match[1] == name
+    return "${" in text and name in template(text).names
 
 
 def fill(layout: Template, scope: Mapping[str, object]) -> object:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import MutableMapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from . import expr
 from .graph import Tensor
@@ -37,9 +37,9 @@ class Names:
         return list(dict.fromkeys(result))  # the only input is both 'input' and a local name
 
 
-@dataclass(frozen=True)
-class Context:
-    """Where a chain runs: its scope of parameters, name prefix and enclosing instances."""
+class Context(NamedTuple):
+    """Where a chain runs: its scope of parameters, name prefix and enclosing instances.
+    (A NamedTuple: a repeat of a million layers makes one per instance.)"""
 
     scope: MutableMapping[str, Any]  # a dict, or ChainMaps over one: scopes are layered, never copied
     prefix: str

@@ -4,7 +4,6 @@ into a Graph."""
 
 from __future__ import annotations
 
-import difflib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -106,6 +105,7 @@ class _Reader:
     def check_keys(self, mapping: Map, allowed: tuple[str, ...], what: str) -> None:
         for key in mapping:
             if key not in allowed:
+                import difflib  # here: only a hint needs it, start-up does not
                 close = difflib.get_close_matches(str(key), allowed, n=1)
                 guess = f"did you mean '{close[0]}'? " if close else ""
                 raise self.fail(f"unknown key '{key}' in {what}", mapping.key_marks[key],
@@ -118,6 +118,7 @@ class _Reader:
                             "write params: {width: 1.0}")
         for key in self.overrides.params:
             if key not in raw:
+                import difflib  # here: only a hint needs it, start-up does not
                 close = difflib.get_close_matches(key, [str(name) for name in raw], n=1)
                 guess = f"did you mean '{close[0]}'? " if close else ""
                 hint = f"{guess}parameters: {', '.join(map(str, raw))}" if raw else f"declare it first: params: {{{key}: ...}}"
@@ -258,6 +259,7 @@ class _Reader:
         for item, at in zip(raw, raw.item_marks):
             found = names.find(item) or walker.everything.get(item)
             if found is None:
+                import difflib  # here: only a hint needs it, start-up does not
                 close = difflib.get_close_matches(item, list(walker.everything), n=1)
                 guess = f"did you mean '{close[0]}'? " if close else ""
                 raise self.fail(f"output '{item}' names no layer", at, f"{guess}name a layer of the spec")

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import math
 import re
-from decimal import Decimal
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from decimal import Decimal
 
 COUNT_PREFIXES = {"": 1, "k": 10**3, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
 BYTE_UNITS = {
@@ -55,6 +58,8 @@ def _finite(number: Decimal, text: str | int | float) -> float:
 
 def _split(text: str | int | float) -> tuple[Decimal, str]:
     """Decimal, so that 2.05G is exactly 2,050,000,000 and doubles to exactly 4.1e9."""
+    from decimal import Decimal  # here: only budgets and chips parse units; printing does not
+
     if isinstance(text, bool):
         raise ValueError(f"expected a number, got {text}")
     if isinstance(text, (int, float)):

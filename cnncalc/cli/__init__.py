@@ -8,22 +8,59 @@ parsing, output.py the one way to print or write, report_output.py the report re
 from __future__ import annotations
 
 import gc
+import importlib
 from typing import Any
 
 import click
 
 from ..version import __version__
-from .analyze import analyze
-from .check import check
-from .chips import chips
-from .diff import diff
-from .explain import explain
-from .export import export
-from .fps import fps
-from .import_model import import_command
-from .layer import layer
 from .output import stdout_failed
-from .schema import schema
+
+# Each command's module and function, imported when the command runs (or when --help or a
+# test lists them all): a run builds the options of its own command only.
+COMMANDS = {
+    "analyze": ("analyze", "analyze"), "layer": ("layer", "layer"), "explain": ("explain", "explain"),
+    "export": ("export", "export"), "import": ("import_model", "import_command"), "fps": ("fps", "fps"),
+    "chips": ("chips", "chips"), "check": ("check", "check"), "diff": ("diff", "diff"),
+    "schema": ("schema", "schema"),
+}
+
+
+class _LazyCommands(dict[str, click.Command]):
+    """click's table of commands, filled from COMMANDS on first use; listing fills it all."""
+
+    def __missing__(self, name: str) -> click.Command:
+        module, function = COMMANDS[name]
+        command: click.Command = getattr(importlib.import_module(f"{__name__}.{module}"), function)
+        self[name] = command
+        return command
+
+    def get(self, name: str, default: Any = None) -> Any:  # type: ignore[override]
+        return self[name] if name in COMMANDS else default
+
+    def _all(self) -> None:
+        for name in COMMANDS:
+            self[name]  # noqa: B018 (fills the entry)
+
+    def __iter__(self) -> Any:
+        self._all()
+        return super().__iter__()
+
+    def __len__(self) -> int:
+        self._all()
+        return super().__len__()
+
+    def keys(self) -> Any:
+        self._all()
+        return super().keys()
+
+    def values(self) -> Any:
+        self._all()
+        return super().values()
+
+    def items(self) -> Any:
+        self._all()
+        return super().items()
 
 
 class _Commands(click.Group):
@@ -39,7 +76,7 @@ class _Commands(click.Group):
             stdout_failed(error)
 
 
-@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Commands, commands=_LazyCommands(), context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="cnncalc")
 def main() -> None:
     """Shapes, parameters, MACs, FLOPs, memory and receptive fields of convolutional networks,
@@ -47,6 +84,3 @@ def main() -> None:
     # A short-lived process: the cyclic collector only slows the building of 100,000 records.
     gc.disable()
 
-
-for command in (analyze, layer, explain, export, import_command, fps, chips, check, diff, schema):
-    main.add_command(command)

@@ -159,13 +159,12 @@ def _chip_dtype(options: dict[str, Any]) -> str | None:
 
 def _on_chip(report: Any, options: dict[str, Any]) -> Any:
     """(FpsAnswer, Roofline or None) with --chip, else None."""
-    from ..fps import on_chip
-
     if options["chip_id"] is None:
         for name in ("target_fps", "precision", "bandwidth"):
             if options[name] is not None:
                 fail(f"--{name.replace('target_', '')} needs --chip")
         return None
+    from ..fps import on_chip  # here: start-up without --chip does not build fps's records
     compute = resolve_compute(options, bandwidth(options["bandwidth"]))
     return on_chip(report, compute, options["target_fps"], options["utilization"])
 

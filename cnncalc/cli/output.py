@@ -7,6 +7,7 @@ import errno
 import os
 import sys
 from pathlib import Path
+from collections.abc import Iterable
 from typing import Any
 
 import click
@@ -48,17 +49,21 @@ def _detach_stdout() -> None:
     os.close(null)
 
 
-def write(text: str, options: dict[str, Any]) -> None:
-    """The whole output to standard output, or to the -o file (files.write_atomic)."""
+def write(text: str | Iterable[str], options: dict[str, Any]) -> None:
+    """The whole output to standard output, or to the -o file (files.write_atomic). Text in
+    pieces (a million-layer JSON report) is written piece by piece, once all is computed."""
     from ..files import write_atomic
     from ..render.escape import display
 
     output: Path | None = options["output"]
+    pieces = [text] if isinstance(text, str) else text
     if output is None:
-        echo(text)
+        for piece in pieces:
+            echo(piece)
         return
     try:
-        write_atomic(output, text.encode("utf-8"), options["force"])
+        write_atomic(output, lambda handle: handle.writelines(piece.encode("utf-8") for piece in pieces),
+                     options["force"])
     except SpecError as error:
         fail(str(error))
     click.echo(f"wrote {display(str(output))}", err=True)

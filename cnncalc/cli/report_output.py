@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterable
 from typing import Any
 
 from .common import (
@@ -54,9 +56,10 @@ def emit_report(report: Any, depth: int | None, options: dict[str, Any], chip: A
         elif any(key not in summable for key in columns):
             fail(f"--columns with --by {by}: a row sums layers, so only {', '.join(summable)}")
     form = options["output_format"]
+    text: str | Iterable[str]
     if form == "json":
-        from ..render.formats import render_json
-        text = render_json(report, extra)
+        from ..render.formats import json_chunks
+        text = json_chunks(report, extra)  # written in pieces: a million layers make 270 MB of JSON
     elif form == "csv":
         from ..render.formats import render_csv
         text = render_csv(report, rows)
@@ -69,3 +72,9 @@ def emit_report(report: Any, depth: int | None, options: dict[str, Any], chip: A
         text = render_table(report, rows, columns, layout_width(options), use_color(options), cells, more,
                             droppable=() if options["columns"] else ("share",))
     write(text, options)
+
+
+def _terminal_width() -> int:
+    import shutil  # here: 4 ms of start-up that output to a pipe or file never needs
+
+    return shutil.get_terminal_size().columns

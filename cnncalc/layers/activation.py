@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from ..errors import ShapeError
 from . import fields as f
 from .base import Cost, Layer, Shape, option, product, register
@@ -33,7 +31,6 @@ def _elementwise(kind: str, shape: Shape) -> Cost:
 
 
 @register("relu", "relu6", "selu", "gelu", "sigmoid", "silu", "tanh", "hardsigmoid", "hardswish", "mish")
-@dataclass(frozen=True, kw_only=True)
 class Activation(Layer):
     """An elementwise activation without parameters; shape unchanged."""
 
@@ -46,7 +43,6 @@ class Activation(Layer):
 
 
 @register("leaky_relu")
-@dataclass(frozen=True, kw_only=True)
 class LeakyReLU(Layer):
     """x if x > 0 else negative_slope * x (torch.nn.LeakyReLU)."""
 
@@ -59,7 +55,6 @@ class LeakyReLU(Layer):
 
 
 @register("elu")
-@dataclass(frozen=True, kw_only=True)
 class ELU(Layer):
     """x if x > 0 else alpha * (exp(x) - 1) (torch.nn.ELU)."""
 
@@ -72,7 +67,6 @@ class ELU(Layer):
 
 
 @register("prelu")
-@dataclass(frozen=True, kw_only=True)
 class PReLU(Layer):
     """Leaky ReLU with a learned slope (torch.nn.PReLU): num_parameters params, 1 or C."""
 
@@ -98,7 +92,6 @@ def normalize_dim(dim: int, rank: int, name: str = "dim") -> int:
 
 
 @register("softmax", "log_softmax")
-@dataclass(frozen=True, kw_only=True)
 class Softmax(Layer):
     """Softmax (or its log) along one per-sample axis, 0 = channels."""
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from ..errors import ShapeError
 from . import fields as f
 from .base import NO_FIELD, Cost, Layer, Shape, option, product, register
@@ -18,7 +16,6 @@ def _matrices(shapes: tuple[Shape, ...], kind: str) -> None:
 
 
 @register("matmul")
-@dataclass(frozen=True, kw_only=True)
 class MatMul(Layer):
     """Matrix product of two computed tensors (torch.matmul), from: [a, b].
 
@@ -68,7 +65,6 @@ _SOFTMAX_PER_ROW = 3  # per element of a row: exp, add, divide (one add fewer pe
 
 
 @register("attention")
-@dataclass(frozen=True, kw_only=True)
 class Attention(Layer):
     """Scaled dot-product attention (F.scaled_dot_product_attention), from: [q, k, v] or [q, k, v, mask].
 
@@ -120,7 +116,6 @@ def _mask(mask: Shape, scores: Shape) -> None:
 
 
 @register("multihead_attention")
-@dataclass(frozen=True, kw_only=True)
 class MultiheadAttention(Layer):
     """Multi-head attention with its projections (torch.nn.MultiheadAttention, batch_first).
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
@@ -27,7 +26,6 @@ def _check_groups(groups: int, in_channels: int, out_channels: int) -> None:
 
 
 @register("conv", "conv1d", "conv2d", "conv3d")
-@dataclass(frozen=True, kw_only=True)
 class Convolution(Layer):
     """Convolution over 1, 2 or 3 spatial axes (torch.nn.Conv1d/2d/3d).
 
@@ -70,7 +68,6 @@ class Convolution(Layer):
 
 
 @register("conv_transpose", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d")
-@dataclass(frozen=True, kw_only=True)
 class TransposedConvolution(Layer):
     """Transposed convolution (torch.nn.ConvTranspose1d/2d/3d).
 
@@ -133,7 +130,6 @@ class TransposedConvolution(Layer):
 
 
 @register("linear")
-@dataclass(frozen=True, kw_only=True)
 class Linear(Layer):
     """Dense layer on the last axis (torch.nn.Linear).
 

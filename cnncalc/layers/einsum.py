@@ -44,7 +44,6 @@ def parse_equation(name: str, value: object) -> Equation:
 
 
 @register("einsum")
-@dataclass(frozen=True, kw_only=True)
 class Einsum(Layer):
     """Einstein summation of 1 or 2 inputs over their per-sample axes (torch.einsum, the batch
     axis added by cnncalc.torch), e.g. 'hqd,hkd->hqk' for attention scores.

@@ -4,7 +4,6 @@ and the elementwise maximum (Caffe's Eltwise MAX)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 from ..errors import ShapeError
 from . import fields as f
@@ -14,7 +13,6 @@ from .merge import broadcast
 
 
 @register("shortcut")
-@dataclass(frozen=True, kw_only=True)
 class Shortcut(Layer):
     """Darknet's [shortcut]: the first input plus each other one where they overlap.
 
@@ -44,7 +42,6 @@ class Shortcut(Layer):
 
 
 @register("maximum")
-@dataclass(frozen=True, kw_only=True)
 class Maximum(Layer):
     """The elementwise maximum of its inputs (torch.maximum; Caffe's Eltwise MAX, maxout), broadcast like add."""
 
@@ -59,7 +56,6 @@ class Maximum(Layer):
 
 
 @register("pixel_unshuffle")
-@dataclass(frozen=True, kw_only=True)
 class PixelUnshuffle(Layer):
     """[C, H*r, W*r] -> [C*r*r, H, W] (torch.nn.PixelUnshuffle): space to depth, a copy.
     Darknet's [reorg] stride=r makes this shape (out_w = w/stride, out_c = c*stride^2,
@@ -79,7 +75,6 @@ class PixelUnshuffle(Layer):
 
 
 @register("local2d")
-@dataclass(frozen=True, kw_only=True)
 class LocallyConnected(Layer):
     """A convolution whose weights differ at every output position (Darknet's [local], YOLOv1).
 

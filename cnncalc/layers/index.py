@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from ..errors import ShapeError
 from . import fields as f
 from .activation import normalize_dim
@@ -11,7 +9,6 @@ from .base import NO_FIELD, Cost, Layer, Shape, option, register
 
 
 @register("select")
-@dataclass(frozen=True, kw_only=True)
 class Select(Layer):
     """One index of one per-sample axis, which disappears (x[:, 0], ViT's class token; torch.select); a view.
 
@@ -34,7 +31,6 @@ class Select(Layer):
 
 
 @register("stack")
-@dataclass(frozen=True, kw_only=True)
 class Stack(Layer):
     """Inputs of one shape joined along a new per-sample axis at dim (torch.stack); a copy."""
 
@@ -52,7 +48,6 @@ class Stack(Layer):
 
 
 @register("expand")
-@dataclass(frozen=True, kw_only=True)
 class Expand(Layer):
     """Axes of size 1 repeated to a larger size without a copy (torch.expand); a view.
 
@@ -81,7 +76,6 @@ class Expand(Layer):
 
 
 @register("roll")
-@dataclass(frozen=True, kw_only=True)
 class Roll(Layer):
     """Elements shifted cyclically along axes (torch.roll; Swin's shifted windows); a copy."""
 

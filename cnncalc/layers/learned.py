@@ -3,14 +3,11 @@ the embedding table that looks rows up by index."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from . import fields as f
 from .base import NO_FIELD, Cost, Layer, Shape, option, product, register
 
 
 @register("parameter")
-@dataclass(frozen=True, kw_only=True)
 class LearnedTensor(Layer):
     """A learned tensor of a given per-sample shape, read by later layers through from:
     (ViT's class token [1, C], a position embedding [T, C], a relative-position table).
@@ -29,7 +26,6 @@ class LearnedTensor(Layer):
 
 
 @register("constant")
-@dataclass(frozen=True, kw_only=True)
 class ConstantTensor(Layer):
     """A fixed tensor of a given per-sample shape, filled with value: a buffer, not learned
     (a fixed filter, a scalar to multiply by, an attention mask). No input, broadcast over the batch.
@@ -48,7 +44,6 @@ class ConstantTensor(Layer):
 
 
 @register("embedding")
-@dataclass(frozen=True, kw_only=True)
 class Embedding(Layer):
     """A table of learned rows looked up by index (torch.nn.Embedding): [...] indices -> [..., D].
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from ..errors import ShapeError
 from . import fields as f
 from .activation import normalize_dim
@@ -28,7 +26,6 @@ def broadcast(shapes: tuple[Shape, ...]) -> Shape:
 
 
 @register("add", "sub", "mul", "div")
-@dataclass(frozen=True, kw_only=True)
 class Elementwise(Layer):
     """Elementwise sum, difference, product or quotient of its inputs, broadcast like NumPy
     (sub and div take exactly two: a - b, a / b)."""
@@ -47,7 +44,6 @@ class Elementwise(Layer):
 
 
 @register("concat")
-@dataclass(frozen=True, kw_only=True)
 class Concat(Layer):
     """Concatenation along one per-sample axis (0 = channels); other axes must agree."""
 

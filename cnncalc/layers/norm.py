@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ShapeError
@@ -20,7 +19,6 @@ def _channels(declared: int | None, shape: Shape) -> int:
 
 
 @register("batchnorm", "batchnorm1d", "batchnorm2d", "batchnorm3d")
-@dataclass(frozen=True, kw_only=True)
 class BatchNorm(Layer):
     """Batch normalization (torch.nn.BatchNorm1d/2d/3d).
 
@@ -52,7 +50,6 @@ _AFFINE_FLOPS = 2
 
 
 @register("layernorm")
-@dataclass(frozen=True, kw_only=True)
 class LayerNorm(Layer):
     """Layer normalization (torch.nn.LayerNorm).
 
@@ -80,7 +77,6 @@ class LayerNorm(Layer):
 
 
 @register("rmsnorm")
-@dataclass(frozen=True, kw_only=True)
 class RMSNorm(Layer):
     """Root-mean-square normalization over the given trailing axes (torch.nn.RMSNorm):
     x / sqrt(mean(x^2) + eps) * weight; params prod(normalized_shape) if affine."""
@@ -102,7 +98,6 @@ class RMSNorm(Layer):
 
 
 @register("groupnorm")
-@dataclass(frozen=True, kw_only=True)
 class GroupNorm(Layer):
     """Group normalization (torch.nn.GroupNorm): params 2*C if affine; num_groups divides C."""
 
@@ -123,7 +118,6 @@ class GroupNorm(Layer):
 
 
 @register("instancenorm", "instancenorm1d", "instancenorm2d", "instancenorm3d")
-@dataclass(frozen=True, kw_only=True)
 class InstanceNorm(Layer):
     """Instance normalization (torch.nn.InstanceNorm1d/2d/3d): affine off by default as in PyTorch;
     params 2*C if affine, buffers 2*C if track_running_stats."""
@@ -145,7 +139,6 @@ class InstanceNorm(Layer):
 
 
 @register("lrn")
-@dataclass(frozen=True, kw_only=True)
 class LocalResponseNorm(Layer):
     """Local response normalization across channels (torch.nn.LocalResponseNorm); no parameters.
 
@@ -167,7 +160,6 @@ class LocalResponseNorm(Layer):
 
 
 @register("scale")
-@dataclass(frozen=True, kw_only=True)
 class Scale(Layer):
     """A learned per-channel multiply (ConvNeXt layer scale, Caffe Scale): C params, +C with bias."""
 

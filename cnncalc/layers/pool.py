@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ShapeError
@@ -48,7 +47,6 @@ def _ceil_mode() -> Any:
 
 
 @register("maxpool", "maxpool1d", "maxpool2d", "maxpool3d")
-@dataclass(frozen=True, kw_only=True)
 class MaxPool(Layer):
     """Max pooling (torch.nn.MaxPool1d/2d/3d); output size as convolution, ceil_mode as PyTorch."""
 
@@ -67,7 +65,6 @@ class MaxPool(Layer):
 
 
 @register("avgpool", "avgpool1d", "avgpool2d", "avgpool3d")
-@dataclass(frozen=True, kw_only=True)
 class AvgPool(Layer):
     """Average pooling (torch.nn.AvgPool1d/2d/3d); output size as convolution, ceil_mode as PyTorch."""
 
@@ -97,7 +94,6 @@ def _adaptive_reads(size: int, out: int) -> int:
 
 @register("adaptive_avgpool", "adaptive_avgpool1d", "adaptive_avgpool2d", "adaptive_avgpool3d",
           "adaptive_maxpool", "adaptive_maxpool1d", "adaptive_maxpool2d", "adaptive_maxpool3d")
-@dataclass(frozen=True, kw_only=True)
 class AdaptivePool(Layer):
     """Adaptive pooling (torch.nn.AdaptiveAvgPool2d ...): output = output_size, windows as PyTorch's.
 
@@ -125,7 +121,6 @@ class AdaptivePool(Layer):
 
 
 @register("global_avgpool", "global_maxpool")
-@dataclass(frozen=True, kw_only=True)
 class GlobalPool(Layer):
     """Pooling over every spatial position: output [C, 1, ...] (AdaptiveAvgPool to 1)."""
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from ..errors import ShapeError
 from . import fields as f
 from .activation import normalize_dim
@@ -21,7 +19,6 @@ def reduced_axes(dims: tuple[int, ...], rank: int) -> tuple[int, ...]:
 
 
 @register("mean", "sum", "max", "min")
-@dataclass(frozen=True, kw_only=True)
 class Reduce(Layer):
     """Mean, sum, maximum or minimum over the listed per-sample axes (0 = channels), like
     torch.mean, torch.sum, torch.amax and torch.amin; keepdim keeps them as size 1.
@@ -53,7 +50,6 @@ MATH_FUNCTIONS = ("sqrt", "rsqrt", "exp", "log", "abs", "neg", "square", "recipr
 
 
 @register(*MATH_FUNCTIONS)
-@dataclass(frozen=True, kw_only=True)
 class MathFunction(Layer):
     """An elementwise function of one tensor, torch's function of the same name
     (torch.sqrt, torch.rsqrt, torch.exp, ...); shape unchanged."""
@@ -65,7 +61,6 @@ class MathFunction(Layer):
 
 
 @register("pow")
-@dataclass(frozen=True, kw_only=True)
 class Power(Layer):
     """Each element to a fixed power (torch.pow(x, exponent)); shape unchanged."""
 
@@ -78,7 +73,6 @@ class Power(Layer):
 
 
 @register("normalize")
-@dataclass(frozen=True, kw_only=True)
 class Normalize(Layer):
     """Each vector along dim divided by its p-norm (F.normalize); shape unchanged.
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ShapeError
@@ -13,7 +12,6 @@ from .base import resolve_padding
 
 
 @register("identity", "dropout", "drop_path", "stochastic_depth")
-@dataclass(frozen=True, kw_only=True)
 class Passthrough(Layer):
     """Output = input: dropout and stochastic depth (drop_path, torchvision's StochasticDepth) at
     inference; a view, allocates nothing."""
@@ -23,7 +21,6 @@ class Passthrough(Layer):
 
 
 @register("flatten")
-@dataclass(frozen=True, kw_only=True)
 class Flatten(Layer):
     """All per-sample axes into one, [C, H, W] -> [C*H*W] (torch.nn.Flatten()); a view."""
 
@@ -32,7 +29,6 @@ class Flatten(Layer):
 
 
 @register("reshape")
-@dataclass(frozen=True, kw_only=True)
 class Reshape(Layer):
     """A new per-sample shape with the same element count; -1 once for the inferred size; a view."""
 
@@ -51,7 +47,6 @@ class Reshape(Layer):
 
 
 @register("permute")
-@dataclass(frozen=True, kw_only=True)
 class Permute(Layer):
     """Reorders the per-sample axes (0 = channels); counted as a copy, as .contiguous() makes one."""
 
@@ -66,7 +61,6 @@ class Permute(Layer):
 
 
 @register("slice")
-@dataclass(frozen=True, kw_only=True)
 class Slice(Layer):
     """Elements start..end (end excluded, negative from the end) of one axis, channels by default."""
 
@@ -84,7 +78,6 @@ class Slice(Layer):
 
 
 @register("pad")
-@dataclass(frozen=True, kw_only=True)
 class Pad(Layer):
     """Padding of the spatial axes, in the forms a convolution takes."""
 
@@ -110,7 +103,6 @@ class Pad(Layer):
 
 
 @register("channel_shuffle")
-@dataclass(frozen=True, kw_only=True)
 class ChannelShuffle(Layer):
     """ShuffleNet's channel shuffle: shape unchanged, a copy."""
 
@@ -126,7 +118,6 @@ class ChannelShuffle(Layer):
 
 
 @register("pixel_shuffle")
-@dataclass(frozen=True, kw_only=True)
 class PixelShuffle(Layer):
     """[C*r*r, H, W] -> [C, H*r, W*r] (torch.nn.PixelShuffle)."""
 
@@ -149,7 +140,6 @@ _TAPS = {"nearest": 1, "linear": 2, "bilinear": 2, "bicubic": 4, "trilinear": 2}
 
 
 @register("upsample")
-@dataclass(frozen=True, kw_only=True)
 class Upsample(Layer):
     """Resize by scale_factor (out = floor(in * scale)), to size, or with from: [x, ref] to ref's size."""
 

@@ -4,7 +4,6 @@ multiplies by weights, so none has MACs; FlopCounterMode counts none of them eit
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 from ..errors import ShapeError
 from . import fields as f
@@ -16,7 +15,6 @@ _SAMPLING = {"nearest": 0, "bilinear": 7, "bicubic": 31}
 
 
 @register("topk")
-@dataclass(frozen=True, kw_only=True)
 class TopK(Layer):
     """The positions of the k largest elements along one per-sample axis (torch.topk's
     indices; its values are an index_select of the input at them); the axis becomes k.
@@ -40,7 +38,6 @@ class TopK(Layer):
 
 
 @register("index_select")
-@dataclass(frozen=True, kw_only=True)
 class IndexSelect(Layer):
     """Entries of the first input along dim at the positions the second holds, from: [x, index]
     (torch.index_select, per sample; the index is one axis, e.g. a topk's): [.., N, ..] -> [.., k, ..]; a copy."""
@@ -62,7 +59,6 @@ class IndexSelect(Layer):
 
 
 @register("grid_sample")
-@dataclass(frozen=True, kw_only=True)
 class GridSample(Layer):
     """Values of a map read at computed points (F.grid_sample, 2-D), from: [x, grid]:
     x [..., C, H, W] and grid [..., Ho, Wo, 2] (x, y in -1..1) -> [..., C, Ho, Wo];

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import csv
-import functools
 import io
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from .. import __version__
@@ -78,28 +78,58 @@ def report_json(report: Report, with_layers: bool = True) -> dict[str, Any]:
 def render_json(report: Report, more: dict[str, Any] | None = None) -> str:
     """Indented at the top, one compact line per layer: readable, and fast for 100,000
     layers (json's indenting encoder is pure Python; each layer line here is one format)."""
-    parts = []
-    for key, value in {**report_json(report, with_layers=False), **(more or {})}.items():
-        parts.append(f" {json.dumps(key)}: {json.dumps(tidy_floats(value))}")
-        if key == "inputs":
-            lines = ",\n  ".join(map(_layer_line, report.layers))
-            parts.append(f' "layers": [\n  {lines}\n ]' if report.layers else ' "layers": []')
-    return json_text("{\n" + ",\n".join(parts) + "\n}\n")
+    return "".join(json_chunks(report, more))
 
 
-@functools.lru_cache(maxsize=4096)
+LINES_PER_CHUNK = 10_000
+
+
+def json_chunks(report: Report, more: dict[str, Any] | None = None) -> Iterator[str]:
+    """render_json's text in pieces of at most LINES_PER_CHUNK layers, so that a million-layer
+    report is written without holding its 270 MB of JSON (twice) in memory."""
+    parts = [f" {json.dumps(key)}: {json.dumps(tidy_floats(value))}"
+             for key, value in {**report_json(report, with_layers=False), **(more or {})}.items()]
+    at = next(index for index, part in enumerate(parts) if part.startswith(' "inputs"')) + 1
+    yield json_text("{\n" + ",\n".join(parts[:at]) + ",\n")
+    rows = report.layers
+    if not rows:
+        yield ' "layers": [],\n'
+    else:
+        fields: dict[Field, str] = {}  # a chain of 3x3 convolutions has a new field every third layer
+        for start in range(0, len(rows), LINES_PER_CHUNK):
+            lines = ",\n  ".join([_layer_line(row, fields) for row in rows[start:start + LINES_PER_CHUNK]])
+            opening = ' "layers": [\n  ' if start == 0 else ",\n  "
+            closing = "\n ],\n" if start + LINES_PER_CHUNK >= len(rows) else ""
+            yield json_text(opening + lines + closing)  # a chunk ends at a line's end: no `##` is cut
+    yield json_text(",\n".join(parts[at:]) + "\n}\n")
+
+
 def _field_text(field: Field) -> str:
-    return json.dumps(field_json(field))
+    """json.dumps(field_json(field)), written out (tests check they agree)."""
+    if field is None:
+        return "null"
+    numbers = [", ".join([_number_text(axis[index]) for axis in field]) for index in range(3)]
+    return f'{{"size": [{numbers[0]}], "jump": [{numbers[1]}], "start": [{numbers[2]}]}}'
+
+
+def _number_text(value: float) -> str:
+    if type(value) is int:
+        return str(value)
+    if value.is_integer():
+        return str(int(value))
+    return json.dumps(value)  # a float's repr, and JSON's names for the ones that have none
 
 
 _string = json.encoder.encode_basestring_ascii  # the C function json.dumps uses for strings
 
 
-def _layer_line(row: LayerRow) -> str:
+def _layer_line(row: LayerRow, fields: dict[Field, str]) -> str:
     """json.dumps(layer_json(row)), written out (tests check they agree)."""
     sources = ", ".join(map(_string, row.inputs))
     shape = ", ".join(map(str, row.output_shape))
-    field = _field_text(row.receptive_field)
+    field = fields.get(row.receptive_field)
+    if field is None:
+        field = fields[row.receptive_field] = _field_text(row.receptive_field)
     return (f'{{"name": {_string(row.name)}, "type": {_string(row.type)}, "from": [{sources}], '
             f'"output_shape": [{shape}], "params": {row.params}, "buffers": {row.buffers}, '
             f'"macs": {row.macs}, "flops": {row.flops}, "activation_bytes": {row.activation_bytes}, '

@@ -19,6 +19,7 @@ class Expansion:
         self.values = values
         self.sizes = SizeEstimate(blocks)
         self.expanded = 0  # entries walked so far; the walker counts them
+        self.checks: list[tuple[int, int, int]] | None = None  # the checks above, while reuse.py records
 
     def repeat_count(self, entry: Map, context: Context, sources: list[Tensor], layer: tuple[str, str]) -> int:
         if "repeat" not in entry:
@@ -29,13 +30,15 @@ class Expansion:
                 raise self.values.fail(f"repeat is {describe(count)}", entry.value_marks["repeat"], layer,
                                        "repeat takes a whole number >= 1")
         written = entry.get("type")
-        plain = "repeat" not in entry and isinstance(written, str) and written in REGISTRY \
+        plain = "repeat" not in entry and isinstance(written, str) and written in REGISTRY.known \
             and written not in self.sizes.blocks  # a spec's block may shadow a later built-in type
         size = 1 if plain else self.sizes.static_size(entry)
         # The repeats around this entry will run it again (fanout), so a repeat computed
         # by an expression deep inside blocks fails here, not a million layers later.
         if self.expanded + count * size * context.fanout > LAYER_LIMIT:
             raise self.too_many(entry, count, size, context.fanout, layer)
+        if self.checks is not None:
+            self.checks.append((self.expanded, count * size, context.fanout))
         return count
 
     def too_many(self, entry: Map, count: int, size: int, fanout: int, layer: tuple[str, str]) -> SpecError:
@@ -58,7 +61,7 @@ class Expansion:
             written = "chain" if "layers" in entry else entry.get("type", "?")
             if "name" not in entry and isinstance(written, str):
                 counters[written] = counters.get(written, 0) + 1
-            if ("repeat" not in entry and isinstance(written, str) and written in REGISTRY  # a type may be a list
+            if ("repeat" not in entry and isinstance(written, str) and written in REGISTRY.known  # a type may be a list
                     and written not in self.sizes.blocks):
                 total += 1  # the common case, kept cheap for 100,000-layer chains
             else:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from typing import Any
 
 from ..graph import Tensor
@@ -18,6 +17,7 @@ class Naming:
         self.values = values
         self.blocks = blocks
         self.everything = everything  # full dotted names, for `from: layer3.1`; the walker fills it
+        self.full_name_lookups = 0  # `from:` names found there: reuse.py never reuses such an instance
 
     def entry_kind(self, entry: Map, context: Context, counters: dict[str, int], index: int) -> str:
         fail = self.values.fail
@@ -38,7 +38,8 @@ class Naming:
         if not isinstance(kind, str):
             raise fail(f"type is {describe(kind)}, not a name", entry.value_marks["type"],
                        early_id(entry, written, counters, context, index), some_types())
-        if kind not in REGISTRY and kind not in self.blocks:
+        if kind not in REGISTRY.known and kind not in self.blocks:
+            import difflib  # here: only a hint needs it, start-up does not
             close = difflib.get_close_matches(kind, list(REGISTRY) + list(self.blocks), n=1)
             guess = f"did you mean '{close[0]}'? " if close else ""
             raise fail(f"unknown layer type '{kind}'", entry.value_marks["type"],
@@ -96,9 +97,13 @@ class Naming:
             return found
         if not isinstance(item, str):
             raise fail(f"from is {describe(item)}", mark, layer, "from takes a name or a negative offset")
-        found = names.find(item) or self.everything.get(item)
+        found = names.find(item)
+        if found is None:
+            found = self.everything.get(item)
+            self.full_name_lookups += 1
         if found is None:
             known = names.known()
+            import difflib  # here: only a hint needs it, start-up does not
             close = difflib.get_close_matches(item, known, n=1)
             guess = f"did you mean '{close[0]}'? " if close else ""
             raise fail(f"from '{item}' names nothing before this layer", mark, layer,

@@ -7,9 +7,7 @@ decides what runs where, with which scope and which inputs.
 
 from __future__ import annotations
 
-import difflib
 from collections import ChainMap
-from dataclasses import replace
 from typing import Any
 
 from ..graph import LayerRecord, Tensor
@@ -22,7 +20,8 @@ from ..yamlread import Map, Seq
 from .expansion import Expansion
 from .inference import Inference
 from .naming import Naming
-from .values import Values, shape_scope
+from .reuse import Reuse
+from .values import Values, has_dollar, shape_scope
 
 
 class Walker:
@@ -35,6 +34,7 @@ class Walker:
         self.naming = Naming(self.values, blocks, self.everything)
         self.expansion = Expansion(self.values, blocks)
         self.inference = Inference(self.values)
+        self.reuse = Reuse(blocks, self.inference, self.naming, self.expansion)
 
     @property
     def records(self) -> list[LayerRecord]:
@@ -74,22 +74,34 @@ class Walker:
             self.naming.sources(entry, names, outputs, layer_id)
         repeat = self.expansion.repeat_count(entry, context, sources, layer_id)
         tensor: Tensor | None = sources[0] if sources else None
-        for index in range(repeat):
-            instance = f"{name}.{index}" if "repeat" in entry else name
-            # instances after the first chain on; a parameter's instances are separate tensors
-            inputs = sources if index == 0 or sourceless or tensor is None else [tensor]
-            inner = context
-            if "repeat" in entry:  # `i` in scope; the instances still to come multiply what is inside
-                inner = replace(context, scope=ChainMap({"i": index}, context.scope),
-                                fanout=context.fanout * (repeat - index))
-            tensor = self.instance(entry, kind, instance, inner, names, inputs)
-            if "repeat" in entry:
+        if "repeat" not in entry:
+            tensor = self.instance(entry, kind, name, context, names, sources)
+        else:
+            scope, prefix, path, types, active = (context.scope, context.prefix, context.path, context.block_types,
+                                                  context.active_blocks)
+            # A primitive layer without `$` reads neither `i` nor what the repeats multiply.
+            plain = kind != "chain" and kind not in self.blocks and not any(
+                has_dollar(value) for key, value in entry.items() if key != "name")
+            for index in range(repeat):
+                instance = f"{name}.{index}"
+                # instances after the first chain on; a parameter's instances are separate tensors
+                inputs = sources if index == 0 or sourceless or tensor is None else [tensor]
+                # `i` in scope; the instances still to come multiply what is inside
+                inner = context if plain else Context(ChainMap({"i": index}, scope), prefix, path, types, active,
+                                                      context.fanout * (repeat - index))
+                tensor = self.instance(entry, kind, instance, inner, names, inputs)
                 names.local[instance] = tensor
-                self.everything[context.prefix + instance] = tensor
+                self.publish(prefix + instance, tensor)
         assert tensor is not None  # repeat is at least 1
         names.local[name] = tensor
-        self.everything[context.prefix + name] = tensor
+        self.publish(context.prefix + name, tensor)
         return tensor
+
+    def publish(self, full_name: str, tensor: Tensor) -> None:
+        """Make a name reachable by its full name (`from: layer3.1`, outputs)."""
+        self.everything[full_name] = tensor
+        if self.reuse.writes is not None:
+            self.reuse.writes.append((full_name, tensor))
 
     def instance(self, entry: Map, kind: str, name: str, context: Context, names: Names,
                  inputs: list[Tensor]) -> Tensor:
@@ -111,8 +123,8 @@ class Walker:
                                    entry.value_marks.get("type", entry.mark), layer_id,
                                    "real networks nest a few levels: check which block uses which")
         if kind == "chain":
-            inner = replace(context, prefix=f"{context.prefix}{name}.", path=context.path + (context.prefix + name,),
-                            block_types=context.block_types + ("chain",))
+            inner = context._replace(prefix=f"{context.prefix}{name}.", path=context.path + (context.prefix + name,),
+                                     block_types=context.block_types + ("chain",))
             bound = {"input": inputs[0]}
             return self.chain(entry["layers"], entry.value_marks["layers"], inner, Names(bound=bound, parent=names),
                               inputs[0])
@@ -136,6 +148,7 @@ class Walker:
         for key in passed:
             if key not in declared:
                 known = [str(name) for name in declared]  # YAML keys may be numbers or null
+                import difflib  # here: only a hint needs it, start-up does not
                 close = difflib.get_close_matches(str(key), known, n=1)
                 guess = f"did you mean '{close[0]}'? " if close else ""
                 raise fail(f"block '{kind}' has no parameter '{key}'", entry.key_marks[key], layer_id,
@@ -152,6 +165,16 @@ class Walker:
                            f"from names {len(inputs)}", entry.value_marks.get("from", entry.mark), layer_id)
             bound = dict(zip(input_names, inputs))
         own: dict[str, Any] = {"i": context.scope["i"]} if "i" in context.scope else {}
+        # The defaults follow from what is passed, `i`, the input shapes and the globals: an
+        # instance seen before skips them too (a block of 100,000 parameters used 1,000 times).
+        reuse = self.reuse
+        reused = reuse.key(kind, {**own, **passed}, inputs, context)
+        if reused is not None:
+            known = reuse.known.get(reused)
+            if known is not None and reuse.charge(known, self.expansion.expanded, context.fanout):
+                self.expansion.expanded += known.expanded
+                return reuse.replay(known, full_name, context, inputs)
+            marks, before = reuse.start(), self.expansion.expanded
         shape_scope(own, inputs[0])
         scope = ChainMap(own, self.globals_scope)  # the globals, shadowed by the block's own names
         for key, default in declared.items():
@@ -159,12 +182,16 @@ class Walker:
                 own[key] = passed[key]
             else:
                 own[key] = self.values.resolve(default, scope, declared.value_marks[key], layer_id)
-        inner = replace(context, scope=scope, prefix=f"{full_name}.", path=context.path + (full_name,),
-                        block_types=context.block_types + (kind,), active_blocks=context.active_blocks + (kind,))
+        inner = context._replace(scope=scope, prefix=f"{full_name}.", path=context.path + (full_name,),
+                                 block_types=context.block_types + (kind,),
+                                 active_blocks=context.active_blocks + (kind,))
         first = inputs[0] if input_names is None else None
-        return self.chain(block["layers"], block.value_marks["layers"], inner, Names(bound=bound), first)
+        output = self.chain(block["layers"], block.value_marks["layers"], inner, Names(bound=bound), first)
+        if reused is not None:
+            reuse.finish(reused, marks, (before, self.expansion.expanded), full_name, context, inputs, output)
+        return output
 
 
 def takes_no_input(kind: str) -> bool:
     """A primitive type that reads nothing (parameter, constant): `from:` does not apply."""
-    return kind in REGISTRY and REGISTRY[kind].arity == "none"
+    return kind in REGISTRY.known and REGISTRY[kind].arity == "none"
