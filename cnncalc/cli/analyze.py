@@ -11,6 +11,7 @@ import click
 from ..errors import SpecError
 from .common import (
     bandwidth,
+    chip_calibration,
     chip_options,
     fail,
     input_shape,
@@ -90,12 +91,13 @@ def _on_chip(report: Any, options: dict[str, Any]) -> Any:
     from ..fps import on_chip
 
     if options["chip_id"] is None:
-        for name in ("target_fps", "precision", "bandwidth"):
-            if options[name] is not None:
+        for name in ("target_fps", "precision", "bandwidth", "no_fuse"):
+            if options[name] not in (None, False):
                 fail(f"--{name.replace('target_', '')} needs --chip")
         return None
     compute = resolve_compute(options, bandwidth(options["bandwidth"]))
-    return on_chip(report, compute, options["target_fps"], options["utilization"])
+    return on_chip(report, compute, options["target_fps"], options["utilization"], not options["no_fuse"],
+                   chip_calibration(options))
 
 
 def _check_plot(path: Path, options: dict[str, Any], chip: Any) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import sys
 from pathlib import Path
 
 import click
@@ -27,8 +29,14 @@ def chips(chip_id: str | None, chips_file: Path | None, output_format: str) -> N
 
     try:
         table = load_chips(chips_file)
-        text = render_chip(find_chip(chip_id, table), output_format) if chip_id else \
-            render_chips(list(table.values()), output_format)
+        width = _width()
+        text = render_chip(find_chip(chip_id, table), output_format, width) if chip_id else \
+            render_chips(list(table.values()), output_format, width)
     except SpecError as error:
         fail(str(error))
     echo(text)
+
+
+def _width() -> int:
+    """The terminal's width, or 80 when the output is piped."""
+    return shutil.get_terminal_size().columns if sys.stdout.isatty() else 80

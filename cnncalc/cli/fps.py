@@ -13,6 +13,7 @@ from .common import (
     CHIP_FORMATS,
     PositiveNumber,
     bandwidth,
+    chip_calibration,
     chip_options,
     fail,
     file_options,
@@ -57,7 +58,8 @@ def fps(**options: Any) -> None:
             scale = OPS_PER_FLOP[options["convention"]] if option == "--flops" else 2
             ops_per_frame = _work(option, options[option[2:]]) * scale
         if options["spec"] is not None and compute is not None:
-            answer, _ = on_chip(_analyze(options), compute, options["target_fps"], options["utilization"])
+            answer, _ = on_chip(_analyze(options), compute, options["target_fps"], options["utilization"],
+                                not options["no_fuse"], chip_calibration(options))
         else:
             if options["spec"] is not None:
                 report = _analyze(options)
@@ -68,9 +70,20 @@ def fps(**options: Any) -> None:
         fail(str(error))
     except ValueError as error:
         fail(str(error))
-    write(render_fps(answer, options["output_format"]), options)
+    write(render_fps(answer, options["output_format"], _width(options), options["spec"] is not None), options)
     if answer.passed is False:
         sys.exit(1)
+
+
+def _width(options: dict[str, Any]) -> int:
+    """The terminal's width, or 80 when the output is piped or written to a file."""
+    import shutil
+
+    if options.get("width"):
+        return int(options["width"])
+    if options.get("output") is None and sys.stdout.isatty():
+        return shutil.get_terminal_size().columns
+    return 80
 
 
 def _work(option: str, text: str) -> float:
