@@ -63,6 +63,7 @@ class Parameters:
     capacity_weights: float | None = None  # on-chip: weights per context (elements)
     capacity_kernels: float | None = None  # on-chip: kernels per context
     switch_seconds: float = 0.0  # one context switch
+    depthwise: float | None = None  # cost of a depthwise MAC in dense MACs (None: the tile)
     on_chip_bytes: float | None = None  # weight streaming: on-chip parameter memory
     link_bytes_per_s: float | None = None  # weight streaming: host link rate
 
@@ -80,12 +81,21 @@ class Calibration:
     networks: int
     median_error: float  # median |measured / predicted - 1| over out-of-family predictions
     borrowed: bool
+    own: int = 0  # measurements of the chip itself when it borrows (too few to fit its own)
 
     def basis(self, chip_id: str) -> str:
         if self.measurements == 0:
             return "not calibrated: no measurements of this chip or its family; range from all chips"
-        where = f"the {self.family} family (no measurements of {chip_id} itself)" if self.borrowed else self.chip
-        return (f"calibrated on {self.measurements} measurements of {self.networks} networks on {where}; "
+        if self.family == "all":
+            where = f"every measured chip (none of {chip_id} or its family; range widened by how much chips differ)"
+        elif self.borrowed and self.own:
+            where = f"the {self.family} family ({self.own} of them of {chip_id}: too few for its own efficiency)"
+        elif self.borrowed:
+            where = f"the {self.family} family (no measurements of {chip_id} itself)"
+        else:
+            where = self.chip
+        networks = f"{self.networks} network{'s' if self.networks != 1 else ''}"
+        return (f"calibrated on {self.measurements} measurements of {networks} on {where}; "
                 f"median error {self.median_error * 100:.0f} %")
 
 
@@ -124,10 +134,10 @@ def seconds_per_frame(work: Workload, parameters: Parameters, peak: float, bandw
     compute = peak * parameters.efficiency
     if bandwidth:
         memory = bandwidth * parameters.memory_efficiency
-        total = sum(max(padded(kernel, parameters.tile) / compute, kernel.elements * bytes_per_element / memory)
-                    for kernel in work.kernels)
+        total = sum(max(padded(kernel, parameters.tile, parameters.depthwise) / compute,
+                        kernel.elements * bytes_per_element / memory) for kernel in work.kernels)
     else:
-        total = padded_ops(work, parameters.tile) / compute
+        total = padded_ops(work, parameters.tile, parameters.depthwise) / compute
     total += len(work.kernels) * parameters.kernel_seconds
     total += switches(work, parameters) * parameters.switch_seconds / work.batch
     if parameters.on_chip_bytes is not None and parameters.link_bytes_per_s:
@@ -135,24 +145,36 @@ def seconds_per_frame(work: Workload, parameters: Parameters, peak: float, bandw
     return total
 
 
-def padded(kernel: KernelWork, tile: int) -> float:
-    """A kernel's ops with its reduction channels per group rounded up to the tile."""
+def padded(kernel: KernelWork, tile: int, depthwise: float | None = None) -> float:
+    """A kernel's ops with its reduction channels per group rounded up to the tile; a
+    depthwise kernel's (1 channel per group) times `depthwise` when the family fits one."""
     if kernel.reduction is None:
         return kernel.ops
+    if kernel.reduction == 1 and depthwise is not None:
+        return kernel.ops * depthwise
     return kernel.ops * math.ceil(kernel.reduction / tile) * tile / kernel.reduction
 
 
-@lru_cache(maxsize=4096)
-def padded_ops(work: Workload, tile: int) -> float:
-    return sum(padded(kernel, tile) for kernel in work.kernels)
+def padded_ops(work: Workload, tile: int, depthwise: float | None = None) -> float:
+    """The padded ops of every kernel (`padded`), summed."""
+    others, single = _split_ops(work, tile)
+    return others + single * (depthwise if depthwise is not None else tile)
+
+
+@lru_cache(maxsize=8192)
+def _split_ops(work: Workload, tile: int) -> tuple[float, float]:
+    """(padded ops of kernels with more than one reduction channel per group, ops of depthwise
+    kernels): cached per workload and tile, so that a fit varying `depthwise` sums nothing."""
+    others = sum(padded(kernel, tile) for kernel in work.kernels if kernel.reduction != 1)
+    return others, sum(kernel.ops for kernel in work.kernels if kernel.reduction == 1)
 
 
 def switches(work: Workload, parameters: Parameters) -> float:
-    """Context switches per batch: how far the weights and kernels exceed one context."""
+    """Context switches per batch: the contexts the weights and kernels fill, less the first."""
     if parameters.capacity_weights is None or parameters.capacity_kernels is None:
         return 0.0
     load = work.weights / parameters.capacity_weights + len(work.kernels) / parameters.capacity_kernels
-    return max(0.0, load - 1.0)
+    return float(max(0, math.ceil(load) - 1))
 
 
 def estimate(work: Workload, calibration: Calibration, chip_id: str, peak: float, bandwidth: float | None,
@@ -180,7 +202,7 @@ def load_fit(path: Path = FIT_FILE) -> dict[str, Any]:
 def calibration(chip_id: str, vendor: str = "", fit: dict[str, Any] | None = None) -> Calibration:
     """The chip's own fitted parameters, else its family's, else those fitted on every chip."""
     fit = fit if fit is not None else load_fit()
-    if chip_id in fit["chips"]:
+    if chip_id in fit["chips"] and "own" not in fit["chips"][chip_id]:
         entry, borrowed = fit["chips"][chip_id], False
         family = entry["family"]
     else:
@@ -188,5 +210,6 @@ def calibration(chip_id: str, vendor: str = "", fit: dict[str, Any] | None = Non
         entry, borrowed = fit["families"].get(family, fit["families"]["all"]), True
         family = family if family in fit["families"] else "all"
     parameters = Parameters(**entry["parameters"])
+    own = fit["chips"].get(chip_id, {}).get("own", 0)
     return Calibration(chip_id if not borrowed else family, family, parameters, entry["low"], entry["high"],
-                       entry["measurements"], entry["networks"], entry["median_error"], borrowed)
+                       entry["measurements"], entry["networks"], entry["median_error"], borrowed, own)

@@ -43,11 +43,11 @@ NETWORK_FAMILIES = (("YOLOv8", "YOLOv8"), ("YOLOv7", "YOLOv7"), ("YOLOv5", "YOLO
                     ("Inception", "Inception v4 / Inception-ResNet"), ("DenseNet", "DenseNet"))
 # What each chip family fits besides its chips' efficiencies; the rest is in BASE.
 FREE = {
-    "hailo": ("tile", "kernel_seconds", "switch_seconds", "capacity_weights", "capacity_kernels"),
-    "coral": ("tile", "kernel_seconds", "link_bytes_per_s"),
-    "rknn": ("tile", "kernel_seconds"),
+    "hailo": ("tile", "depthwise", "kernel_seconds", "switch_seconds", "capacity_weights", "capacity_kernels"),
+    "coral": ("tile", "depthwise", "kernel_seconds", "link_bytes_per_s"),
+    "rknn": ("tile", "depthwise", "kernel_seconds"),
     "nvidia": ("kernel_seconds", "memory_efficiency"),  # caches and DLA SRAM beat the DRAM roofline
-    "tidl": (),  # 5 rows of 2 networks: the efficiency only
+    "tidl": ("memory_efficiency",),  # 5 rows of 2 networks: on-chip memory beats the 17 GB/s DRAM
 }
 # Fixed where a family does not fit them: TI's MMA multiplies 64 x 64 8-bit values a cycle
 # (SPRY344, "4K 8-bit MACs"); tensor cores take 32 channels of int8 at once; a kernel on
@@ -56,7 +56,7 @@ BASE = {"tile": 32.0, "kernel_seconds": 1e-5}
 PER_CHIP = ("capacity_weights", "capacity_kernels")  # fitted per chip, not per family
 # Published: the Edge TPU caches about 8 MB of parameters on chip (coral.ai/docs/edgetpu/compiler).
 FIXED = {"coral": {"on_chip_bytes": 8e6}, "tidl": {"tile": 64.0}}
-START = {"efficiency": 0.3, "memory_efficiency": 1.0, "kernel_seconds": 1e-5, "switch_seconds": 5e-3, "capacity_weights": 2e7,
+START = {"efficiency": 0.3, "memory_efficiency": 1.0, "depthwise": 16.0, "kernel_seconds": 1e-5, "switch_seconds": 5e-3, "capacity_weights": 2e7,
          "capacity_kernels": 150.0, "link_bytes_per_s": 3e8}
 
 
@@ -244,9 +244,10 @@ def factor(errors: list[float]) -> float:
 
 
 def spread(errors: list[float]) -> tuple[float, float]:
-    """measured / predicted at the 10th and 90th percentiles."""
+    """measured / predicted at the 10th and 90th percentiles, widened to hold the estimate
+    itself (a chip whose out-of-family errors all lean one way keeps its estimate in range)."""
     ratios = [math.exp(-value) for value in errors]
-    return percentile(ratios, LOW), percentile(ratios, HIGH)
+    return min(1.0, percentile(ratios, LOW)), max(1.0, percentile(ratios, HIGH))
 
 
 def entry(params: Parameters, family: str, rows: list[Row], errors: dict[str, float]) -> dict[str, object]:
@@ -273,6 +274,9 @@ def calibration_data(rows: list[Row], fits: dict[str, FamilyFit], errors: dict[s
             continue
         for chip in sorted({row.chip for row in members}):
             on_chip = [row for row in members if row.chip == chip]
+            if len(on_chip) < MIN_OWN_ROWS:  # it takes the family's entry, and says how many are its own
+                chips[chip] = {"family": family, "own": len(on_chip)}
+                continue
             chips[chip] = entry(parameters(fit, chip), family, on_chip, errors)
             if len(on_chip) < 5:  # too few rows for percentiles: the family's spread
                 chips[chip].update(low=families[family]["low"], high=families[family]["high"])
@@ -307,7 +311,9 @@ def coverage(rows: list[Row], errors: dict[str, float], data: dict[str, object])
     inside_all = 0
     for chip in sorted({row.chip for row in rows}):
         members = [row for row in rows if row.chip == chip]
-        low, high = data["chips"][chip]["low"], data["chips"][chip]["high"]
+        known = data["chips"][chip]
+        known = data["families"][known["family"]] if "own" in known else known
+        low, high = known["low"], known["high"]
         inside = sum(low <= math.exp(-errors[row.id]) <= high for row in members)
         inside_all += inside
         lines.append(f"| {chip} | {len(members)} | {low:.2f}-{high:.2f} | {inside / len(members) * 100:.0f} % |")

@@ -93,7 +93,7 @@ def _on_chip(report: Any, options: dict[str, Any]) -> Any:
     if options["chip_id"] is None:
         for name in ("target_fps", "precision", "bandwidth", "no_fuse"):
             if options[name] not in (None, False):
-                fail(f"--{name.replace('target_', '')} needs --chip")
+                fail(f"--{name.replace('target_', '').replace('_', '-')} needs --chip")
         return None
     compute = resolve_compute(options, bandwidth(options["bandwidth"]))
     return on_chip(report, compute, options["target_fps"], options["utilization"], not options["no_fuse"],

@@ -143,7 +143,9 @@ def _calibrated(chip: Chip) -> str:
     known = calibration(chip.id, chip.vendor)
     if known.measurements == 0:
         return "no"
-    return f"{known.measurements} rows" if not known.borrowed else f"{known.family} family"
+    if not known.borrowed:
+        return f"{known.measurements} rows"
+    return "all chips" if known.family == "all" else f"{known.family} family"
 
 
 def render_chips(chips: list[Chip], form: str, width: int = 80) -> str:
@@ -175,11 +177,14 @@ def render_chips(chips: list[Chip], form: str, width: int = 80) -> str:
 def render_chip(chip: Chip, form: str, width: int = 80) -> str:
     if form == "json":
         return json_document(chip_json(chip))
-    lines = [f"{display(chip.id)}: {display(chip.name)}" + (f" ({display(chip.vendor)})" if chip.vendor else ""),
-             "  dense peaks: " + (_peaks(chip) or "none")]
+    def wrapped(text: str) -> list[str]:
+        return textwrap.wrap(text, width, subsequent_indent="    ", break_long_words=False)
+
+    lines = wrapped(f"{display(chip.id)}: {display(chip.name)}" + (f" ({display(chip.vendor)})" if chip.vendor else ""))
+    lines += wrapped("  dense peaks: " + (_peaks(chip) or "none"))
     if chip.sparse_peaks:
-        lines.append("  2:4 sparse peaks (--sparse): "
-                     + ", ".join(f"{name} {value / 1e12:g}T" for name, value in chip.sparse_peaks.items()))
+        lines += wrapped("  2:4 sparse peaks (--sparse): "
+                         + ", ".join(f"{name} {value / 1e12:g}T" for name, value in chip.sparse_peaks.items()))
     lines.append(f"  bandwidth: {chip.bandwidth / 1e9:g} GB/s" if chip.bandwidth else "  bandwidth: not known")
     if chip.power_w:
         lines.append(f"  power: {chip.power_w:g} W")
@@ -191,7 +196,7 @@ def render_chip(chip: Chip, form: str, width: int = 80) -> str:
     if chip.notes:
         lines += ["  notes:", *textwrap.wrap(display(chip.notes), width, initial_indent="    ",
                                              subsequent_indent="    ", break_long_words=False)]
-    lines.append(f"  from: {display(chip.origin)}")
+    lines += wrapped(f"  from: {display(chip.origin)}")
     text = "\n".join(lines) + "\n"
     return text if form != "markdown" else "```\n" + text + "```\n"
 

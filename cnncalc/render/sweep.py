@@ -23,6 +23,7 @@ def _record(value: str, report: Report, chip: Any) -> dict[str, Any]:
         answer, roofline = chip
         record["fps"] = answer.fps
         record["roofline_fps"] = roofline.fps if roofline else None
+        record["estimate_fps"] = answer.estimate.fps if answer.estimate else None
     return record
 
 
@@ -38,7 +39,8 @@ def render_sweep(name: str, rows: list[Row], form: str) -> str:
         writer.writerows([[display(record[key]) if key == "value" else record[key] for key in keys]
                           for record in records])
         return buffer.getvalue()
-    titles = [display(name), "Params", "MACs", "FLOPs", "Weights", "Activations", "Peak act.", "Ideal fps", "Roofline fps"]
+    titles = [display(name), "Params", "MACs", "FLOPs", "Weights", "Activations", "Peak act.", "Ideal fps", "Roofline fps",
+              "Estimate fps"]
     table = [titles[:len(keys)]] + [[_cell(key, record[key]) for key in keys] for record in records]
     note = f"FLOPs in the {rows[0][1].assumptions.convention} convention; {rows[0][1].assumptions.dtype}."
     if form == "markdown":
