@@ -75,8 +75,8 @@ class Calibration:
     chip: str  # the chip they were fitted on, or the family's name when borrowed
     family: str
     parameters: Parameters
-    low: float  # measured / predicted at the 10th percentile of out-of-family errors
-    high: float  # ... at the 90th
+    low: float  # measured / predicted at the 5th percentile of out-of-family errors
+    high: float  # ... at the 95th
     measurements: int
     networks: int
     median_error: float  # median |measured / predicted - 1| over out-of-family predictions
