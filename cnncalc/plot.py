@@ -217,12 +217,14 @@ def _roofline_legend(axes: Axes, on_axes: list[LayerTime], left_out: list[LayerT
         share = sum(layer.share for layer in left_out) * 100
         types = ", ".join(dict.fromkeys(_shown(layer.type) for layer in left_out))
         slowest = max(left_out, key=lambda layer: layer.seconds)
+        slowest_text = f"{_shown(slowest.name)} {slowest.share * 100:.1f} %"
         handles.append(Line2D([], [], linestyle="none",
                               label=f"not shown, no ops (intensity 0): {_count(left_out, noun)}, {share:.1f} % of "
-                                    f"the time\n  {types}\n  slowest: {_shown(slowest.name)} {slowest.share * 100:.1f} %"))
+                                    f"the time\n  {types}\n  slowest: {slowest_text}"))
     if roofline.fused:
-        handles.append(Line2D([], [], linestyle="none", label=f"fused into the kernel before them: "
-                                                              f"{_count(list(roofline.fused), 'layer')}, no time of their own"))
+        fused = _count(list(roofline.fused), "layer")
+        handles.append(Line2D([], [], linestyle="none",
+                              label=f"fused into the kernel before them: {fused}, no time of their own"))
     axes.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.09), ncol=2, fontsize=9,
                 frameon=False, labelspacing=0.9, columnspacing=3)
 

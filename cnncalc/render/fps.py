@@ -11,6 +11,19 @@ from ..units import human_count
 from .escape import display, json_document
 
 
+UNBROKEN = "\ue000"  # stands for a space that wrapping must not break at (a name stays on one line)
+
+
+def whole(name: str) -> str:
+    """A displayed name that wrapping keeps on one line; `unwrap` restores its spaces."""
+    return display(name).replace(" ", UNBROKEN)
+
+
+def wrap(text: str, width: int, **options: Any) -> list[str]:
+    lines = textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False, **options)
+    return [line.replace(UNBROKEN, " ") for line in lines]
+
+
 def ops(value: float | None, unit: str = "") -> str:
     return "-" if value is None else human_count(value, unit)
 
@@ -58,7 +71,7 @@ def fps_lines(answer: FpsAnswer, spec: bool = True) -> list[tuple[str, str]]:
                                         "chip ops, 1 MAC = 2)"))
     if compute is not None:
         bandwidth = f", bandwidth {compute.bandwidth / 1e9:g} GB/s" if compute.bandwidth else ""
-        lines.append(("Chip", f"{display(compute.label)}: {ops(compute.peak_ops_per_s, 'OPS')} {compute.precision} "
+        lines.append(("Chip", f"{whole(compute.label)}: {ops(compute.peak_ops_per_s, 'OPS')} {compute.precision} "
                               f"dense peak{bandwidth}"))
         if answer.utilization != 1:
             lines.append(("Available", f"{ops(answer.available_ops_per_s, 'OPS')}, utilization {answer.utilization:g}"))
@@ -96,7 +109,7 @@ def labelled(lines: list[tuple[str, str]], width: int) -> str:
     text_width = max(20, width - indent)
     out = []
     for label, text in lines:
-        wrapped = textwrap.wrap(text, text_width, break_on_hyphens=False) or [""]
+        wrapped = wrap(text, text_width) or [""]
         out.append(label.ljust(indent) + wrapped[0])
         out += [" " * indent + more for more in wrapped[1:]]
     return "\n".join(out) + "\n"
@@ -107,7 +120,7 @@ def render_fps(answer: FpsAnswer, form: str, width: int = 80, spec: bool = True)
         return json_document(fps_json(answer))
     lines = fps_lines(answer, spec)
     if form == "markdown":
-        return "\n".join(f"- **{label}**: {text}" for label, text in lines) + "\n"
+        return "\n".join(f"- **{label}**: {text.replace(UNBROKEN, ' ')}" for label, text in lines) + "\n"
     return labelled(lines, width)
 
 
@@ -175,12 +188,16 @@ def render_chips(chips: list[Chip], form: str, width: int = 80) -> str:
 
 
 def render_chip(chip: Chip, form: str, width: int = 80) -> str:
+    """One chip with every source and note, wrapped to `width` (URLs kept whole)."""
+    from ..estimate import calibration
+
     if form == "json":
         return json_document(chip_json(chip))
-    def wrapped(text: str) -> list[str]:
-        return textwrap.wrap(text, width, subsequent_indent="    ", break_long_words=False)
 
-    lines = wrapped(f"{display(chip.id)}: {display(chip.name)}" + (f" ({display(chip.vendor)})" if chip.vendor else ""))
+    def wrapped(text: str) -> list[str]:
+        return wrap(text, width, subsequent_indent="    ")
+
+    lines = wrapped(f"{whole(chip.id)}: {whole(chip.name)}" + (f" ({whole(chip.vendor)})" if chip.vendor else ""))
     lines += wrapped("  dense peaks: " + (_peaks(chip) or "none"))
     if chip.sparse_peaks:
         lines += wrapped("  2:4 sparse peaks (--sparse): "
@@ -188,14 +205,10 @@ def render_chip(chip: Chip, form: str, width: int = 80) -> str:
     lines.append(f"  bandwidth: {chip.bandwidth / 1e9:g} GB/s" if chip.bandwidth else "  bandwidth: not known")
     if chip.power_w:
         lines.append(f"  power: {chip.power_w:g} W")
-    from ..estimate import calibration
-
-    lines += textwrap.wrap("estimate: " + calibration(chip.id, chip.vendor).basis(chip.id), width,
-                           initial_indent="  ", subsequent_indent="    ", break_long_words=False)
+    lines += wrapped("  estimate: " + display(calibration(chip.id, chip.vendor).basis(chip.id)))
     lines += ["  sources:", *[f"    {display(source)}" for source in chip.sources]]
     if chip.notes:
-        lines += ["  notes:", *textwrap.wrap(display(chip.notes), width, initial_indent="    ",
-                                             subsequent_indent="    ", break_long_words=False)]
+        lines += ["  notes:", *wrapped("    " + display(chip.notes))]
     lines += wrapped(f"  from: {display(chip.origin)}")
     text = "\n".join(lines) + "\n"
     return text if form != "markdown" else "```\n" + text + "```\n"
@@ -234,7 +247,9 @@ def roofline_cells(roofline: Roofline) -> dict[str, Any]:
 
 
 def chip_lines(answer: FpsAnswer, roofline: Roofline | None) -> list[tuple[str, str]]:
-    return fps_lines(answer)[1:] + (roofline_lines(roofline) if roofline else [])
+    """The fps lines under `analyze`'s table, which wraps them itself."""
+    lines = fps_lines(answer)[1:] + (roofline_lines(roofline) if roofline else [])
+    return [(label, text.replace(UNBROKEN, " ")) for label, text in lines]
 
 
 def roofline_json(answer: FpsAnswer, roofline: Roofline | None) -> dict[str, Any]:
