@@ -12,7 +12,7 @@ from .chips import Chip, find_chip
 from .errors import Mark, SpecError
 from .fps import Compute, on_chip
 from .report import Report
-from .units import human_bytes, human_count, parse_bytes, parse_count
+from .units import BYTE_UNITS, human_bytes, human_count, parse_bytes, parse_count
 from .yamlread import Map, position
 
 # Each budget: how its limit parses, how the actual figure is read off a report, how it prints.
@@ -30,6 +30,8 @@ BYTE_BUDGETS: dict[str, Callable[[Report], int]] = {
 BUDGET_KEYS = (*COUNT_BUDGETS, *BYTE_BUDGETS, "fps")
 FPS_KEYS = ("chip", "precision", "min", "utilization", "sparse", "model")
 FPS_MODELS = ("estimate", "roofline", "ideal")
+_DECIMAL_UNITS = ("B", "kB", "MB", "GB", "TB")
+_BINARY_UNITS = ("B", "KiB", "MiB", "GiB", "TiB")
 
 
 @dataclass(frozen=True)
@@ -73,10 +75,25 @@ class Outcome:
 
     def describe(self, value: float) -> str:
         if self.unit == "bytes":
-            return human_bytes(value)
+            return in_written_unit(value, self.budget.text)
         if self.unit == "fps":
             return f"{value:,.1f} fps"
         return human_count(value)
+
+
+def in_written_unit(value: float, written: str) -> str:
+    """Bytes in the unit the budget was written in (`25MB`: 25.0 MB, not 23.8 MiB), so that
+    limit, actual and margin read alike; a bare number or a value under one unit as usual."""
+    unit = written.strip().lstrip("0123456789.eE+- ")
+    if unit not in BYTE_UNITS or unit == "B":
+        return human_bytes(value)
+    family = list(_BINARY_UNITS if "i" in unit else _DECIMAL_UNITS)
+    if unit == "KB":  # written for kB
+        family[1] = "KB"
+    # The written unit, or the largest smaller one of its family (decimal or binary) the value reaches.
+    fitting = [name for name in family[:family.index(unit) + 1] if BYTE_UNITS[name] <= max(abs(value), 1)]
+    name = fitting[-1] if fitting else "B"
+    return f"{value:,.0f} B" if name == "B" else f"{value / BYTE_UNITS[name]:,.1f} {name}"
 
 
 def parse_budgets(raw: Any, filename: str) -> list[Budget]:

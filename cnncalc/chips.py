@@ -50,6 +50,8 @@ class Chip:
                 if candidate in table:
                     return candidate, table[candidate]
             raise SpecError(f"chip '{self.id}' has no {kind} peak", hint=f"{self.id} lists {self.listing()}")
+        if precision == "int8" and "int8" not in table and "unspecified" in table:
+            return "unspecified", table["unspecified"]  # a "TOPS" of unstated precision counts as int8
         if precision not in table:
             raise SpecError(f"chip '{self.id}' has no {kind} {precision} peak",
                             hint=f"{self.id} has {self.listing()}")

@@ -13,6 +13,14 @@ from .errors import SpecError
 from .reportjson import TOTALS, read_report
 
 LAYER_FIELDS = ("type", "output_shape", "params", "macs", "flops")
+# Each total of the JSON report under the name a budget gives it (`budgets:`, `--budget`).
+TOTAL_NAMES = {"params": "params", "buffers": "buffers", "macs": "macs", "flops": "flops",
+               "weights_bytes": "weights", "activation_bytes": "activations",
+               "peak_activation_bytes": "peak_activations", "training_bytes": "training"}
+BYTE_TOTALS = frozenset({"weights", "activations", "peak_activations", "training"})
+# What `--fail-above 5%` limits: what a model's size and cost are. Buffers (batchnorm running
+# statistics), the sum of all activations and the training estimate only when named.
+GATED_BY_DEFAULT = ("params", "macs", "flops", "weights", "peak_activations")
 
 
 @dataclass(frozen=True)
@@ -66,7 +74,7 @@ def compare(base: dict[str, Any], head: dict[str, Any], base_label: str, head_la
         if base.get(key) != head.get(key) and not allow_convention_change:
             raise SpecError(f"{base_label} and {head_label} differ in {key}: {base.get(key)} vs {head.get(key)}",
                             hint="compare like with like, or pass --allow-convention-change")
-    totals = tuple(TotalChange(key, int(base["totals"].get(key, 0)), int(head["totals"].get(key, 0)))
+    totals = tuple(TotalChange(TOTAL_NAMES[key], int(base["totals"].get(key, 0)), int(head["totals"].get(key, 0)))
                    for key in TOTALS)
     before = {layer["name"]: layer for layer in base["layers"]}
     after = {layer["name"]: layer for layer in head["layers"]}
@@ -86,8 +94,9 @@ def parse_threshold(text: str) -> tuple[str | None, float]:
     """`5%` (every total) or `flops=2%` -> (total or None, percent)."""
     key, sep, value = text.rpartition("=")
     name = key.strip() if sep else None
-    if name is not None and name not in TOTALS:
-        raise SpecError(f"--fail-above {text}: no total '{name}'", hint=f"totals: {', '.join(TOTALS)}")
+    name = TOTAL_NAMES.get(name, name) if name is not None else None  # weights_bytes still means weights
+    if name is not None and name not in TOTAL_NAMES.values():
+        raise SpecError(f"--fail-above {text}: no total '{name}'", hint=f"totals: {', '.join(TOTAL_NAMES.values())}")
     try:
         percent = float(value.strip().removesuffix("%"))
     except ValueError:
@@ -98,12 +107,13 @@ def parse_threshold(text: str) -> tuple[str | None, float]:
 
 
 def growth_failures(diff: Diff, thresholds: list[tuple[str | None, float]]) -> list[tuple[TotalChange, float]]:
-    """Totals that grew more than their threshold (a total named alone overrides the general one)."""
+    """Totals that grew more than their threshold: a total named alone has its own limit; the
+    general one applies to GATED_BY_DEFAULT (params, MACs, FLOPs, weights, peak activations)."""
     named = {key: limit for key, limit in thresholds if key is not None}
     general = [limit for key, limit in thresholds if key is None]
     failures = []
     for change in diff.totals:
-        limit = named.get(change.key, general[-1] if general else None)
+        limit = named.get(change.key, general[-1] if general and change.key in GATED_BY_DEFAULT else None)
         if limit is None or change.delta <= 0:
             continue
         if change.percent is None or change.percent > limit:

@@ -8,8 +8,9 @@ from typing import Any, NamedTuple
 from .errors import Mark
 from .layers import Cost, Layer, Shape
 
-# Per spatial axis: (size, jump, start) in input positions; None where undefined.
-Field = tuple[tuple[int, int, float], ...] | None
+# Per spatial axis: (size, jump, start) in input positions; None where undefined. Size and
+# jump are whole numbers until an upsampling divides the jump (cnncalc/field.py).
+Field = tuple[tuple[int | float, int | float, float], ...] | None
 
 
 # Tensor and LayerRecord are NamedTuples, not frozen dataclasses: a 100,000-layer spec

@@ -16,12 +16,14 @@ from typing import Any
 
 from .errors import SpecError
 from .graph import Graph
-from .importers import ImportOptions, header_for, import_spec, imported_label, is_import_source
+from .importers import TORCH_PREFIX, ImportOptions, header_for, import_spec, imported_label, is_import_source
 from .spec import Overrides, parse_text, read_source
 
 
 def parse(source: str | os.PathLike[str], overrides: Overrides | None = None) -> Graph:
     """Read, validate and walk a source; every problem is a SpecError with its location."""
+    if not isinstance(source, str) and os.fspath(source).startswith(TORCH_PREFIX):
+        source = os.fspath(source)  # the command line hands a Path: `analyze torch:pkg.module:factory`
     if is_import_source(source):
         return parse_imported(source, overrides or Overrides())
     text, filename = read_source(source)

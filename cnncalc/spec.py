@@ -54,6 +54,17 @@ def parse_text(text: str, filename: str, overrides: Overrides | None = None) -> 
     return _Reader(filename, overrides or Overrides()).graph(root)
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _set_text(value: Any) -> str:
+    """A --set value as it was typed (YAML 1.2 read it: true, [1, 2], text)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
 class _Reader:
     def __init__(self, filename: str, overrides: Overrides) -> None:
         self.filename = filename
@@ -117,6 +128,11 @@ class _Reader:
         for key, value in raw.items():
             if key in self.overrides.params:
                 scope[key] = self.overrides.params[key]
+                if _is_number(value) and not _is_number(scope[key]):
+                    # --set width=abc would fail far away, as "'*' is not defined for int and str".
+                    raise self.fail(f"--set {key}={_set_text(scope[key])}: the value came from --set and is "
+                                    f"{describe(scope[key])}, but the spec's {key} is a number ({value!r})",
+                                    raw.value_marks[key], f"give a number: --set {key}={value!r}")
                 continue
             try:
                 scope[key] = interpolate.resolve(value, scope)
@@ -214,6 +230,13 @@ class _Reader:
                                 hint=f"inputs: {', '.join(shapes)}")
             if product(shape) > COUNT_LIMIT:
                 raise SpecError(f"--input {name}=...: more than 10**30 elements", hint="give the size of one sample")
+            declared = shapes[name]
+            if len(shape) == len(declared) + 1 and shape[1] == declared[0] != shape[0]:
+                # 1x3x384x640 for a [3, H, W] input: the batch written into the shape.
+                sample = "x".join(map(str, shape[1:]))
+                raise SpecError(f"--input {'x'.join(map(str, shape))}: --input takes one sample's shape, and the "
+                                f"spec's input '{name}' has {len(declared)} axes ({list(declared)}); the batch "
+                                f"is --batch", hint=f"write --input {sample} --batch {shape[0]}")
             result[name] = shape
         return result
 

@@ -19,8 +19,14 @@ BYTE_UNITS = {
 _NUMBER_WITH_UNIT = re.compile(r"\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*([A-Za-z]*)\s*")
 
 
+# What cnncalc prints after a count ("8.74 GFLOPs"), accepted back: "8.7GFLOPs", "600 MMACs".
+_COUNT_WORD = re.compile(r"\s*(FLOPs|FLOPS|FLOP|flops|MACs|MACS|MAC|macs|OPs|OPS|ops)\s*$")
+
+
 def parse_count(text: str | int | float) -> float:
-    """`5M` -> 5e6, `1.2G` -> 1.2e9, `600k` -> 6e5; plain numbers pass through."""
+    """`5M` -> 5e6, `1.2G` -> 1.2e9, `600k` -> 6e5, `8.7GFLOPs` -> 8.7e9; plain numbers pass through."""
+    if isinstance(text, str) and _COUNT_WORD.search(text) and _COUNT_WORD.sub("", text).strip():
+        text = _COUNT_WORD.sub("", text)
     number, unit = _split(text)
     if unit not in COUNT_PREFIXES:
         raise ValueError(f"unknown unit '{unit}' in '{text}'; counts take k, M, G, T")

@@ -286,15 +286,15 @@ def test_errors(tmp_path: Path, body: str, message: str) -> None:
 
 def test_every_unsupported_layer_is_listed_at_once(tmp_path: Path) -> None:
     path = _prototxt(tmp_path, """
-layer { name: "power" type: "Power" bottom: "data" top: "power" }
-layer { name: "max" type: "Eltwise" bottom: "data" bottom: "power" top: "max" eltwise_param { operation: MAX } }
-layer { name: "priors" type: "PriorBox" bottom: "max" top: "priors" }
+layer { name: "apl" type: "APL" bottom: "data" top: "apl" }
+layer { name: "roi" type: "ROIPooling" bottom: "data" bottom: "apl" top: "roi" }
+layer { name: "gate" type: "GatedMaxAve" bottom: "roi" top: "gate" }
 """)
     with pytest.raises(cnncalc.SpecError) as raised:
         cnncalc.analyze(path)
     assert str(raised.value).startswith(
-        f"{path}:5:1: cannot import 3 layer(s): 'power' (Power, line 5); 'max' (Eltwise MAX, line 6); "
-        "'priors' (PriorBox, line 7); cnncalc has no layer type for these")
+        f"{path}:5:1: cannot import 3 layer(s): 'apl' (APL, line 5); 'roi' (ROIPooling, line 6); "
+        "'gate' (GatedMaxAve, line 7); cnncalc has no layer type for these")
 
 
 def _run(*arguments: str) -> tuple[int, str, str]:

@@ -329,9 +329,6 @@ def test_region_head_and_network_section_alias(tmp_path: Path) -> None:
     pytest.param("[net]\nwidth=8\nheight=8\nchannels=3\n[convolutional]\nfilter=8\n",
                  "net.cfg:6:1: layer 'conv_0' ([convolutional]): unknown key 'filter' in [convolutional]; "
                  "did you mean 'filters'?", id="typo"),
-    pytest.param("[net]\nwidth=8\nheight=8\nchannels=3\n[convolutional]\nfilters=8\nfilters=16\n",
-                 "net.cfg:7:1: layer 'conv_0' ([convolutional]): filters is given twice (lines 6 and 7)",
-                 id="repeated-key"),
     pytest.param("[net]\nwidth=8\nheight=8\nchannels=3\n[maxpool]\n[route]\nlayers=-3\n",
                  "net.cfg:7:8: layer 'route_1' ([route]): layers: -3 is layer -2, but layer 1 can only read "
                  "layers 0 to 0", id="route-before-the-first-layer"),
@@ -368,13 +365,13 @@ def test_every_unsupported_item_is_listed_at_once(tmp_path: Path) -> None:
     path = tmp_path / "net.cfg"
     path.write_text("[net]\nwidth=64\nheight=64\nchannels=3\n"
                     "[convolutional]\nfilters=8\nsize=3\npad=1\nactivation=hard_mish\n"
-                    "[reorg]\nstride=2\n"
-                    "[lstm]\noutput=4\n"
+                    "[conv_lstm]\noutput=4\n"
+                    "[route_lhalf]\noutput=4\n"
                     "[maxpool]\nsize=2\nstride=2\nantialiasing=1\n")
     code, out, err = _run("analyze", str(path))
     assert code == 2 and out == ""
     assert err.startswith(f"{path}:9:12: cannot import activation=hard_mish ([convolutional] layer 0, line 9); "
-                          "[reorg] (layer 1, line 10); [lstm] (layer 2, line 12); [maxpool] antialiasing=1 "
+                          "[conv_lstm] (layer 1, line 10); [route_lhalf] (layer 2, line 12); [maxpool] antialiasing=1 "
                           "(layer 3, line 17: adds a fixed blur convolution after the layer); cnncalc has no layer "
                           "type for these")
 
@@ -400,7 +397,7 @@ def test_import_command_writes_the_spec(tmp_path: Path) -> None:
 
 def test_import_command_prints_without_output_file() -> None:
     code, out, _ = _run("import", str(YOLOV4_TINY), "--batch", "4")
-    assert code == 0 and "input: {shape: [3, 416, 416], batch: 4}" in out and "description" not in out
+    assert code == 0 and "input: {shape: [3, 416, 416], batch: 4}" in out and "training batch" not in out
 
 
 def test_analyze_names_the_cfg() -> None:

@@ -311,5 +311,6 @@ def test_receptive_fields_grow_along_every_path(text: str) -> None:
                 continue
             for axis, (after_axis, before_axis) in enumerate(zip(field, before)):
                 assert after_axis[0] >= before_axis[0], (row.name, row.type, source, axis, before, field)
-                if len(row.inputs) == 1:
+                if len(row.inputs) == 1 and not row.type.startswith(("upsample", "pixel_shuffle", "conv_transpose")):
+                    # An upsampling divides the jump (the effective field, cnncalc/field.py).
                     assert after_axis[1] >= before_axis[1], (row.name, row.type, axis, before, field)

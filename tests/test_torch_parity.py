@@ -28,7 +28,7 @@ from cnncalc.torch.mapping import MAPPERS  # noqa: E402
 
 SPECS = Path(__file__).resolve().parent.parent / "specs"
 # The types with MACs: convolutions, transposed convolutions, linear, and products of two tensors.
-COUNTED = ("conv", "linear", "matmul", "attention", "multihead_attention", "einsum")
+COUNTED = ("conv", "linear", "matmul", "attention", "multihead_attention", "einsum", "local2d")
 pytestmark = pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel lengths")
 
 
@@ -215,6 +215,13 @@ LAYER_CASES = {
         "{type: channel_shuffle, groups: 3}", "{type: pixel_shuffle, upscale_factor: 3}", "{type: identity}",
         "{type: dropout, p: 0.2}", "{type: flatten}", "{type: reshape, shape: [-1, 4]}",
         "{type: pad, padding: [[0, 3]], mode: reflect}"),
+    "Darknet's shortcut of unequal shapes and weighted, reorg, locally connected": spec(
+        [4, 6, 6], "{type: conv2d, name: a, out_channels: 2, kernel_size: 1}",
+        "{type: conv2d, name: b, from: input, out_channels: 6, kernel_size: 1}", "{type: shortcut, from: [input, a, b]}",
+        "{type: shortcut, from: [-1, input], weights: per_channel}", "{type: shortcut, from: [-1, a], weights: per_feature}",
+        "{type: pixel_unshuffle, downscale_factor: 2}", "{type: local2d, out_channels: 3, kernel_size: 3, padding: 1}",
+        "{type: local2d, out_channels: 2, kernel_size: 2, stride: 2}", "{type: global_avgpool, name: pooled}",
+        "{type: maximum, from: [-2, pooled]}", "{type: maximum, from: [-1, -1, -3]}"),
     "upsample: scale, size, modes, to a reference": spec(
         [2, 5, 7], "{type: upsample, scale_factor: 2}", "{type: upsample, scale_factor: [1.5, 0.7], mode: bilinear}",
         "{type: upsample, size: [6, 11], mode: bicubic}", "{type: upsample, name: up, from: [-1, input]}",

@@ -64,7 +64,7 @@ def test_depth_one_is_one_row_per_ultralytics_layer(tmp_path: Path) -> None:
     path.write_text(FILE)
     result = CliRunner().invoke(main, ["analyze", str(path), "--depth", "1", "--format", "csv"])
     assert result.exit_code == 0, result.output
-    rows = [line.split(",")[0] for line in result.output.splitlines()[1:]]
+    rows = [line.split(",")[0] for line in result.stdout.splitlines()[1:]]
     assert rows == ["model.0", "model.1", "model.2", "model.3"]
 
 

@@ -23,6 +23,7 @@ from .fps import fps
 from .import_model import import_command
 from .layer import layer
 from .output import stdout_failed
+from .schema import schema
 
 
 class _Commands(click.Group):
@@ -47,5 +48,5 @@ def main() -> None:
     gc.disable()
 
 
-for command in (analyze, layer, explain, export, import_command, fps, chips, check, diff):
+for command in (analyze, layer, explain, export, import_command, fps, chips, check, diff, schema):
     main.add_command(command)

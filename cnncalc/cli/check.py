@@ -10,13 +10,16 @@ from typing import Any
 import click
 
 from ..errors import SpecError
-from .common import fail, file_options, input_shape, pair, scalar
+from .common import examples, fail, file_options, input_shape, layout_width, pair, scalar, use_color, width_option
 from .output import write
 
 CHECK_FORMATS = ("table", "json", "markdown", "github", "junit")
 
 
-@click.command()
+@click.command(epilog=examples(
+    "cnncalc check specs/*.yaml",
+    "cnncalc check net.yaml --budget params=5M --budget flops=1.2G",
+    "cnncalc check models/*.yaml --format markdown -o budgets.md"))
 @click.argument("specs", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--budget", "budget_items", multiple=True, metavar="KEY=VALUE",
               help="A budget that overrides the spec's, e.g. params=5M, flops=1.2G, peak_activations=64MiB.")
@@ -32,9 +35,17 @@ CHECK_FORMATS = ("table", "json", "markdown", "github", "junit")
               help="Extra chips for fps budgets (also CNNCALC_CHIPS).")
 @click.option("--format", "output_format", type=click.Choice(CHECK_FORMATS), default="table", show_default=True,
               help="table, json, markdown (a pull-request comment), github (annotations) or junit.")
+@click.option("--skip-unbudgeted", is_flag=True,
+              help="List a spec without budgets as 'no budgets' even when it is the only one (the pre-commit "
+                   "hook's setting); by default only several specs skip them.")
+@width_option
 @file_options
 def check(specs: tuple[Path, ...], budget_items: tuple[str, ...], **options: Any) -> None:
-    """Check each SPEC's budgets (and --budget ones): exit 0 when all hold, 1 when one is exceeded."""
+    """Check each SPEC's budgets (and --budget ones): exit 0 when all hold, 1 when one is exceeded.
+
+    Of several specs, one without budgets is listed as "no budgets" and skipped; a spec given
+    alone without budgets is an error (unless --skip-unbudgeted).
+    """
     import cnncalc
 
     from ..budgets import check as check_budgets
@@ -55,13 +66,14 @@ def check(specs: tuple[Path, ...], budget_items: tuple[str, ...], **options: Any
                                      optimizer=options["optimizer"])
             budgets = {budget.key: budget for budget in parse_budgets(report.graph.budgets, report.source)}
             budgets.update({budget.key: budget for budget in given})
-            if not budgets:
+            if not budgets and len(specs) == 1 and not options["skip_unbudgeted"]:
                 raise SpecError(f"{spec}: no budgets to check",
                                 hint="add budgets: {params: 5M, flops: 1.2G} to the spec, or give --budget params=5M")
             checked.append((str(spec), report.name, check_budgets(report, list(budgets.values()), chips)))
     except SpecError as error:
         fail(str(error))
-    write(render_check(checked, options["output_format"], options["convention"]), options)
+    write(render_check(checked, options["output_format"], options["convention"], layout_width(options),
+                       use_color(options)), options)
     if not all(outcome.passed for _, _, outcomes in checked for outcome in outcomes):
         sys.exit(1)
 

@@ -25,6 +25,46 @@ def fail(message: str) -> None:
     sys.exit(2)
 
 
+def examples(*lines: str) -> str:
+    """A --help epilog of examples, kept as written (click's \\b stops its rewrapping)."""
+    return "\b\nExamples:\n" + "\n".join(f"  {line}" for line in lines)
+
+
+# Shell completion (click's: eval "$(_CNNCALC_COMPLETE=bash_source cnncalc)"): values a flag takes.
+def complete_chips(context: click.Context, parameter: click.Parameter, incomplete: str) -> list[str]:
+    from ..chips import load_chips
+
+    try:
+        chips = load_chips(context.params.get("chips_file"))
+    except SpecError:
+        return []
+    return [chip for chip in chips if chip.startswith(incomplete)]
+
+
+def complete_columns(context: click.Context, parameter: click.Parameter, incomplete: str) -> list[str]:
+    """The next column of a comma-separated list: `name,ma<TAB>` -> `name,macs`."""
+    from ..render.columns import ALL_COLUMNS
+
+    done, _, last = incomplete.rpartition(",")
+    prefix = done + "," if done else ""
+    return [prefix + key for key in ALL_COLUMNS if key.startswith(last)]
+
+
+def complete_topics(context: click.Context, parameter: click.Parameter, incomplete: str) -> list[str]:
+    from ..explain import KEY_TOPICS
+    from ..layers import REGISTRY
+
+    return [name for name in (*REGISTRY, *KEY_TOPICS) if name.startswith(incomplete)]
+
+
+def warn(lines: list[str]) -> None:
+    """Warnings on stderr, one a line: the output itself stays clean for pipes and files."""
+    from ..render.escape import display
+
+    for line in lines:
+        click.echo(display(f"warning: {line}"), err=True)
+
+
 def scalar(text: str) -> Any:
     """A command-line value read as YAML 1.2 (numbers, true/false, lists); '3x5' -> [3, 5]."""
     from ..yamlread import load
@@ -50,28 +90,72 @@ def shape(text: str) -> tuple[int, ...]:
 
 def output_options(function: Callable[..., Any]) -> Callable[..., Any]:
     """Options every analysing command shares, defined once."""
+    return _analysis_options(function, with_table_choices=True)
+
+
+def layer_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    """`layer`'s share of them: one layer has no columns to choose and no training to estimate."""
+    return _analysis_options(function, with_table_choices=False)
+
+
+def _analysis_options(function: Callable[..., Any], with_table_choices: bool) -> Callable[..., Any]:
     options = [
         click.option("--convention", type=click.Choice(["2mac", "mac", "full"]), default="2mac", show_default=True,
                      help="What a FLOP is: 2 per MAC, 1 per MAC, or every operation (see `cnncalc explain`)."),
         click.option("--batch", type=click.IntRange(min=1), help="Batch size (default: the spec's, else 1)."),
         click.option("--dtype", type=click.Choice(["float32", "float16", "bfloat16", "int8"]),
                      help="Element type for memory figures (default: the spec's, else float32)."),
-        click.option("--optimizer", type=click.Choice(["sgd", "momentum", "adam"]), default="adam",
-                     show_default=True, help="Optimizer state counted in the training estimate."),
+        with_table_choices and click.option(
+            "--optimizer", type=click.Choice(["sgd", "momentum", "adam"]), default="adam",
+            show_default=True, help="Optimizer state counted in the training estimate."),
         click.option("--format", "output_format", type=click.Choice(FORMATS), default="table", show_default=True,
                      help="table for people; json and csv with exact integers; markdown for pull requests."),
-        click.option("--columns", help="Table columns, comma-separated: name,type,from,output,params,"
-                                       "buffers,macs,flops,memory,rf,jump."),
-        click.option("--width", type=click.IntRange(min=40), help="Table width (default: the terminal's)."),
+        with_table_choices and click.option("--columns", metavar="LIST", shell_complete=complete_columns,
+                     help="Table columns, comma-separated: name, type, from, output, params, buffers, macs, flops, "
+                          "memory, rf, jump; share (% of MACs, of FLOPs under full), params_share, memory_share; "
+                          "with --chip intensity, bound, time."),
     ]
     for option in reversed(options):
-        function = option(function)
-    return file_options(function)
+        if option:
+            function = option(function)
+    return file_options(width_option(function))
+
+
+PIPED_WIDTH = 80  # a pipe, a file or CI log: the width a reader's terminal is sure to have
+
+
+def width_option(function: Callable[..., Any]) -> Callable[..., Any]:
+    """--width, for every command whose text output is laid out to a width."""
+    return click.option("--width", type=click.IntRange(min=40), metavar="N",
+                        help=f"Lay the output out to N columns (default: the terminal's, "
+                             f"{PIPED_WIDTH} when piped or written to a file).")(function)
+
+
+def layout_width(options: dict[str, Any]) -> int:
+    """--width, else the terminal's width on a terminal, else 80."""
+    import shutil
+
+    if options.get("width"):
+        return int(options["width"])
+    if options.get("output") is None and to_terminal():
+        return shutil.get_terminal_size((PIPED_WIDTH, 24)).columns
+    return PIPED_WIDTH
+
+
+def to_terminal() -> bool:
+    return sys.stdout.isatty()
+
+
+def use_color(options: dict[str, Any]) -> bool:
+    """Colours on a terminal only: never in a pipe or a file, never with NO_COLOR set (no-color.org)."""
+    import os
+
+    return options.get("output") is None and to_terminal() and not os.environ.get("NO_COLOR")
 
 
 def file_options(function: Callable[..., Any]) -> Callable[..., Any]:
     """-o FILE and --force, for every command that writes a report."""
-    function = click.option("--force", is_flag=True, help="Overwrite an existing -o (or --plot) file.")(function)
+    function = click.option("--force", is_flag=True, help="Overwrite an existing -o file.")(function)
     return click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
                         help="Write to this file instead of standard output.")(function)
 
@@ -86,10 +170,16 @@ def pair(text: str, option: str, convert: Callable[[str], Any]) -> tuple[str, An
 def input_shape(text: str) -> tuple[str, tuple[int, ...]]:
     name, sep, text_shape = text.rpartition("=")
     try:
-        return name.strip(), shape(text_shape)
+        sizes = shape(text_shape)
     except click.BadParameter as error:
         fail(f"--input {text}: {error.message}")
         raise
+    if len(sizes) >= 3 and sizes[-1] in (1, 3, 4) and sizes[0] > 64:
+        # 384x640x3: NumPy's and OpenCV's H x W x C. cnncalc would read 384 channels.
+        guess = "x".join(map(str, (sizes[-1], *sizes[:-1])))
+        warn([f"--input {text}: shapes are channels first (C x H x W): this is {sizes[0]} channels of "
+              f"{'x'.join(map(str, sizes[1:]))}; for a {sizes[-1]}-channel image write --input {guess}"])
+    return name.strip(), sizes
 
 
 # click.ParamType is generic for type checkers from click 8.2; click>=8.0 is all cnncalc asks.
@@ -115,7 +205,8 @@ class PositiveNumber(click.ParamType):  # type: ignore[type-arg]
 def chip_options(function: Callable[..., Any]) -> Callable[..., Any]:
     """--chip, --precision, --sparse, --utilization, --chips: shared by `fps` and `analyze`."""
     options = [
-        click.option("--chip", "chip_id", metavar="ID", help="A chip of `cnncalc chips` (or of --chips FILE)."),
+        click.option("--chip", "chip_id", metavar="ID", shell_complete=complete_chips,
+                     help="A chip of `cnncalc chips` (or of --chips FILE)."),
         click.option("--precision", type=click.Choice(["int8", "int4", "fp8", "fp16", "bf16", "tf32", "fp32",
                                                        "unspecified", "fp16_fp16acc"]),
                      help="Which peak of the chip (default: int8, else the chip's first)."),

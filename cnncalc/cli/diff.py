@@ -9,17 +9,20 @@ from typing import Any
 import click
 
 from ..errors import SpecError
-from .common import fail, file_options, pair, scalar
+from .common import examples, fail, file_options, layout_width, pair, scalar, width_option
 from .output import write
 
 CHECK_FORMATS = ("table", "json", "markdown", "github", "junit")
 
 
-@click.command()
+@click.command(epilog=examples(
+    "cnncalc diff specs/resnet18.yaml specs/resnet34.yaml",
+    "cnncalc diff baseline.json net.yaml --fail-above 5% --format markdown"))
 @click.argument("base", type=click.Path(dir_okay=False, path_type=Path))
 @click.argument("head", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--fail-above", "thresholds", multiple=True, metavar="[TOTAL=]N%",
-              help="Exit 1 when a total grows more than this: 5% for every total, flops=2% for one.")
+              help="Exit 1 when a total grows more than this: 5% for params, macs, flops, weights and "
+                   "peak_activations; flops=2% (or buffers, activations, training) for one.")
 @click.option("--allow-convention-change", is_flag=True,
               help="Compare reports whose FLOP convention, dtype, batch or inputs differ.")
 @click.option("--set", "settings", multiple=True, metavar="NAME=VALUE", help="Override a parameter of both specs.")
@@ -27,6 +30,7 @@ CHECK_FORMATS = ("table", "json", "markdown", "github", "junit")
               help="Convention for specs analysed now (a JSON report keeps its own).")
 @click.option("--format", "output_format", type=click.Choice(CHECK_FORMATS), default="table", show_default=True,
               help="table, json, markdown, github or junit.")
+@width_option
 @file_options
 def diff(base: Path, head: Path, thresholds: tuple[str, ...], **options: Any) -> None:
     """Compare two specs, or JSON reports from `analyze --format json` (a stored baseline):
@@ -43,6 +47,6 @@ def diff(base: Path, head: Path, thresholds: tuple[str, ...], **options: Any) ->
     except SpecError as error:
         fail(str(error))
     failures = growth_failures(result, limits)
-    write(render_diff(result, failures, options["output_format"]), options)
+    write(render_diff(result, failures, options["output_format"], layout_width(options)), options)
     if failures:
         sys.exit(1)

@@ -8,11 +8,11 @@ from typing import Any
 import click
 
 from ..errors import SpecError
-from .common import fail, input_shape, pair, scalar
+from .common import examples, fail, input_shape, pair, scalar
 from .output import check_output, write
 
 
-@click.command()
+@click.command(epilog=examples("cnncalc export specs/resnet18.yaml --torch -o resnet18.py"))
 @click.argument("spec", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--torch", "as_torch", is_flag=True,
               help="Write a PyTorch nn.Module: same layers, names and parameter counts. Needs cnncalc[torch].")

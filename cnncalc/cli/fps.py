@@ -18,14 +18,17 @@ from .common import (
     fail,
     file_options,
     input_shape,
+    layout_width,
     pair,
     resolve_compute,
     scalar,
+    width_option,
 )
 from .output import write
 
 
-@click.command()
+@click.command(epilog="\b\nExamples:\n  cnncalc fps --tops 8 --fps 30\n"
+                      "  cnncalc fps --spec specs/resnet50.yaml --chip jetson-orin-nano-8gb --fps 30")
 @click.option("--flops", metavar="N", help="FLOPs per frame, e.g. 4.1G, in the --convention given.")
 @click.option("--macs", metavar="N", help="MACs per frame, e.g. 2.05G (counted as 2 ops each).")
 @click.option("--spec", type=click.Path(dir_okay=False, path_type=Path), help="Take the work from this spec.")
@@ -41,6 +44,7 @@ from .output import write
 @click.option("--format", "output_format", type=click.Choice(CHIP_FORMATS), default="table", show_default=True,
               help="table, json or markdown.")
 @file_options
+@width_option
 def fps(**options: Any) -> None:
     """Frames per second on a chip: give two of the work per frame (--flops, --macs or --spec),
     the compute (--chip, --tops or --tflops) and a target (--fps); get the third. Exit 1 when
@@ -70,20 +74,9 @@ def fps(**options: Any) -> None:
         fail(str(error))
     except ValueError as error:
         fail(str(error))
-    write(render_fps(answer, options["output_format"], _width(options), options["spec"] is not None), options)
+    write(render_fps(answer, options["output_format"], layout_width(options), options["spec"] is not None), options)
     if answer.passed is False:
         sys.exit(1)
-
-
-def _width(options: dict[str, Any]) -> int:
-    """The terminal's width, or 80 when the output is piped or written to a file."""
-    import shutil
-
-    if options.get("width"):
-        return int(options["width"])
-    if options.get("output") is None and sys.stdout.isatty():
-        return shutil.get_terminal_size().columns
-    return 80
 
 
 def _work(option: str, text: str) -> float:

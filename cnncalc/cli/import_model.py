@@ -8,11 +8,14 @@ from typing import Any
 import click
 
 from ..errors import SpecError
-from .common import fail, input_shape
+from .common import examples, fail, input_shape
 from .output import check_output, write
 
 
-@click.command(name="import")
+@click.command(name="import", epilog=examples(
+    "cnncalc import specs/yolov4-tiny.cfg -o yolov4-tiny.yaml",
+    "cnncalc import model.onnx --input 3x224x224 -o model.yaml",
+    "cnncalc import torch:torchvision.models:resnet18 --input 3x224x224"))
 @click.argument("source", metavar="SOURCE")
 @click.option("--input", "input_shapes", multiple=True, metavar="[NAME=]CxHxW",
               help="An input's per-sample shape, replacing the file's (repeatable; needed where the file leaves "

@@ -8,20 +8,25 @@ import click
 
 from ..errors import SpecError
 from .common import (
+    examples,
     fail,
-    output_options,
+    layer_options,
+    layout_width,
     scalar,
     shape,
+    warn,
 )
 from .output import write
 from .report_output import emit_report
 
 
-@click.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True}, epilog=examples(
+    "cnncalc layer conv2d --input 16x50x100 --out-channels 33 --kernel-size 3x5 --stride 2x1",
+    "cnncalc layer concat --input 16x8x8 --input 32x8x8"))
 @click.argument("layer_type", metavar="TYPE")
 @click.option("--input", "input_shapes", multiple=True, required=True, metavar="CxHxW",
               help="Per-sample input shape; give it twice or more for add, concat, ...")
-@output_options
+@layer_options
 @click.pass_context
 def layer(context: click.Context, /, layer_type: str, input_shapes: tuple[str, ...], **options: Any) -> None:
     """One layer on its own: its output shape, parameters, MACs and FLOPs.
@@ -34,15 +39,18 @@ def layer(context: click.Context, /, layer_type: str, input_shapes: tuple[str, .
     try:
         report = analyze_layer(layer_type, [shape(text) for text in input_shapes], values,
                                batch=options["batch"] or 1, dtype=options["dtype"] or "float32",
-                               convention=options["convention"], optimizer=options["optimizer"])
+                               convention=options["convention"])
     except SpecError as error:
         fail(str(error))
+    from ..lint import dim_warnings
+
+    warn(dim_warnings(report.graph))
     if options["output_format"] == "table":
         from ..render.summary import render_single_layer
 
-        write(render_single_layer(report), options)
+        write(render_single_layer(report, layout_width(options)), options)
         return
-    emit_report(report, None, options)
+    emit_report(report, None, {**options, "columns": None})
 
 
 def _layer_fields(arguments: list[str]) -> dict[str, Any]:

@@ -40,11 +40,15 @@ class ImportOptions:
     """What the command line says about the model being imported.
 
     `inputs` maps an input's name to its per-sample shape ("" stands for the only
-    input); `batch` replaces the file's batch (None: the file's, else 1).
+    input); `batch` replaces the file's batch (None: the file's, else 1). `phase` and
+    `stages` choose a Caffe net's layers by their include/exclude rules (None: the
+    file's `state`, else TEST).
     """
 
     inputs: dict[str, tuple[int, ...]] = field(default_factory=dict)
     batch: int | None = None
+    phase: str | None = None
+    stages: tuple[str, ...] = ()
 
 
 Importer = Callable[[Path, ImportOptions], dict[str, Any]]

@@ -40,6 +40,7 @@ class SpecBuilder:
         # base name -> the lowest suffix not yet known to be taken. Names are never given back, so
         # every `base_k` below it stays taken: 20,000 layers called "relu" cost 20,000 probes, not 2*10**8.
         self._next_suffix: dict[str, int] = {}
+        self._inferred: dict[tuple[str, str, tuple[Shape, ...]], Shape] = {}  # (kind, fields, shapes) -> output
 
     def unique(self, wanted: str) -> str:
         """`wanted` made a usable, unused name: no `$` (it starts an expression), `_2`, `_3`... if taken."""
@@ -73,6 +74,24 @@ class SpecBuilder:
                              "a generated or corrupt file?")
         name = self.unique(name)
         shapes = tuple(self.shapes[source] for source in sources)
+        key = (kind, repr(fields), shapes)  # a layer seen before on the same shapes: its output is known
+        output = self._inferred.get(key)
+        if output is None:
+            output = self._infer(kind, fields, shapes, where)
+            self._inferred[key] = output
+        entry: dict[str, Any] = {"#": comment} if comment else {}
+        entry.update({"type": kind, "name": name})
+        if sources:  # a parameter reads nothing
+            entry["from"] = sources[0] if len(sources) == 1 else list(sources)
+        entry.update(fields)
+        self.layers.append(entry)
+        self.shapes[name] = output
+        self.consumed.update(sources)
+        return name
+
+    @staticmethod
+    def _infer(kind: str, fields: dict[str, Any], shapes: tuple[Shape, ...], where: Where) -> Shape:
+        """The output shape of a cnncalc `kind` layer on `shapes`, or an error at `where`."""
         try:
             layer = build(kind, dict(fields))
             if layer.arity == "one" and len(shapes) != 1:
@@ -88,13 +107,7 @@ class SpecBuilder:
         too_big = over_limit(cost)
         if too_big is not None:
             raise where.fail(f"as cnncalc {kind}: {too_big}", LIMIT_HINT)
-        entry: dict[str, Any] = {"#": comment} if comment else {}
-        entry.update({"type": kind, "name": name, "from": sources[0] if len(sources) == 1 else list(sources)})
-        entry.update(fields)
-        self.layers.append(entry)
-        self.shapes[name] = cost.shape
-        self.consumed.update(sources)
-        return name
+        return cost.shape
 
     def shape(self, name: str) -> Shape:
         return self.shapes[name]

@@ -52,6 +52,8 @@ _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", "'": "'", '"': '"', "0"
 _HEXADECIMAL = re.compile(r"[-+]?0[xX][0-9a-fA-F]+")
 _DECIMAL = re.compile(r"[-+]?[0-9]+[fF]?")
 _CLOSING = {"{": "}", "<": ">"}
+# Fields whose strings are free text, never a name cnncalc prints: a Python layer's parameters.
+FREE_TEXT = frozenset({"param_str"})
 _TEXT_HINT = "a prototxt is plain text: names, numbers, \"strings\" and { }"
 
 
@@ -83,17 +85,26 @@ class Message:
     line: int
     column: int
     fields: list[Field] = field(default_factory=list)
+    _by_name: dict[str, list[Field]] | None = None  # built on the first look-up, once the message is read
+
+    def _index(self) -> dict[str, list[Field]]:
+        if self._by_name is None:
+            index: dict[str, list[Field]] = {}
+            for item in self.fields:
+                index.setdefault(item.name, []).append(item)
+            self._by_name = index
+        return self._by_name
 
     def all(self, name: str) -> list[Field]:
-        return [item for item in self.fields if item.name == name]
+        return list(self._index().get(name, ()))
 
     def last(self, name: str) -> Field | None:
         """The field's value as protobuf keeps it when a singular field is written twice: the last."""
-        found = self.all(name)
+        found = self._index().get(name)
         return found[-1] if found else None
 
     def names(self) -> list[str]:
-        return list(dict.fromkeys(item.name for item in self.fields))
+        return list(self._index())
 
 
 def describe(value: Scalar | Message) -> str:
@@ -195,6 +206,7 @@ class _Parser:
                 self.take()
                 continue
             result.fields.extend(self.field())
+            result._by_name = None  # an error message may have looked the block up while it was read
 
     def field(self) -> list[Field]:
         name = self.take()
@@ -241,9 +253,10 @@ class _Parser:
     def scalar(self, owner: str) -> Scalar:
         token = self.take()
         if token.kind == "string":
-            parts = [self.string(token)]
+            free = owner in FREE_TEXT
+            parts = [self.string(token, free)]
             while self.peek().kind == "string":  # "a" "b" is "ab", as in C
-                parts.append(self.string(self.take()))
+                parts.append(self.string(self.take(), free))
             return "".join(parts)
         if token.kind == "number":
             return self.number(token)
@@ -260,11 +273,11 @@ class _Parser:
         raise self.fail(token, f"expected a value for '{brief(owner)}', found {what}",
                         "a truncated file?" if token.kind == "end" else None)
 
-    def string(self, token: Token) -> str:
+    def string(self, token: Token, free: bool = False) -> str:
         text = token.text[1:-1]
         if "\\" in text:
             text = _ESCAPE.sub(lambda match: _ESCAPES.get(match.group(1), match.group(1)), text)
-        if "\n" in text or "\r" in text or "\0" in text:
+        if not free and ("\n" in text or "\r" in text or "\0" in text):
             raise self.fail(token, "an escape in this string makes a newline, carriage return or NUL",
                             "names and types in a prototxt are plain text")
         return text

@@ -12,6 +12,7 @@ import difflib
 import importlib
 from collections.abc import Iterator
 from dataclasses import MISSING, dataclass, field, fields
+from fractions import Fraction
 from typing import Any, Callable, ClassVar
 
 from ..errors import FieldError, ShapeError
@@ -38,6 +39,30 @@ class Window:
     pad_begin: tuple[int, ...]
 
 
+@dataclass(frozen=True)
+class Resample:
+    """Which input positions an output position of an upsampling layer reads, per spatial
+    axis (cnncalc/field.py turns it into the receptive field; docs/counting.md).
+
+    scale: output positions per input position (2 for a 2x upsample). taps: 1 reads
+    floor(o / scale) (nearest, pixel_shuffle), 2 and 4 the linear and cubic neighbours of
+    (o + 1/2) / scale - 1/2 (align_corners false, PyTorch's default); 0 is a transposed
+    convolution, whose output o reads the inputs (o + pad_begin - j*dilation) / stride for the
+    taps j < kernel that divide.
+    """
+
+    scale: tuple[Fraction, ...]
+    taps: int
+    kernel: tuple[int, ...] = ()
+    dilation: tuple[int, ...] = ()
+    pad_begin: tuple[int, ...] = ()
+
+
+def interpolation(sizes_in: tuple[int, ...], sizes_out: tuple[int, ...], taps: int) -> Resample:
+    """A resize from `sizes_in` to `sizes_out` reading `taps` input positions per axis."""
+    return Resample(tuple(Fraction(out, size) for size, out in zip(sizes_in, sizes_out)), taps)
+
+
 POINTWISE = "pointwise"  # each output position sees its own input position
 NO_FIELD = "none"  # the output has no receptive field: it upsamples or has no spatial axes
 
@@ -51,7 +76,7 @@ class Cost:
     buffers: int = 0
     macs: int = 0
     full_flops: int = 0  # every multiply, add, compare and function, see each type's full_rule
-    field: Window | str = POINTWISE
+    field: Window | Resample | str = POINTWISE
     view: bool = False  # a PyTorch view: allocates nothing, aliases its input
 
 

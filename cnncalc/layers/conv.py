@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 from ..errors import ShapeError
 from . import fields as f
-from .base import NO_FIELD, Cost, Layer, Shape, Window, option, per_axis, product, register
+from .base import NO_FIELD, Cost, Layer, Resample, Shape, Window, option, per_axis, product, register
 from .base import resolve_padding, spatial_rank, window_outputs
 from .scatter import landing
 
@@ -127,7 +128,7 @@ class TransposedConvolution(Layer):
             + (self.out_channels if self.bias else 0),
             macs=macs,
             full_flops=macs + adds + (outputs if self.bias else 0),
-            field=NO_FIELD,
+            field=Resample(tuple(Fraction(s) for s in stride), 0, kernel, dilation, tuple(pad[0] for pad in pads)),
         )
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from ..errors import ShapeError
 from . import fields as f
 from .activation import normalize_dim
-from .base import NO_FIELD, Cost, Layer, Shape, Window, option, per_axis, product, register
+from .base import NO_FIELD, Cost, Layer, Shape, Window, interpolation, option, per_axis, product, register
 from .base import resolve_padding
 
 
@@ -138,12 +138,14 @@ class PixelShuffle(Layer):
         if len(shape) != 3 or shape[0] % (r * r):
             raise ShapeError(f"pixel_shuffle with factor {r} needs [C, H, W] with C divisible by {r * r}; "
                              f"got {list(shape)}")
-        return Cost(shape=(shape[0] // (r * r), shape[1] * r, shape[2] * r), field=NO_FIELD)
+        return Cost(shape=(shape[0] // (r * r), shape[1] * r, shape[2] * r),
+                    field=interpolation(shape[1:], (shape[1] * r, shape[2] * r), 1))  # o reads o // r
 
 
 # Output elements are weighted sums of 2**axes neighbours: 2**axes multiplies, 2**axes - 1 adds.
 _INTERPOLATION = {"nearest": (None, 0), "linear": (1, 3), "bilinear": (2, 7), "bicubic": (2, 31),
                   "trilinear": (3, 15)}
+_TAPS = {"nearest": 1, "linear": 2, "bilinear": 2, "bicubic": 4, "trilinear": 2}  # input positions per axis
 
 
 @register("upsample")
@@ -186,4 +188,5 @@ class Upsample(Layer):
                                  f"{list(shape)}", "give a scale factor that keeps the output a real size") from None
             if min(out) < 1:
                 raise ShapeError(f"scale_factor {self.scale_factor} makes an empty output from {list(shape)}")
-        return Cost(shape=(shape[0], *out), full_flops=per_output * shape[0] * product(out), field=NO_FIELD)
+        return Cost(shape=(shape[0], *out), full_flops=per_output * shape[0] * product(out),
+                    field=interpolation(shape[1:], tuple(out), _TAPS[self.mode]))

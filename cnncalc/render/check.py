@@ -3,11 +3,13 @@ workflow annotations, and JUnit XML for CI dashboards."""
 
 from __future__ import annotations
 
+import textwrap
 from typing import Any
 from xml.sax.saxutils import quoteattr
 
 from .. import __version__
 from ..budgets import Outcome
+from .colour import verdicts
 from .escape import display, github_message, github_property, json_document
 
 Checked = list[tuple[str, str, list[Outcome]]]  # (spec path, network name, outcomes)
@@ -23,26 +25,42 @@ def _row(outcome: Outcome) -> tuple[str, str, str, str, str]:
 HEADER = ("Budget", "Limit", "Actual", "Margin", "Result")
 
 
-def render_check(checked: Checked, form: str, convention: str) -> str:
-    return {"table": _table, "json": _json, "markdown": _markdown, "github": _github, "junit": _junit}[form](
-        checked, convention)
+def render_check(checked: Checked, form: str, convention: str, width: int = 80, color: bool = False) -> str:
+    """`width` lays out the table form (its summary wraps), `color` paints its verdicts; the other
+    forms are for machines or GitHub."""
+    if form == "table":
+        return _table(checked, convention, width, color)
+    return {"json": _json, "markdown": _markdown, "github": _github, "junit": _junit}[form](checked, convention)
 
 
-def _table(checked: Checked, convention: str) -> str:
-    blocks = []
+NO_BUDGETS = "no budgets (skipped)"
+
+
+def _table(checked: Checked, convention: str, width: int, color: bool) -> str:
+    blocks, skipped = [], []
     for path, name, outcomes in checked:
+        if not outcomes:
+            skipped.append(f"  {display(path)} ({display(name)})")
+            continue
         rows = [HEADER, *map(_row, outcomes)]
         widths = [max(len(row[index]) for row in rows) for index in range(len(HEADER))]
         lines = [f"{display(path)} ({display(name)})"]
         lines += ["  " + "  ".join(text.ljust(width) for text, width in zip(row, widths)).rstrip() for row in rows]
+        lines[2:] = [verdicts(line, color) for line in lines[2:]]
         blocks.append("\n".join(lines))
-    return "\n\n".join(blocks) + "\n\n" + _verdict(checked, convention) + "\n"
+    if skipped:
+        blocks.append("\n".join([f"{NO_BUDGETS}:", *skipped]))
+    return "\n\n".join(blocks) + "\n\n" + "\n".join(textwrap.wrap(_verdict(checked, convention), width)) + "\n"
 
 
 def _verdict(checked: Checked, convention: str) -> str:
     failed = sum(not outcome.passed for _, _, outcomes in checked for outcome in outcomes)
     total = sum(len(outcomes) for _, _, outcomes in checked)
-    state = f"{failed} of {total} budgets exceeded" if failed else f"all {total} budgets hold"
+    state = f"{failed} of {total} budgets exceeded" if failed else f"all {total} budgets hold" if total else \
+        "no budgets checked"
+    skipped = sum(not outcomes for _, _, outcomes in checked)
+    if skipped:
+        state += f"; {skipped} spec{'s' if skipped > 1 else ''} without budgets skipped"
     return (f"{state}. FLOPs in the {convention} convention; the margin is what is left (negative: over); "
             "fps is the calibrated estimate unless the budget names a model or a utilization.")
 
@@ -52,7 +70,8 @@ def _json(checked: Checked, convention: str) -> str:
         "cnncalc": __version__,
         "convention": convention,
         "pass": all(outcome.passed for _, _, outcomes in checked for outcome in outcomes),
-        "specs": [{"spec": path, "name": name, "budgets": [_outcome_json(outcome) for outcome in outcomes]}
+        "specs": [{"spec": path, "name": name, "budgets": [_outcome_json(outcome) for outcome in outcomes],
+                   "skipped": None if outcomes else "no budgets"}
                   for path, name, outcomes in checked],
     }
     return json_document(data)
@@ -69,13 +88,17 @@ def _outcome_json(outcome: Outcome) -> dict[str, Any]:
 def _markdown(checked: Checked, convention: str) -> str:
     lines = []
     for path, name, outcomes in checked:
+        if not outcomes:
+            lines += [f"#### `{display(path)}` ({display(name)}): {NO_BUDGETS}", ""]
+            continue
         lines += [f"#### `{display(path)}` ({display(name)})", "", "| " + " | ".join(HEADER) + " |", "| --- | ---: | ---: | ---: | --- |"]
         for outcome in outcomes:
             cells = list(_row(outcome))
             cells[-1] = "✅ PASS" if outcome.passed else "❌ FAIL"
             lines.append("| " + " | ".join(cells) + " |")
         lines.append("")
-    return "\n".join(lines) + _verdict(checked, convention) + "\n"
+    # The blank line ends the table: GitHub would read the summary as one more row.
+    return "\n".join(lines) + "\n" + _verdict(checked, convention) + "\n"
 
 
 def _github(checked: Checked, convention: str) -> str:
@@ -98,12 +121,17 @@ def _github(checked: Checked, convention: str) -> str:
 
 def _junit(checked: Checked, convention: str) -> str:
     """One test case per budget, one suite per spec."""
-    total = sum(len(outcomes) for _, _, outcomes in checked)
+    total = sum(len(outcomes) or 1 for _, _, outcomes in checked)  # a skipped spec is one skipped case
     failures = sum(not outcome.passed for _, _, outcomes in checked for outcome in outcomes)
     lines = ['<?xml version="1.0" encoding="UTF-8"?>',
              f'<testsuites name="cnncalc check" tests="{total}" failures="{failures}">']
     for path, name, outcomes in checked:
         failed = sum(not outcome.passed for outcome in outcomes)
+        if not outcomes:
+            lines += [f'  <testsuite name={quoteattr(display(path))} tests="1" failures="0" skipped="1">',
+                      f'    <testcase classname={quoteattr(display(name))} name="budgets"><skipped message="no budgets"/>'
+                      '</testcase>', "  </testsuite>"]
+            continue
         lines.append(f'  <testsuite name={quoteattr(display(path))} tests="{len(outcomes)}" failures="{failed}">')
         for outcome in outcomes:
             key, limit, actual, margin, result = _row(outcome)

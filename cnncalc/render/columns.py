@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Callable
 
 from ..graph import Field
-from ..report import LayerRow
+from ..report import LayerRow, Report
 from ..units import format_shape, human_bytes, human_count
 from .escape import display
 
@@ -24,12 +24,17 @@ COLUMN_TITLES = {
     "intensity": "Ops/B",
     "bound": "Bound",
     "time": "Time %",
+    "share": "%",
+    "params_share": "Params %",
+    "memory_share": "Mem %",
 }
+# Shares of the network's total, made per report (they need its totals): share_cells().
+SHARE_COLUMNS = ("share", "params_share", "memory_share")
 ROOFLINE_COLUMNS = ("intensity", "bound", "time")  # with --chip
-DEFAULT_COLUMNS = ("name", "type", "output", "params", "macs", "memory", "rf")
+DEFAULT_COLUMNS = ("name", "type", "output", "params", "macs", "share", "memory", "rf")
 # Under 2mac and mac FLOPs are MACs times a constant, so the default table shows them in the totals only.
-FULL_CONVENTION_COLUMNS = ("name", "type", "output", "params", "flops", "memory", "rf")
-NUMERIC = {"params", "buffers", "macs", "flops", "memory", "rf", "jump", "intensity", "time"}
+FULL_CONVENTION_COLUMNS = ("name", "type", "output", "params", "flops", "share", "memory", "rf")
+NUMERIC = {"params", "buffers", "macs", "flops", "memory", "rf", "jump", "intensity", "time", *SHARE_COLUMNS}
 
 
 def format_field(field: Field, item: int) -> str:
@@ -37,7 +42,9 @@ def format_field(field: Field, item: int) -> str:
     if field is None:
         return "-"
     values = [axis[item] for axis in field]
-    text = [str(int(value)) if float(value).is_integer() else f"{value:g}" for value in values]
+    # repr: the shortest text that reads back as the same float, so the table agrees with the JSON
+    # (a jump of 1/3 after a 3x upsampling prints in full; 0.5 and 0.25 stay short).
+    text = [str(int(value)) if float(value).is_integer() else repr(float(value)) for value in values]
     return text[0] if len(set(text)) == 1 else "x".join(text)
 
 
@@ -64,10 +71,30 @@ CELLS: Cells = {
 }
 
 
+def share_cells(report: Report) -> Cells:
+    """% of the network's MACs (FLOPs under `full`: what the table counts), params and activation memory."""
+    totals = report.totals
+    counted = "flops" if report.assumptions.convention == "full" else "macs"
+    whole = {"share": getattr(totals, counted), "params_share": totals.params,
+             "memory_share": totals.activation_bytes}
+
+    def percent(part: int, key: str) -> str:
+        return f"{part / whole[key] * 100:.1f}" if part and whole[key] else "-"
+
+    return {
+        "share": lambda row: percent(getattr(row, counted), "share"),
+        "params_share": lambda row: percent(row.params, "params_share"),
+        "memory_share": lambda row: "view" if row.view else percent(row.activation_bytes, "memory_share"),
+    }
+
+
+ALL_COLUMNS = (*CELLS, *SHARE_COLUMNS, *ROOFLINE_COLUMNS)
+
+
 def parse_columns(text: str) -> tuple[str, ...]:
     """`name,output,macs` -> the column keys; an unknown key raises ValueError."""
     keys = tuple(key.strip() for key in text.split(",") if key.strip())
-    unknown = [key for key in keys if key not in CELLS and key not in ROOFLINE_COLUMNS]
+    unknown = [key for key in keys if key not in ALL_COLUMNS]
     if unknown or not keys:
-        raise ValueError(f"unknown column '{unknown[0] if unknown else text}'; columns: {', '.join([*CELLS, *ROOFLINE_COLUMNS])}")
+        raise ValueError(f"unknown column '{unknown[0] if unknown else text}'; columns: {', '.join(ALL_COLUMNS)}")
     return keys

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import textwrap
 from typing import Any
 from xml.sax.saxutils import quoteattr
 
-from ..diff import Diff, LayerChange, TotalChange
+from ..diff import BYTE_TOTALS, Diff, LayerChange, TotalChange
 from ..units import format_shape, human_bytes, human_count
 from .escape import display, github_message, json_document
 
@@ -13,7 +14,7 @@ Failures = list[tuple[TotalChange, float]]
 
 
 def _value(key: str, value: float) -> str:
-    return human_bytes(value) if key.endswith("_bytes") else human_count(value)
+    return human_bytes(value) if key in BYTE_TOTALS else human_count(value)
 
 
 def _total_row(change: TotalChange) -> tuple[str, str, str, str, str]:
@@ -21,6 +22,23 @@ def _total_row(change: TotalChange) -> tuple[str, str, str, str, str]:
     sign = "+" if change.delta > 0 else ("-" if change.delta < 0 else "")
     return (change.key, _value(change.key, change.base), _value(change.key, change.head),
             sign + _value(change.key, abs(change.delta)), percent)
+
+
+def _wrapped_layer(change: LayerChange, width: int) -> list[str]:
+    """A change's line, continued under itself at the commas between fields: never inside a
+    name or a figure (a name may hold spaces)."""
+    head, *fields = _layer_text(change).split(_FIELD_SEPARATOR)
+    lines = ["  " + head]
+    for part in fields:
+        if len(lines[-1]) + len(", ") + len(part) <= width:
+            lines[-1] += ", " + part
+        else:
+            lines[-1] += ","
+            lines.append("      " + part)
+    return lines
+
+
+_FIELD_SEPARATOR = ", \0"  # between the fields of a changed layer; no displayed name holds a NUL
 
 
 def _layer_text(change: LayerChange) -> str:
@@ -40,12 +58,14 @@ def _layer_text(change: LayerChange) -> str:
         else:
             before, after = human_count(before), human_count(after)
         parts.append(f"{key} {before} -> {after}")
-    return f"~ {display(change.name)}: " + ", ".join(parts)
+    return f"~ {display(change.name)}: " + _FIELD_SEPARATOR.join(parts)
 
 
-def render_diff(diff: Diff, failures: Failures, form: str) -> str:
-    return {"table": _table, "json": _json, "markdown": _markdown, "github": _github, "junit": _junit}[form](
-        diff, failures)
+def render_diff(diff: Diff, failures: Failures, form: str, width: int = 80) -> str:
+    """`width` lays out the table form: layer lines and the summary wrap under themselves."""
+    if form == "table":
+        return _table(diff, failures, width)
+    return {"json": _json, "markdown": _markdown, "github": _github, "junit": _junit}[form](diff, failures)
 
 
 def _verdict(diff: Diff, failures: Failures) -> str:
@@ -56,14 +76,24 @@ def _verdict(diff: Diff, failures: Failures) -> str:
     return f"Layers: {layers}. FLOPs in the {diff.convention} convention." + (f" FAIL: {grown}." if failures else "")
 
 
-def _table(diff: Diff, failures: Failures) -> str:
-    rows = [("Total", display(diff.base_label), display(diff.head_label), "Delta", "%"), *map(_total_row, diff.totals)]
+def _table(diff: Diff, failures: Failures, width: int) -> str:
+    base, head = display(diff.base_label), display(diff.head_label)
+    figures = list(map(_total_row, diff.totals))
+    rows = [("Total", base, head, "Delta", "%"), *figures]
     widths = [max(len(row[index]) for row in rows) for index in range(5)]
-    lines = ["  ".join(text.rjust(width) if index else text.ljust(width)
-                       for index, (text, width) in enumerate(zip(row, widths))).rstrip() for row in rows]
+    named_above = sum(widths) + 8 > width  # long paths: named on lines of their own, Base and Head in the table
+    if named_above:
+        rows = [("Total", "Base", "Head", "Delta", "%"), *figures]
+        widths = [max(len(row[index]) for row in rows) for index in range(5)]
+    lines = ["  ".join(text.rjust(size) if index else text.ljust(size)
+                       for index, (text, size) in enumerate(zip(row, widths))).rstrip() for row in rows]
+    if named_above:
+        lines = [f"Base  {base}", f"Head  {head}", "", *lines]
     if diff.layers:
-        lines += ["", "Layers:"] + ["  " + _layer_text(change) for change in diff.layers]
-    return "\n".join(lines) + "\n\n" + _verdict(diff, failures) + "\n"
+        lines += ["", "Layers:"]
+        for change in diff.layers:
+            lines += _wrapped_layer(change, width)
+    return "\n".join(lines) + "\n\n" + "\n".join(textwrap.wrap(_verdict(diff, failures), width)) + "\n"
 
 
 def _json(diff: Diff, failures: Failures) -> str:
@@ -84,7 +114,7 @@ def _markdown(diff: Diff, failures: Failures) -> str:
     lines += ["| " + " | ".join(row) + " |" for row in map(_total_row, diff.totals)]
     if diff.layers:
         lines += ["", "<details><summary>Layers that changed</summary>", "", "```diff"]
-        lines += [_layer_text(change).replace("~ ", "! ", 1) for change in diff.layers]
+        lines += [_layer_text(change).replace(_FIELD_SEPARATOR, ", ").replace("~ ", "! ", 1) for change in diff.layers]
         lines += ["```", "</details>"]
     return "\n".join(lines) + "\n\n" + _verdict(diff, failures) + "\n"
 

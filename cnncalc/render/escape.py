@@ -38,11 +38,23 @@ def json_text(text: str) -> str:
     return text.replace("##", "#\\u0023")
 
 
+def tidy_floats(data: Any) -> Any:
+    """Floats at 15 significant digits, all a double carries exactly: 1.0000000000000016
+    (0.1 * 3 / 0.3 and the like) is written 1.0. Integers, the exact counts, are untouched."""
+    if isinstance(data, float):
+        return float(f"{data:.15g}") if data == data and abs(data) != float("inf") else data
+    if isinstance(data, dict):
+        return {key: tidy_floats(value) for key, value in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [tidy_floats(item) for item in data]
+    return data
+
+
 def json_document(data: Any) -> str:
     """A JSON document, indented one space, as every command writes one."""
     import json  # here: the table and markdown renderers import this module and never write JSON
 
-    return json_text(json.dumps(data, indent=1)) + "\n"
+    return json_text(json.dumps(tidy_floats(data), indent=1)) + "\n"
 
 
 def github_message(text: str) -> str:

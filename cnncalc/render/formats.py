@@ -12,7 +12,7 @@ from .. import __version__
 from ..graph import Field
 from ..report import LayerRow, Report
 from .columns import CELLS, COLUMN_TITLES, Cells
-from .escape import display, json_text
+from .escape import tidy_floats, display, json_text
 from .summary import assumption_lines, totals_lines
 
 
@@ -80,7 +80,7 @@ def render_json(report: Report, more: dict[str, Any] | None = None) -> str:
     layers (json's indenting encoder is pure Python; each layer line here is one format)."""
     parts = []
     for key, value in {**report_json(report, with_layers=False), **(more or {})}.items():
-        parts.append(f" {json.dumps(key)}: {json.dumps(value)}")
+        parts.append(f" {json.dumps(key)}: {json.dumps(tidy_floats(value))}")
         if key == "inputs":
             lines = ",\n  ".join(map(_layer_line, report.layers))
             parts.append(f' "layers": [\n  {lines}\n ]' if report.layers else ' "layers": []')

@@ -37,17 +37,21 @@ def assumption_lines(report: Report) -> list[tuple[str, str]]:
     assumptions = report.assumptions
     return [
         ("Convention", f"{assumptions.convention}: {assumptions.convention_text}"),
-        ("Data", f"{assumptions.dtype}, {assumptions.bytes_per_element} bytes per element; batch {assumptions.batch}; "
+        ("Data", f"{assumptions.dtype}, {assumptions.bytes_per_element} "
+                 f"byte{'' if assumptions.bytes_per_element == 1 else 's'} per element; batch {assumptions.batch}; "
                  "shapes include the batch in JSON, CSV and the Inputs and Outputs lines, not in the table's rows"),
         ("Units", UNITS),
         ("Peak memory", PEAK_ASSUMPTION),
-        ("RF", "receptive field size per spatial axis in input positions; '-' where undefined "
-               "(upsampling, no spatial axes)"),
+        ("RF", "receptive field size per spatial axis in input positions (after an upsampling, the "
+               "largest over positions); '-' where undefined (no spatial axes)"),
+        ("%", f"a row's share of the network's {'FLOPs' if assumptions.convention == 'full' else 'MACs'} "
+              "(params_share and memory_share: of params and activations)"),
     ]
 
 
-def render_single_layer(report: Report) -> str:
-    """The `cnncalc layer` answer: output shape and counts, exact and in human units."""
+def render_single_layer(report: Report, width: int = 80) -> str:
+    """The `cnncalc layer` answer: output shape and counts, exact and in human units; a line
+    longer than `width` (many inputs) continues under itself."""
     row, totals = report.layers[0], report.totals
     inputs = " and ".join(format_shape(shape[1:]) for shape in report.inputs.values())
     field = row.receptive_field
@@ -63,4 +67,8 @@ def render_single_layer(report: Report) -> str:
         sizes = "x".join(str(axis[0]) for axis in field)
         jumps = "x".join(str(axis[1]) for axis in field)
         lines.append(f"  receptive field {sizes}, jump {jumps}")
-    return "\n".join(lines) + "\n"
+    import textwrap
+
+    fitted = [part for line in lines for part in textwrap.wrap(line, width, subsequent_indent="      ",
+                                                               break_long_words=False) or [line]]
+    return "\n".join(fitted) + "\n"

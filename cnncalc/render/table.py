@@ -10,6 +10,7 @@ from __future__ import annotations
 import textwrap
 
 from ..report import LayerRow, Report
+from .colour import YELLOW, paint, verdicts
 from .columns import CELLS, COLUMN_TITLES, NUMERIC, Cells
 from .escape import display
 from .summary import assumption_lines, totals_lines
@@ -19,15 +20,36 @@ MIN_NAME_WIDTH = 6
 
 
 def render_table(report: Report, rows: tuple[LayerRow, ...], columns: tuple[str, ...], width: int,
-                 color: bool, cells: Cells = CELLS, more: list[tuple[str, str]] | None = None) -> str:
-    """The per-layer table, then totals, `more` lines (a chip's) and assumptions, fitted to `width`."""
-    lines = layout(columns, [[cells[key](row) for key in columns] for row in rows], width)
+                 color: bool, cells: Cells = CELLS, more: list[tuple[str, str]] | None = None,
+                 droppable: tuple[str, ...] = ()) -> str:
+    """The per-layer table, then totals, `more` lines (a chip's) and assumptions, fitted to `width`;
+    the `droppable` columns (a default's extras, never one the user chose) go first when it cannot fit."""
+    table = [[cells[key](row) for key in columns] for row in rows]
+    for key in droppable:
+        if key in columns and _narrowest(columns, table) > width:
+            index = columns.index(key)
+            columns = columns[:index] + columns[index + 1:]
+            table = [line[:index] + line[index + 1:] for line in table]
+    lines = layout(columns, table, width)
     lines.append("")
     lines += summary_lines(totals_lines(report) + (more or []) + assumption_lines(report), width)
     title = display(report.name)
     if not color:
         return "\n".join([title, *lines]) + "\n"
+    peak = display(report.totals.peak_layer)
+    for index, line in enumerate(lines):  # the row where the peak is reached, and the totals' line
+        if (index > 1 and "name" in columns and line.startswith(peak + " ")) or line.startswith("Peak activations"):
+            lines[index] = paint(line, YELLOW)
+    lines[2:] = [verdicts(line, True) for line in lines[2:]]
     return _styled(title, lines)
+
+
+def _narrowest(columns: tuple[str, ...], cells: list[list[str]]) -> int:
+    """The table's width with names folded as far as they go."""
+    widths = [max([len(COLUMN_TITLES[key])] + [len(line[index]) for line in cells]) for index, key in enumerate(columns)]
+    if "name" in columns:
+        widths[columns.index("name")] = min(widths[columns.index("name")], MIN_NAME_WIDTH)
+    return sum(widths) + len(GAP) * (len(widths) - 1)
 
 
 def layout(columns: tuple[str, ...], cells: list[list[str]], width: int) -> list[str]:
@@ -86,5 +108,5 @@ def _styled(title: str, lines: list[str]) -> str:
     console.print(Text(title, style="bold"))
     console.print(Text(lines[0], style="bold"))
     for line in lines[1:]:
-        console.print(Text(line))
+        console.print(Text.from_ansi(line) if "\x1b[" in line else Text(line))
     return buffer.getvalue()

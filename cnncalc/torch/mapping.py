@@ -24,6 +24,7 @@ from ..layers.reshape import ChannelShuffle, Flatten, Pad, Passthrough, Permute,
 from ..layers.reshape import Upsample
 from .calls import Call, Unsupported, call  # noqa: F401  (Unsupported: plan.py's import)
 from .calls import options as _options
+from .imported_mapping import IMPORTED_MAPPERS
 from .tensor_mapping import TENSOR_MAPPERS
 
 
@@ -281,5 +282,5 @@ MAPPERS: dict[type, Callable[[Any, tuple[Shape, ...], Shape], Call]] = {
     Elementwise: merge, Concat: merge,
     Passthrough: reshaping, Flatten: reshaping, Reshape: reshaping, Permute: reshaping, Slice: reshaping,
     Pad: reshaping, ChannelShuffle: reshaping, PixelShuffle: reshaping, Upsample: upsample,
-    **TENSOR_MAPPERS,
+    **TENSOR_MAPPERS, **IMPORTED_MAPPERS,
 }

@@ -13,6 +13,7 @@ from torch import Tensor, nn
 
 from .mapping import Call
 from .plan import Plan
+from .imported_modules import IMPORTED_HELPERS
 from .tensor_modules import TENSOR_HELPERS
 
 
@@ -158,7 +159,7 @@ class UpsampleLike(nn.Module):
 
 HELPERS: dict[str, type[nn.Module]] = {cls.__name__: cls for cls in (
     Crop, ChannelLayerNorm, Scale, Merge, Add, Sub, Mul, Div, Concat, Reshape, Permute, Slice, UpsampleLike,
-    *TENSOR_HELPERS)}
+    *TENSOR_HELPERS, *IMPORTED_HELPERS)}
 
 # The attributes Network sets; no layer's module may take these names.
 NETWORK_ATTRIBUTES = frozenset({"spec_name", "input_names", "input_shapes", "output_names", "layers", "_runs",

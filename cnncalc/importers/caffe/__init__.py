@@ -26,8 +26,10 @@ its bottom) chain as Caffe runs them. What each type becomes, with Caffe's rules
 - Training-only layers (losses, Accuracy, Silence, layers in the TRAIN phase only) are
   left out and named in the spec's description.
 
-Eltwise MAX and every other type have no cnncalc equivalent: they are listed, all at
-once, in one error.
+The forks' layers (SSD, PSPNet, FCN, SENet, PVANet), solvers, include/exclude rules and
+the layers left uncounted (PriorBox, DetectionOutput, Python proposal layers and what
+reads them) are described in docs/importers.md. Every other type is listed, all at once,
+in one error.
 """
 
 from __future__ import annotations

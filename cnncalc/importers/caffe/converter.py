@@ -34,11 +34,14 @@ class _Converter:
     def shape(self, name: str) -> Shape:
         return self.builder.shape(name)
 
-    def convert(self, layer: CaffeLayer) -> None:
+    def convert(self, layer: CaffeLayer, converters: dict[str, Callable[[_Converter], str | list[str]]]) -> None:
         self.layer = layer
         if len(layer.bottoms) < 1:
             raise layer.fail(f"{layer.type} has no bottom", "name the blob it reads: bottom: \"data\"")
-        outputs = CONVERTERS[layer.type](self)
+        outputs = converters[layer.type](self)
+        if isinstance(outputs, list):  # one layer per top (Slice)
+            self.blobs.update(zip(layer.tops, outputs))
+            return
         if layer.type != "Split" and len(layer.tops) != 1:
             raise layer.fail(f"{layer.type} has {len(layer.tops)} tops; cnncalc imports it with one")
         for top in layer.tops:
@@ -75,28 +78,45 @@ class _Converter:
     def deconvolution(self) -> str:
         return self.convolution("conv_transpose")
 
-    def pooling(self) -> str:
+    def pooling(self, stochastic: bool = False) -> str:
         source = self.bottom()
         shape = self.shape(source)
         params = Params(self.layer, "pooling_param", POOLING_KEYS)
         method = params.choice("pool", "MAX", ("MAX", "AVE", "STOCHASTIC"))
-        if method == "STOCHASTIC":
+        if method == "STOCHASTIC" and not stochastic:
             raise self.layer.fail("STOCHASTIC pooling has no cnncalc type", at=params.one("pool"))
+        comment = None
+        if method == "STOCHASTIC":
+            method = "AVE"
+            comment = (f"{self.layer.name}: STOCHASTIC pooling, at inference the activation-weighted average of "
+                       "each window: counted as an average pool")
         if len(shape) != 3:
             raise self.layer.fail(f"Caffe pools 2D inputs; this one is {'x'.join(map(str, shape))}")
         if params.flag("global_pooling", False):
-            return self.add("global_maxpool" if method == "MAX" else "global_avgpool", [source])
+            return self.add("global_maxpool" if method == "MAX" else "global_avgpool", [source], comment=comment)
         kernel = _spatial(params, "kernel", 2, None)
         stride = _spatial(params, "stride", 2, 1)
         pad = _spatial(params, "pad", 2, 0)
         ceil = params.choice("round_mode", "CEIL", ("CEIL", "FLOOR")) == "CEIL"
+        if params.one("ceil_mode") is not None:  # a fork's field (DenseNet, ResNeXt files): false is FLOOR
+            if params.one("round_mode") is not None:
+                raise self.layer.fail("pooling_param has both round_mode and ceil_mode", "keep one",
+                                      params.one("ceil_mode"))
+            ceil = params.flag("ceil_mode", True)
+        caffe = tuple(map(_caffe_pool_size, shape[1:], kernel, stride, pad, (ceil, ceil)))
+        if min(caffe) < 1:
+            raise self.layer.fail(f"Caffe's pooling makes {'x'.join(map(str, caffe))} here: the window "
+                                  f"{'x'.join(map(str, kernel))} does not fit the input {'x'.join(map(str, shape[1:]))}")
+        # A window past the padded input is clipped to it (PoolingLayer::Forward: hend = min(hstart + k, h + p)):
+        # when it is the only window, the kernel is the padded input.
+        kernel = [min(size, padded + 2 * margin) if out == 1 else size
+                  for size, padded, margin, out in zip(kernel, shape[1:], pad, caffe)]
         fields: dict[str, Any] = {"kernel_size": _per_axis(kernel), "stride": _per_axis(stride)}
         if any(pad):
             fields["padding"] = _per_axis(pad)
         if ceil:
             fields["ceil_mode"] = True
-        name = self.add("maxpool2d" if method == "MAX" else "avgpool2d", [source], fields)
-        caffe = tuple(map(_caffe_pool_size, shape[1:], kernel, stride, pad, (ceil, ceil)))
+        name = self.add("maxpool2d" if method == "MAX" else "avgpool2d", [source], fields, comment=comment)
         if self.shape(name)[1:] != caffe:
             raise self.layer.fail(f"Caffe's pooling makes {'x'.join(map(str, caffe))} here, cnncalc's ceil_mode "
                                   f"{'x'.join(map(str, self.shape(name)[1:]))}: Caffe keeps a last window that "
@@ -150,12 +170,6 @@ class _Converter:
 
     def scale(self) -> str:
         params = Params(self.layer, "scale_param", ("axis", "num_axes", "filler", "bias_term", "bias_filler"))
-        if len(self.layer.bottoms) == 2:
-            first, second = self.bottom(0), self.bottom(1)
-            if self.shape(first) != self.shape(second):
-                raise self.layer.fail(f"Scale by a second bottom of shape {self.shape(second)} (the first is "
-                                      f"{self.shape(first)}): only equal shapes are imported, as mul")
-            return self.add("mul", [first, second])
         if params.integer("axis", 1, -4) != 1 or params.integer("num_axes", 1, -1) != 1:
             raise self.layer.fail("Scale over other axes than the channels is not imported")
         return self.add("scale", [self.bottom()], {"bias": True} if params.flag("bias_term", False) else {})
@@ -239,14 +253,16 @@ def _simple(kind: str) -> Callable[[_Converter], str]:
     return convert
 
 
-CONVERTERS: dict[str, Callable[[_Converter], str]] = {
+BASIC_CONVERTERS: dict[str, Callable[[_Converter], str]] = {
     "Convolution": _Converter.convolution, "Deconvolution": _Converter.deconvolution,
     "ConvolutionDepthwise": _Converter.convolution, "DepthwiseConvolution": _Converter.convolution,
     "Pooling": _Converter.pooling, "InnerProduct": _Converter.inner_product,
     "ReLU": _Converter.relu, "ReLU6": _simple("relu6"), "PReLU": _Converter.prelu, "ELU": _Converter.elu,
-    "Sigmoid": _simple("sigmoid"), "TanH": _simple("tanh"), "Swish": _Converter.swish,
+    "Sigmoid": _simple("sigmoid"), "TanH": _simple("tanh"), "Swish": _Converter.swish, "SeLu": _simple("selu"),
+    "SELU": _simple("selu"),
     "BatchNorm": _Converter.batch_norm, "Scale": _Converter.scale, "Eltwise": _Converter.eltwise,
     "Concat": _Converter.concat, "LRN": _Converter.lrn, "Dropout": _simple("dropout"),
+    "SeLuDropout": _simple("dropout"),  # alpha dropout: the identity at inference
     "Softmax": _Converter.softmax, "Flatten": _Converter.flatten, "Reshape": _Converter.reshape,
     "Split": _Converter.split, "ShuffleChannel": _Converter.shuffle_channel,
 }

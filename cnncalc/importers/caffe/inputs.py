@@ -8,7 +8,7 @@ from typing import Any
 from ...errors import Mark, SpecError
 from ..builder import Where
 from ..prototxt import Field, Message, describe
-from .layer import INPUT_TYPES, CaffeLayer, Params, word
+from .layer import CaffeLayer, Params, is_input, word
 
 
 def _sizes(values: list[Any]) -> list[int] | None:
@@ -49,6 +49,8 @@ def _inputs(net: Message, layers: list[CaffeLayer], filename: str) -> list[_Inpu
     names = [field for field in net.all("input")]
     shapes = [field for field in net.all("input_shape")]
     flat = [field for field in net.all("input_dim")]
+    if names and not shapes and not flat:  # no dims: Caffe's UpgradeNetInput drops the legacy inputs
+        names = []
     if names and not shapes and len(flat) != 4 * len(names):
         at = flat[0] if flat else names[0]
         raise SpecError(f"{len(names)} input(s) need {4 * len(names)} input_dim values; the file gives {len(flat)}",
@@ -72,7 +74,7 @@ def _inputs(net: Message, layers: list[CaffeLayer], filename: str) -> list[_Inpu
             dims = sizes
         result.append(_Input(name, dims, where, None))
     for layer in layers:
-        if layer.type not in INPUT_TYPES:
+        if not is_input(layer):
             continue
         if not layer.tops:
             raise layer.fail(f"the {layer.type} layer has no top", "name the blob it makes: top: \"data\"")

@@ -13,6 +13,10 @@ from ..prototxt import Field, Message, describe
 
 NET_KEYS = ("name", "input", "input_shape", "input_dim", "force_backward", "state", "debug_info", "layer", "layers",
             "profile_info", "profile_iter", "profile_test_iter")
+# Fields only a solver has (caffe.proto's SolverParameter): a file with them and no layers is a solver.
+SOLVER_KEYS = frozenset({"base_lr", "lr_policy", "max_iter", "test_iter", "test_interval", "solver_mode", "snapshot",
+                         "snapshot_prefix", "momentum", "weight_decay", "display", "type", "solver_type", "gamma",
+                         "stepsize", "power", "iter_size", "average_loss", "random_seed", "device_id"})
 LAYER_KEYS = ("name", "type", "bottom", "top", "phase", "loss_weight", "param", "blobs", "propagate_down",
               "include", "exclude", "transform_param", "loss_param", "blobs_lr", "weight_decay", "blob_share_mode")
 
@@ -32,6 +36,15 @@ V1_TYPES = {
 INPUT_TYPES = ("Input", "DummyData", "MemoryData", "Data", "ImageData", "HDF5Data", "WindowData", "AnnotatedData")
 TRAINING_ONLY = ("Accuracy", "SoftmaxWithLoss", "EuclideanLoss", "HingeLoss", "InfogainLoss",
                  "MultinomialLogisticLoss", "SigmoidCrossEntropyLoss", "ContrastiveLoss", "Silence", "HDF5Output")
+# Layers that decode or propose boxes from what the network computed (SSD's PriorBox and DetectionOutput):
+# not counted, listed in the spec's description with what reads them.
+NOT_COUNTED = ("PriorBox", "DetectionOutput", "DetectionEvaluate", "Proposal")
+
+
+def is_training_only(kind: str) -> bool:
+    """Losses and accuracies (any type ending in Loss or Accuracy: SmoothL1Loss, MultiBoxLoss, SegAccuracy),
+    Silence, HDF5Output."""
+    return kind in TRAINING_ONLY or kind.endswith(("Loss", "Accuracy"))
 
 
 def word(found: Field, filename: str, key: str, example: str) -> str:
@@ -56,6 +69,12 @@ class CaffeLayer:
     def fail(self, problem: str, hint: str | None = None, at: Field | None = None) -> SpecError:
         mark = Mark(self.where.mark.file, at.line, at.column) if at and self.where.mark else self.where.mark
         return SpecError(problem, mark=mark, layer=self.where.layer, hint=hint)
+
+
+def is_input(layer: CaffeLayer) -> bool:
+    """A data layer: one of INPUT_TYPES, or a Python layer or a fork's *Data layer (ImageSegData) that reads
+    nothing (its sizes come from --input)."""
+    return layer.type in INPUT_TYPES or not layer.bottoms and (layer.type == "Python" or layer.type.endswith("Data"))
 
 
 class Params:

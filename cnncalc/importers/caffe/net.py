@@ -1,30 +1,21 @@
-"""The net's layers: read with their names and types, TRAIN-phase ones left out, types checked."""
+"""The net's layers: read with their names and types, those of other phases and stages left out, types checked."""
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 from ...errors import Mark, SpecError
 from ..builder import Where
 from ..common import guess
-from ..prototxt import Message
-from .converter import CONVERTERS
-from .layer import INPUT_TYPES, LAYER_KEYS, TRAINING_ONLY, V1_TYPES, CaffeLayer, word
+from .. import ImportOptions
+from ..prototxt import Field, Message
+from .forks import CONVERTERS
+from .layer import LAYER_KEYS, NOT_COUNTED, V1_TYPES, CaffeLayer, is_input, is_training_only, word
 
 
 def _unsupported_mode(layer: CaffeLayer) -> str | None:
-    """Why a layer of a supported type still cannot be imported, found before converting anything."""
-    def choice(block: str, key: str) -> str | None:
-        found = layer.message.last(block)
-        if found is None or not isinstance(found.value, Message):
-            return None
-        item = found.value.last(key)
-        return item.value if item is not None and isinstance(item.value, str) else None
-
-    if layer.type == "Eltwise" and choice("eltwise_param", "operation") == "MAX":
-        return "Eltwise MAX"
-    if layer.type == "Pooling" and choice("pooling_param", "pool") == "STOCHASTIC":
-        return "Pooling STOCHASTIC"
-    if layer.type == "LRN" and choice("lrn_param", "norm_region") == "WITHIN_CHANNEL":
-        return "LRN WITHIN_CHANNEL"
+    """Why a layer of a supported type still cannot be imported, found before converting anything (none now:
+    kept as the place such checks go)."""
     return None
 
 
@@ -32,8 +23,9 @@ def _text(layer: Message, key: str, filename: str) -> list[str]:
     return [word(item, filename, key, "data") for item in layer.all(key)]
 
 
-def _layers(net: Message, filename: str) -> list[CaffeLayer]:
-    """The net's layers as CaffeLayers, those of the TRAIN phase only left out."""
+def _layers(net: Message, filename: str, options: ImportOptions) -> list[CaffeLayer]:
+    """The net's layers as CaffeLayers, those its include/exclude rules leave out of the phase left out."""
+    state = _state(net, options)
     result = []
     counts: dict[str, int] = {}
     for item in net.all("layer") + net.all("layers"):
@@ -60,35 +52,84 @@ def _layers(net: Message, filename: str) -> list[CaffeLayer]:
             bottoms, tops = _text(message, "bottom", filename), _text(message, "top", filename)
         except SpecError as error:
             raise SpecError(error.problem, mark=error.mark, layer=layer_where.layer, hint=error.hint) from None
-        if _phase_excluded(message):
+        if not _included(message, state):
             continue
         result.append(CaffeLayer(message, name, kind, bottoms, tops, layer_where))
     return result
 
 
-def _phase_excluded(layer: Message) -> bool:
-    """True for a layer that runs only in the TRAIN phase (include/exclude rules, or phase:)."""
-    def phases(key: str) -> list[str]:
-        found = []
-        for rule in layer.all(key):
-            phase = rule.value.last("phase") if isinstance(rule.value, Message) else None
-            if phase is not None and isinstance(phase.value, str):
-                found.append(phase.value)
-        return found
-
-    phase = layer.last("phase")
-    if phase is not None and phase.value == "TRAIN":
-        return True
-    included = phases("include")
-    return bool(included and "TEST" not in included) or "TEST" in phases("exclude")
+class _State(NamedTuple):
+    phase: str
+    stages: frozenset[str]
+    level: int
 
 
-def _check_types(layers: list[CaffeLayer], filename: str) -> list[CaffeLayer]:
-    """The layers to convert; every type or mode cnncalc cannot import is listed in one error."""
+def _state(net: Message, options: ImportOptions) -> _State:
+    """The NetState layers are chosen by: --phase/--stage, else the file's `state { }`, else TEST (as pycaffe's
+    deploy nets run), level 0, no stage."""
+    found = net.last("state")
+    block = found.value if found is not None and isinstance(found.value, Message) else Message(0, 0)
+    phase = options.phase or _name(block.last("phase")) or "TEST"
+    stages = frozenset(options.stages) if options.stages else frozenset(
+        str(item.value) for item in block.all("stage") if isinstance(item.value, str))
+    level = block.last("level")
+    return _State(phase, stages, level.value if level is not None and isinstance(level.value, int) else 0)
+
+
+def _name(found: Field | None) -> str | None:
+    return found.value if found is not None and isinstance(found.value, str) else None
+
+
+def _meets(rule: Message, state: _State) -> bool:
+    """Caffe's Net::StateMeetsRule: phase, level range, every stage present, every not_stage absent."""
+    phase = _name(rule.last("phase"))
+    if phase is not None and phase != state.phase:
+        return False
+    low, high = rule.last("min_level"), rule.last("max_level")
+    if low is not None and isinstance(low.value, int) and state.level < low.value:
+        return False
+    if high is not None and isinstance(high.value, int) and state.level > high.value:
+        return False
+    if any(str(item.value) not in state.stages for item in rule.all("stage")):
+        return False
+    return not any(str(item.value) in state.stages for item in rule.all("not_stage"))
+
+
+def _included(layer: Message, state: _State) -> bool:
+    """Caffe's Net::FilterNet: no include rule means in, unless an exclude rule is met; an include rule met
+    means in. A V1 layer's own `phase: TRAIN` leaves it out of TEST, too."""
+    phase = _name(layer.last("phase"))
+    if phase is not None and phase != state.phase:
+        return False
+    rules = [(item.name, item.value) for item in layer.fields
+             if item.name in ("include", "exclude") and isinstance(item.value, Message)]
+    included = not any(kind == "include" for kind, _ in rules)
+    for kind, rule in rules:
+        if kind == "exclude" and _meets(rule, state):
+            included = False
+    for kind, rule in rules:
+        if kind == "include" and _meets(rule, state):
+            included = True
+    return included
+
+
+def _check_types(layers: list[CaffeLayer], filename: str) -> tuple[list[CaffeLayer], list[CaffeLayer]]:
+    """(the layers to convert, those not counted); every type or mode cnncalc cannot import is listed in one
+    error. Not counted: the layers that only decode or propose boxes (NOT_COUNTED, a Python layer that reads
+    blobs), and every layer that reads what one of them makes."""
     unsupported: list[tuple[CaffeLayer, str]] = []
+    converted, skipped = [], []
+    uncounted: set[str] = set()  # blobs a layer not counted wrote last
     for layer in layers:
-        if layer.type in INPUT_TYPES or layer.type in TRAINING_ONLY:
+        if is_input(layer) or is_training_only(layer.type):
+            uncounted.difference_update(layer.tops)
             continue
+        if layer.type in NOT_COUNTED or layer.type == "Python" or uncounted.intersection(layer.bottoms):
+            skipped.append(layer)
+            uncounted.update(layer.tops)
+            continue
+        uncounted.difference_update(layer.tops)
+        converted.append(layer)
         reason = layer.type if layer.type not in CONVERTERS else _unsupported_mode(layer)
         if reason is not None:
             unsupported.append((layer, reason))
@@ -98,5 +139,5 @@ def _check_types(layers: list[CaffeLayer], filename: str) -> list[CaffeLayer]:
                            for layer, reason in unsupported)
         raise SpecError(f"cannot import {len(unsupported)} layer(s): {listed}", mark=first.where.mark,
                         hint=f"cnncalc has no layer type for these; it imports {', '.join(CONVERTERS)} "
-                             "(Eltwise SUM and PROD, Pooling MAX and AVE, LRN ACROSS_CHANNELS)")
-    return [layer for layer in layers if layer.type not in INPUT_TYPES and layer.type not in TRAINING_ONLY]
+                             "and the fork layers listed in docs/importers.md")
+    return converted, skipped

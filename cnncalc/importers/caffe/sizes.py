@@ -8,7 +8,7 @@ CONVOLUTION_KEYS = ("num_output", "bias_term", "pad", "kernel_size", "stride", "
                     "kernel_h", "kernel_w", "stride_h", "stride_w", "group", "weight_filler", "bias_filler", "engine",
                     "axis", "force_nd_im2col")
 POOLING_KEYS = ("pool", "pad", "pad_h", "pad_w", "kernel_size", "kernel_h", "kernel_w", "stride", "stride_h",
-                "stride_w", "engine", "global_pooling", "round_mode")
+                "stride_w", "engine", "global_pooling", "round_mode", "ceil_mode")
 
 
 def _per_axis(values: list[int]) -> int | list[int]:
@@ -38,7 +38,8 @@ def _spatial(params: Params, name: str, rank: int, default: int | None) -> list[
 
 
 def _caffe_pool_size(size: int, kernel: int, stride: int, pad: int, ceil: bool) -> int:
-    """Caffe's PoolingLayer::Reshape, in integers."""
+    """Caffe's PoolingLayer::Reshape, in integers: ceil((in + 2p - k)/s) + 1 (floor with round_mode FLOOR),
+    one less when the last window would start in the padding."""
     room = size + 2 * pad - kernel
     out = (-(-room // stride) if ceil else room // stride) + 1
     if pad and (out - 1) * stride >= size + pad:

@@ -20,10 +20,12 @@ Output sizes follow Darknet's parser (src/parser.c and the *_layer.c files):
 - [yolo], [region], [detection] and [Gaussian_yolo] are detection heads that only
   decode boxes: identity layers, listed as the spec's outputs.
 
-Darknet's BFLOPs are 2 x MACs of convolutions and connected layers, plus, for max
-pooling, size*size per output element (a count of comparisons that cnncalc puts in its
-`full` convention only). `[net] batch` is the training batch (images per weight
-update), so the spec's batch is 1, as Darknet's per-image BFLOPs are.
+Darknet's BFLOPs are 2 x MACs of convolutions (xnor ones at 1/32), plus size*size per
+max-pool output element and one add per shortcut input, and nothing for [connected]; the
+spec's description gives that total for the cfg's input (cnncalc's own FLOPs count
+[connected] too). `[net] batch` is the training batch (images per weight update), so the
+spec's batch is 1, as Darknet's per-image BFLOPs are. The rarer sections ([reorg], [crop],
+[local], recurrent ones) are described in docs/importers.md.
 """
 
 from __future__ import annotations

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from ...errors import Mark, SpecError
 from ..common import guess
-from .converter import CONVERTERS
+from .extra import CONVERTERS
 from .sections import Option, Reader, Section
 from .tables import ACTIVATIONS, HEADS, KEYS, TRAINING_KEYS, UNSUPPORTED_OPTIONS
+
+
+_KNOWN = {kind: frozenset(keys | TRAINING_KEYS) for kind, keys in KEYS.items()}  # built once, not per section
 
 
 def _check(sections: list[Section], filename: str) -> None:
@@ -19,7 +22,7 @@ def _check(sections: list[Section], filename: str) -> None:
         if kind not in CONVERTERS:
             unsupported.append((section, None, f"[{section.written}] (layer {section.index}, line {section.line})"))
             continue
-        known = KEYS[kind] | TRAINING_KEYS
+        known = _KNOWN[kind]
         for key, option in section.options.items():
             if key not in known:
                 takes = ", ".join(sorted(KEYS[kind])) or "no keys"

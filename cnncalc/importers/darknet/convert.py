@@ -10,7 +10,8 @@ from .. import ImportOptions, read_text
 from ..builder import SpecBuilder
 from .check import _check
 from .converter import _Converter
-from .sections import Reader, read_cfg
+from .extra import CONVERTERS
+from .sections import Reader, read_cfg, repeated_note
 
 
 def _input(net: Reader, options: ImportOptions) -> tuple[tuple[int, ...], int, str | None]:
@@ -53,7 +54,15 @@ def to_spec(path: Path, options: ImportOptions) -> dict[str, Any]:
     builder = SpecBuilder()
     converter = _Converter(filename, builder, builder.add_input("input", shape, batch))
     for section in sections[1:]:
-        converter.convert(section)
+        converter.convert(section, CONVERTERS)
     if not converter.outputs:
         raise SpecError("the cfg has [net] but no layers", mark=Mark(filename, sections[0].line, 1))
-    return builder.spec(path.stem, converter.heads or None, note)
+    notes = [note, repeated_note(sections[0]), *converter.notes, darknet_total(converter.bflops)]
+    return builder.spec(path.stem, converter.heads or None, " ".join(item for item in notes if item))
+
+
+def darknet_total(bflops: float) -> str:
+    """The line that lets a user check the import against Darknet's own print."""
+    return (f"Darknet's own count for this input: Total BFLOPS {bflops:.3f}, as AlexeyAB's darknet prints it: "
+            "2 x MACs of convolutions (xnor ones at 1/32), size*size per max-pool output, one add per shortcut "
+            "input; nothing for [connected] and the other layers.")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import struct
 from typing import Any, Callable
 
+from ...layers.base import product
 from ..builder import SpecBuilder
-from .sections import Reader, Section
-from .tables import ACTIVATIONS, HEADS, PREFIX
+from .sections import Reader, Section, repeated_note
+from .tables import ACTIVATIONS, APPROXIMATED, HEADS, PREFIX
 
 
 class _Converter:
@@ -20,6 +22,8 @@ class _Converter:
         self.heads: list[str] = []
         self.reader: Reader
         self.comment: str | None = None
+        self.notes: list[str] = []
+        self.bflops = 0.0  # Darknet's own Total BFLOPS, summed as it sums them (see count)
 
     @property
     def previous(self) -> str:
@@ -47,17 +51,23 @@ class _Converter:
         if mapped is None:
             return source
         kind, fields = mapped
-        return self.add(kind, self.name(self.reader.text("activation", default)), [source], dict(fields))
+        written = self.reader.text("activation", default)
+        if written in APPROXIMATED and self.comment is None:
+            self.comment = f"{self.name(written)}: {APPROXIMATED[written]}"
+        return self.add(kind, self.name(written), [source], dict(fields))
 
-    def convert(self, section: Section) -> None:
+    def convert(self, section: Section, converters: dict[str, Callable[[_Converter], str]]) -> None:
         self.reader = Reader(self.filename, section)
         shown = "".join(f" {key}={section.options[key].value}" for key in ("layers", "groups", "group_id", "from")
                         if key in section.options and section.kind in ("route", "shortcut", "sam", "scale_channels"))
         self.comment = f"{section.index}: [{section.written}]{shown} (line {section.line})"
+        note = repeated_note(section)
+        if note:
+            self.notes.append(note)
         if section.kind in HEADS:
             self.outputs.append(self.head(section.kind))
         else:
-            self.outputs.append(CONVERTERS[section.kind](self))
+            self.outputs.append(converters[section.kind](self))
 
     # -- one method per section type --------------------------------------------------
 
@@ -67,23 +77,58 @@ class _Converter:
     def deconvolutional(self) -> str:
         return self._convolution("conv_transpose2d", "deconv", "logistic")
 
+    def count(self, bflops: float) -> None:
+        """Add a layer's BFLOPs to Darknet's total as Darknet does: each a float (layer.bflops), summed in a
+        float (parse_network_cfg_custom's `bflops += l.bflops`)."""
+        self.bflops = _float32(self.bflops + _float32(bflops))
+
     def _convolution(self, kind: str, prefix: str, default_activation: str) -> str:
         read = self.reader
         size = read.integer("size", 1, 1)
         stride, _ = read.strides()
         padding = size // 2 if read.integer("pad", 0) else read.integer("padding", 0)
+        dilation = read.integer("dilation", 1, 1) if kind == "conv2d" and size > 1 else 1  # size 1: Darknet sets 1
         normalize = read.integer("batch_normalize", 0) != 0
-        fields: dict[str, Any] = {"out_channels": read.integer("filters", None, 1), "kernel_size": size}
+        filters = read.integer("filters", None, 1)
+        fields: dict[str, Any] = {"out_channels": filters, "kernel_size": size}
         groups = read.integer("groups", 1, 1)
-        for key, value, default in (("stride", stride, 1), ("padding", padding, 0), ("groups", groups, 1)):
+        # A dilated convolution pads pad*dilation (convolutional_layer.c passes l.pad * l.dilation to cuDNN)
+        for key, value, default in (("stride", stride, 1), ("padding", padding * dilation, 0),
+                                    ("dilation", dilation, 1), ("groups", groups, 1)):
             if value != default:
                 fields[key] = value
         if normalize:
             fields["bias"] = False
-        out = self.add(kind, self.name(prefix), [self.previous], fields)
+        xnor = kind == "conv2d" and read.integer("xnor", 0) != 0
+        comment = self.comment
+        if xnor:
+            self.comment = (f"{comment}: xnor=1, binary weights and inputs; Darknet counts it at 1/32 of these "
+                            "float MACs in its BFLOPS")
+        source = self.previous
+        out = self.add(kind, self.name(prefix), [source], fields)
+        if dilation > 1:
+            self._check_dilated(source, out, size, padding)
+        if kind == "conv2d":
+            height, width = self.builder.shape(out)[1:]
+            weights = self.builder.shape(source)[0] // groups * filters * size * size
+            self.count(2.0 * weights * height * width / 1e9 / (32 if xnor else 1))
         if normalize:
             out = self.add("batchnorm2d", self.name("bn"), [out])
         return self.activation(out, default_activation)
+
+    def _check_dilated(self, source: str, out: str, size: int, padding: int) -> None:
+        """Darknet sizes a dilated convolution's output as an undilated one's (convolutional_out_height):
+        only where that agrees with what it computes is the layer imported."""
+        read = self.reader
+        stride_y, stride_x = (read.integer("stride_y", read.integer("stride", 1, 1), 1),
+                              read.integer("stride_x", read.integer("stride", 1, 1), 1))
+        height, width = self.builder.shape(source)[1:]
+        darknet = ((height + 2 * padding - size) // stride_y + 1, (width + 2 * padding - size) // stride_x + 1)
+        if self.builder.shape(out)[1:] != darknet:
+            raise read.fail("dilation", f"dilation={read.integer('dilation', 1)}: Darknet sizes this output "
+                                        f"{darknet[1]}x{darknet[0]} (as without dilation) but computes "
+                                        f"{self.builder.shape(out)[2]}x{self.builder.shape(out)[1]}",
+                            "use pad=1, with which both agree")
 
     def maxpool(self) -> str:
         return self._pool("maxpool2d", "max", {})
@@ -101,7 +146,10 @@ class _Converter:
         if padding:
             fields["padding"] = begin if begin == end else [[begin, end], [begin, end]]
         fields.update(extra)
-        return self.add(kind, self.name(prefix), [self.previous], fields)
+        source = self.previous
+        out = self.add(kind, self.name(prefix), [source], fields)
+        self.count(size * size * product(self.builder.shape(out)) / 1e9)  # maxpool_layer.c: size*size*c*out_h*out_w
+        return out
 
     def avgpool(self) -> str:
         return self.add("global_avgpool", self.name("avg"), [self.previous])
@@ -134,8 +182,23 @@ class _Converter:
         return self.add("concat", self.name("route"), sources)
 
     def shortcut(self) -> str:
-        sources = [self.previous] + [self.reference("from", value) for value in self.reader.integers("from")]
-        return self.activation(self.add("add", self.name("shortcut"), sources), "linear")
+        """`add` of equal shapes; Darknet's `shortcut` when they differ (the overlap is added) or weights are
+        learned. Darknet counts out_w*out_h*out_c per `from` layer, twice with weights (shortcut_layer.c)."""
+        read = self.reader
+        sources = [self.previous] + [self.reference("from", value) for value in read.integers("from")]
+        weights = {"none": "none", "per_feature": "per_feature", "per_layer": "per_feature",
+                   "per_channel": "per_channel"}.get(read.text("weights_type", "none"))
+        if weights is None:
+            raise read.fail("weights_type", f"weights_type={read.text('weights_type', '')} is not one of none, "
+                                            "per_feature, per_channel")
+        shapes = [self.builder.shape(source) for source in sources]
+        if weights == "none" and all(shape == shapes[0] for shape in shapes):
+            out = self.add("add", self.name("shortcut"), sources)
+        else:
+            fields = {"weights": weights} if weights != "none" else {}
+            out = self.add("shortcut", self.name("shortcut"), sources, fields)
+        self.count(product(shapes[0]) * (len(sources) - 1) / 1e9 * (2 if weights != "none" else 1))
+        return self.activation(out, "linear")
 
     def _multiply(self, prefix: str) -> str:
         sources = [self.previous] + [self.reference("from", value) for value in self.reader.integers("from")]
@@ -220,7 +283,13 @@ class _Converter:
         return name
 
 
-CONVERTERS: dict[str, Callable[[_Converter], str]] = {
+def _float32(value: float) -> float:
+    """`value` rounded to a C float, as Darknet keeps its BFLOPs."""
+    rounded: float = struct.unpack("f", struct.pack("f", value))[0]
+    return rounded
+
+
+BASIC_CONVERTERS: dict[str, Callable[[_Converter], str]] = {
     "convolutional": _Converter.convolutional, "deconvolutional": _Converter.deconvolutional,
     "maxpool": _Converter.maxpool, "local_avgpool": _Converter.local_avgpool, "avgpool": _Converter.avgpool,
     "route": _Converter.route, "shortcut": _Converter.shortcut, "upsample": _Converter.upsample,

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import itertools
+import functools
 import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from ...errors import Mark, SpecError
 from ..builder import Where
@@ -18,11 +19,11 @@ SECTION_LIMIT = 100_000  # layers ([sections] after [net]): yolov4.cfg has 162; 
 INTEGER_RANGE = (-(2**31), 2**31 - 1)  # Darknet reads whole numbers with atoi into a C int: past it, Darknet overflows
 _DIGITS = len(str(INTEGER_RANGE[1]))  # a number with more digits is out of range without being converted
 _WHOLE = re.compile(r"[-+]?[0-9]+")
+_SPACE = re.compile(r"\s")
 _TEXT_HINT = "a cfg is plain text: [section] and key=value lines"
 
 
-@dataclass(frozen=True)
-class Option:
+class Option(NamedTuple):  # a NamedTuple: one is made per cfg line, and a frozen dataclass is slower to build
     value: str
     line: int
     column: int  # of the value
@@ -40,14 +41,24 @@ class Section:
     options: dict[str, Option] = field(default_factory=dict)
     repeated: dict[str, Option] = field(default_factory=dict)
 
-    @property
+    @functools.cached_property
     def kind(self) -> str:
         name = self.written.lower()
         return ALIASES.get(name, name)
 
-    @property
+    @functools.cached_property
     def prefix(self) -> str:
         return PREFIX.get(self.kind, self.kind)
+
+
+def repeated_note(section: Section) -> str | None:
+    """What the spec's description says of the keys a section gives more than once, or None."""
+    if not section.repeated:
+        return None
+    where = "[net]" if section.index < 0 else f"[{section.written}] (layer {section.index})"
+    listed = ", ".join(f"{key} (lines {section.options[key].line} and {again.line})"
+                       for key, again in section.repeated.items())
+    return f"{where} gives {listed} more than once: Darknet reads the first, and so does cnncalc."
 
 
 def read_cfg(text: str, filename: str) -> list[Section]:
@@ -59,8 +70,9 @@ def read_cfg(text: str, filename: str) -> list[Section]:
         if not content or content[0] in "#;":
             continue
         column = len(raw) - len(raw.lstrip()) + 1
-        for marker in "#;":  # a comment after a value
-            content = content.split(marker, 1)[0].rstrip()
+        if "#" in content or ";" in content:  # a comment after a value
+            for marker in "#;":
+                content = content.split(marker, 1)[0].rstrip()
         if content.startswith("["):
             name = content[1:-1].strip() if content.endswith("]") else ""
             if not content.endswith("]") or not name or "[" in name or "]" in name:
@@ -73,16 +85,17 @@ def read_cfg(text: str, filename: str) -> list[Section]:
             index += 1
             continue
         key, sep, value = content.partition("=")
-        key = "".join(key.split())
-        where = Mark(filename, number, column)
+        key = "".join(key.split()) if _SPACE.search(key) else key  # Darknet drops every space (utils.c, strip)
         if not sections:
-            raise SpecError(f"'{brief(content)}' comes before the first [section]", mark=where,
+            raise SpecError(f"'{brief(content)}' comes before the first [section]", mark=Mark(filename, number, column),
                             hint="a Darknet cfg starts with [net]")
         section = sections[-1]
         if not sep or not key:
-            raise SpecError(f"[{section.written}]: expected key=value, found '{brief(content)}'", mark=where,
+            raise SpecError(f"[{section.written}]: expected key=value, found '{brief(content)}'",
+                            mark=Mark(filename, number, column),
                             hint="a truncated or mistyped line? cfg lines are [section] or key=value")
-        option = Option("".join(value.split()), number, column + raw.lstrip().index("=") + 1, column)
+        value = "".join(value.split()) if _SPACE.search(value) else value
+        option = Option(value, number, raw.index("=") + 2, column)
         if key in section.options:
             section.repeated.setdefault(key, option)
         else:
@@ -95,20 +108,18 @@ def read_cfg(text: str, filename: str) -> list[Section]:
 
 def _lines(text: str, filename: str) -> Iterator[tuple[int, str]]:
     """(number, line) split at newlines only, as Darknet reads them, a Windows line end's '\\r' dropped."""
-    start = 0
-    for number in itertools.count(1):
-        if number > LINE_LIMIT and start < len(text):
-            raise SpecError(f"the file has more than {LINE_LIMIT:,} lines", mark=Mark(filename, number, 1),
-                            hint="the largest Darknet cfgs have some 3,000: a generated or corrupt file?")
-        end = text.find("\n", start)
-        yield number, text[start:end if end >= 0 else len(text)].removesuffix("\r")
-        if end < 0:
-            return
-        start = end + 1
+    lines = text.split("\n")
+    if len(lines) > LINE_LIMIT + 1 or (len(lines) == LINE_LIMIT + 1 and lines[-1]):
+        raise SpecError(f"the file has more than {LINE_LIMIT:,} lines", mark=Mark(filename, LINE_LIMIT + 1, 1),
+                        hint="the largest Darknet cfgs have some 3,000: a generated or corrupt file?")
+    for number, line in enumerate(lines, 1):
+        yield number, line[:-1] if line.endswith("\r") else line
 
 
 def whole(text: str) -> int:
     """A whole number as Darknet's atoi reads a sane one: ValueError if it is none, OverflowError past a C int."""
+    if text.isascii() and text.isdigit() and len(text) < _DIGITS:  # the usual case, plainly in range
+        return int(text)
     if not _WHOLE.fullmatch(text):
         raise ValueError(text)
     if len(text.lstrip("-+").lstrip("0")) > _DIGITS or not INTEGER_RANGE[0] <= int(text) <= INTEGER_RANGE[1]:
@@ -137,11 +148,8 @@ class Reader:
         return key in self.section.options
 
     def raw(self, key: str) -> Option | None:
-        if key in self.section.repeated:
-            again = self.section.repeated[key]
-            raise SpecError(f"{key} is given twice (lines {self.section.options[key].line} and {again.line})",
-                            mark=Mark(self.filename, again.line, again.key_column), layer=self.where.layer,
-                            hint="keep one: Darknet would use the first and ignore the other")
+        """The key's option; a key given twice is read from its first line, as Darknet's option_find does
+        (the spec's description says so, see `repeated_note`)."""
         return self.section.options.get(key)
 
     def text(self, key: str, default: str) -> str:

@@ -8,14 +8,17 @@ from typing import Any
 ALIASES = {"network": "net", "conv": "convolutional", "deconv": "deconvolutional", "max": "maxpool",
            "avg": "avgpool", "local_avg": "local_avgpool", "conn": "connected", "soft": "softmax",
            "normalization": "lrn", "silence": "empty"}
-HEADS = ("yolo", "region", "detection", "gaussian_yolo")
+HEADS = ("yolo", "region", "detection", "gaussian_yolo", "contrastive")  # contrastive: a training loss at the end
 
 # Darknet activation -> cnncalc layer (None: linear, no layer).
 ACTIVATIONS: dict[str, tuple[str, dict[str, Any]] | None] = {
     "linear": None, "leaky": ("leaky_relu", {"negative_slope": 0.1}), "relu": ("relu", {}),
     "relu6": ("relu6", {}), "logistic": ("sigmoid", {}), "tanh": ("tanh", {}), "elu": ("elu", {}),
     "selu": ("selu", {}), "gelu": ("gelu", {}), "mish": ("mish", {}), "swish": ("silu", {}),
+    "ramp": ("leaky_relu", {"negative_slope": 0.1}),
 }
+# Activations cnncalc counts as another with the same cost (no parameters, one function per element).
+APPROXIMATED = {"ramp": "Darknet's ramp, x*(x>0) + 0.1x (1.1x above 0), counted as a leaky ReLU"}
 
 # Keys that change nothing cnncalc counts (training settings), accepted in every layer section.
 TRAINING_KEYS = {"clip", "onlyforward", "dont_update", "burnin_update", "stopbackward", "train_only_bn",
@@ -45,6 +48,15 @@ KEYS: dict[str, set[str]] = {
     "sam": {"from", "activation"},
     "scale_channels": {"from", "activation", "scale_wh"},
     "empty": set(),
+    "reorg": {"stride", "reverse", "flatten", "extra"},
+    "reorg3d": {"stride", "reverse", "flatten", "extra"},
+    "crop": {"crop_height", "crop_width", "flip", "angle", "saturation", "exposure", "shift", "noadjust"},
+    "local": {"filters", "size", "stride", "pad", "activation"},
+    "crnn": {"size", "stride", "dilation", "pad", "padding", "output", "hidden", "groups", "activation",
+             "batch_normalize", "xnor", "shortcut", "output_filters", "hidden_filters"},
+    "rnn": {"output", "hidden", "activation", "batch_normalize", "logistic", "shortcut"},
+    "gru": {"output", "batch_normalize", "tanh"},
+    "lstm": {"output", "batch_normalize"},
 }
 
 # Options cnncalc cannot express: key -> (the one value it can, why the others are not imported).
@@ -52,14 +64,12 @@ UNSUPPORTED_OPTIONS: dict[str, dict[str, tuple[str | None, str]]] = {
     "convolutional": {
         "antialiasing": ("0", "adds a fixed blur convolution after the layer"),
         "share_index": (None, "shares another layer's weights"),
-        "dilation": ("1", "Darknet's size rule for dilated convolutions is not modelled"),
         "sway": ("0", "deformable (rotated) kernels"), "rotate": ("0", "deformable (rotated) kernels"),
         "stretch": ("0", "deformable (stretched) kernels"), "stretch_sway": ("0", "deformable kernels"),
         "coordconv": ("0", "adds coordinate channels"),
     },
     "maxpool": {"maxpool_depth": ("0", "pools across channels"),
                 "antialiasing": ("0", "adds a fixed blur convolution after the layer")},
-    "shortcut": {"weights_type": ("none", "learned weights on the summed inputs")},
     "softmax": {"groups": ("1", "softmax in groups"), "tree": (None, "hierarchical softmax")},
     "scale_channels": {"scale_wh": ("0", "scales positions rather than channels")},
 }

@@ -48,10 +48,13 @@ def from_torch(module: nn.Module, input_shape: Any = None, *, batch: int = 1,
 
 
 def load_factory(source: str) -> tuple[nn.Module, str]:
-    """Import `package.module`, call `factory()`; the current directory supplies only a
-    module that is installed nowhere else."""
+    """Import `package.module`, call `factory()` (or `factory(name=literal, ...)`); the current
+    directory supplies only a module that is installed nowhere else."""
+    from ...factory_call import split_call
+
     text = source[len(PREFIX):] if source.startswith(PREFIX) else source
-    module_name, _, attribute = text.partition(":")
+    module_name, _, call = text.partition(":")
+    attribute, arguments = split_call(call, source)  # factory(num_classes=10): literals, never evaluated
     if not module_name or not attribute:
         raise SpecError(f"{source}: expected torch:package.module:factory",
                         hint="e.g. torch:torchvision.models:resnet18 or torch:mymodels:build")
@@ -68,10 +71,10 @@ def load_factory(source: str) -> tuple[nn.Module, str]:
         if not callable(found):
             raise SpecError(f"{source}: '{attribute}' is not callable", hint="name a function returning a module")
         try:
-            module = found()
+            module = found(**arguments)
         except Exception as error:
             raise SpecError(f"{source}: {attribute}() raised {type(error).__name__}: {error}",
-                            hint="the factory is called with no arguments") from None
+                            hint="the factory is called with the keyword arguments given, or none") from None
     if not isinstance(module, nn.Module):
         raise SpecError(f"{source}: {attribute}() returned {type(module).__name__}, not a torch.nn.Module")
     return module, attribute.split(".")[-1]
