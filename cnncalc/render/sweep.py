@@ -51,6 +51,8 @@ def render_sweep(name: str, rows: list[Row], form: str, width: int = 80, color: 
               "Estimate fps", _verdict_title(rows)]
     table = [titles[:len(keys)]] + [[_cell(key, record[key]) for key in keys] for record in records]
     note = f"FLOPs in the {rows[0][1].assumptions.convention} convention; {rows[0][1].assumptions.dtype}."
+    if _verdict_title(rows):
+        note += f" PASS or FAIL by the {rows[0][2][0].model}'s fps."
     if form == "markdown":
         lines = ["| " + " | ".join(cell.replace("|", "\\|") for cell in table[0]) + " |", "|" + " ---: |" * len(keys)]
         lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in table[1:]]
@@ -67,11 +69,11 @@ def render_sweep(name: str, rows: list[Row], form: str, width: int = 80, color: 
 
 
 def _verdict_title(rows: list[Row]) -> str:
-    """The verdict column: the target and the model the verdict comes from."""
+    """The verdict column: the target (the note says which model the verdict comes from)."""
     chip = rows[0][2]
     if chip is None or chip[0].target_fps is None:
         return ""
-    return f"{chip[0].target_fps:g} fps ({chip[0].model})"
+    return f"{chip[0].target_fps:g} fps"
 
 
 def _fitting(table: list[list[str]], keys: list[str], width: int) -> tuple[list[int], list[str]]:
