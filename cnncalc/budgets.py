@@ -28,7 +28,8 @@ BYTE_BUDGETS: dict[str, Callable[[Report], int]] = {
     "training": lambda report: report.totals.training_bytes,
 }
 BUDGET_KEYS = (*COUNT_BUDGETS, *BYTE_BUDGETS, "fps")
-FPS_KEYS = ("chip", "precision", "min", "utilization", "sparse")
+FPS_KEYS = ("chip", "precision", "min", "utilization", "sparse", "model")
+FPS_MODELS = ("estimate", "roofline", "ideal")
 _DECIMAL_UNITS = ("B", "kB", "MB", "GB", "TB")
 _BINARY_UNITS = ("B", "KiB", "MiB", "GiB", "TiB")
 
@@ -40,6 +41,7 @@ class FpsBudget:
     precision: str | None = None
     utilization: float = 1.0
     sparse: bool = False
+    model: str | None = None  # None: the estimate; with a utilization the roofline (else the ideal)
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,7 @@ class Outcome:
     limit: float
     passed: bool
     unit: str  # "count", "bytes" or "fps"
+    model: str = ""  # for fps: the model that produced `actual`
 
     @property
     def margin(self) -> float:
@@ -151,8 +154,17 @@ def _fps_budget(value: Any, raw: Map | None, filename: str, fail: Callable[..., 
             raise fail(f"fps {name} is {_shown(number)}", "a finite number > 0 (utilization at most 1)", **place)
         if name == "utilization" and number > 1:
             raise fail(f"fps utilization is {number!r}", "a share of the peak, at most 1", **place)
+    model = value.get("model")
+    if model is not None and model not in FPS_MODELS:
+        where = _mark(filename, raw.value_marks["model"]) if raw is not None else None
+        raise fail(f"fps model is {_shown(model)}", f"models: {', '.join(FPS_MODELS)}", where)
+    if model == "estimate" and "utilization" in value:
+        raise fail("fps model estimate takes no utilization", "the estimate is calibrated; drop utilization, "
+                   "or say model: roofline or model: ideal")
+    if model is None and "utilization" in value:
+        model = "roofline"  # as before the estimate: the roofline (the ideal without a bandwidth)
     return FpsBudget(str(value["chip"]), float(minimum), value.get("precision"), float(utilization),
-                     bool(value.get("sparse", False)))
+                     bool(value.get("sparse", False)), model)
 
 
 def _positive_finite(number: Any) -> bool:
@@ -177,8 +189,9 @@ def check(report: Report, budgets: list[Budget], chips: dict[str, Chip]) -> list
     outcomes = []
     for budget in budgets:
         if isinstance(budget.limit, FpsBudget):
-            actual = check_fps(report, budget.limit, chips)
-            outcomes.append(Outcome(budget, actual, budget.limit.min_fps, actual >= budget.limit.min_fps, "fps"))
+            actual, model = check_fps(report, budget.limit, chips)
+            outcomes.append(Outcome(budget, actual, budget.limit.min_fps, actual >= budget.limit.min_fps, "fps",
+                                    model))
             continue
         unit = "count" if budget.key in COUNT_BUDGETS else "bytes"
         actual = (COUNT_BUDGETS.get(budget.key) or BYTE_BUDGETS[budget.key])(report)
@@ -186,15 +199,22 @@ def check(report: Report, budgets: list[Budget], chips: dict[str, Chip]) -> list
     return outcomes
 
 
-def check_fps(report: Report, budget: FpsBudget, chips: dict[str, Chip]) -> float:
-    """The fps a network reaches on the budget's chip: the roofline's when the chip has a
-    bandwidth (it is never above the ideal), else the ideal, at the budget's utilization."""
+def check_fps(report: Report, budget: FpsBudget, chips: dict[str, Chip]) -> tuple[float, str]:
+    """(fps, model): the calibrated estimate by default; with `utilization` (or model:
+    roofline) the roofline when the chip has a bandwidth, else the ideal, at that share."""
+    from .estimate import calibration
+
     chip = find_chip(budget.chip, chips)
     precision, peak = chip.peak(budget.precision, budget.sparse)
-    answer, roofline = on_chip(report, Compute(peak, precision, chip.id, chip.bandwidth), None, budget.utilization)
-    if roofline is not None:
-        return roofline.fps
-    return answer.fps if answer.fps is not None else float("inf")  # no work at all: no compute limit
+    compute = Compute(peak, precision, chip.id, chip.bandwidth)
+    wanted = budget.model or "estimate"
+    known = calibration(chip.id, chip.vendor) if wanted == "estimate" else None
+    answer, roofline = on_chip(report, compute, None, budget.utilization, calibration=known)
+    if wanted == "estimate" and answer.estimate is not None:
+        return answer.estimate.fps, "estimate"
+    if wanted != "ideal" and roofline is not None:
+        return roofline.fps, "roofline"
+    return (answer.fps if answer.fps is not None else float("inf")), "ideal"  # no work: no compute limit
 
 
 def _mark(filename: str, raw: Any) -> Mark | None:

@@ -25,14 +25,6 @@ CHIP_KEYS = ("id", "name", "vendor", "peak", "bandwidth", "memory", "power_w", "
 PRECISION_BYTES = {"int4": 0.5, "int8": 1, "fp8": 1, "unspecified": 1, "fp16": 2, "bf16": 2, "fp16_fp16acc": 2,
                    "tf32": 4, "fp32": 4}
 
-# What measured results reach, so nobody mistakes the ideal for a promise (chips.md, section 4).
-MEASURED_UTILIZATION = (
-    "measured: batched ResNet-50 int8 reaches 38-56 % of the dense peak on NVIDIA GPUs and Jetson "
-    "(37 % on Hailo-8), batch 1 reaches 9-25 % (MLPerf Inference v0.7-v3.0 closed results, "
-    "hailo_model_zoo; see the chip table's sources)"
-)
-
-
 @dataclass(frozen=True)
 class Chip:
     """One chip's published figures. Peaks are ops per second, 1 MAC = 2 ops."""

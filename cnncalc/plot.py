@@ -10,7 +10,7 @@ is switched.
 from __future__ import annotations
 
 import math
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -36,7 +36,8 @@ FEW_TICK_LABELS = 20  # up to this many are slanted rather than vertical
 
 def roofline_figure(report: Report, answer: FpsAnswer, roofline: Roofline) -> Figure:
     """Log-log roofline: the roof min(peak, bandwidth x intensity), its ridge point, and one
-    point per layer with ops, its area proportional to the layer's share of the frame time."""
+    point per kernel (per layer with --no-fuse) with ops, its area proportional to its share of
+    the frame time."""
     precision = answer.compute.precision if answer.compute else "?"
     label = answer.compute.label if answer.compute else "?"
     on_axes = [layer for layer in roofline.layers if layer.ops]
@@ -52,7 +53,7 @@ def roofline_figure(report: Report, answer: FpsAnswer, roofline: Roofline) -> Fi
                      s=[layer.share * scale for layer in layers], color=colour, alpha=0.55,
                      edgecolors="white", linewidths=0.6, zorder=3)
     _annotate_slowest(figure, axes, on_axes, scale)
-    _roofline_legend(axes, on_axes, left_out, scale)
+    _roofline_legend(axes, on_axes, left_out, scale, roofline)
     utilization = "" if answer.utilization == 1 else f" at utilization {answer.utilization:g}"
     ideal = "-" if answer.fps is None else f"{answer.fps:,.0f}"
     figure.suptitle(f"{_shown(report.name)} on {_shown(label)}, {precision}, batch {report.assumptions.batch}\n"
@@ -197,13 +198,15 @@ def _annotate_slowest(figure: Figure, axes: Axes, on_axes: list[LayerTime], scal
         taken.append(box)
 
 
-def _roofline_legend(axes: Axes, on_axes: list[LayerTime], left_out: list[LayerTime], scale: float) -> None:
+def _roofline_legend(axes: Axes, on_axes: list[LayerTime], left_out: list[LayerTime], scale: float,
+                     roofline: Roofline) -> None:
+    noun = "kernel" if roofline.fusion else "layer"
     handles = [Line2D([], [], color="black", linewidth=2, label="roof: min(peak, bandwidth x intensity)")]
     for bound, colour in (("memory", MEMORY_COLOUR), ("compute", COMPUTE_COLOUR)):
         layers = [layer for layer in on_axes if layer.bound == bound]
         share = sum(layer.share for layer in layers) * 100
         handles.append(Line2D([], [], linestyle="none", marker="o", markersize=9, color=colour, alpha=0.7,
-                              label=f"{bound}-bound: {_count(layers)}, {share:.1f} % of the time"))
+                              label=f"{bound}-bound: {_count(layers, noun)}, {share:.1f} % of the time"))
     largest = max((layer.share for layer in on_axes), default=0.0)
     reference = max((share for share in (0.01, 0.02, 0.05, 0.1, 0.2, 0.5) if share <= largest), default=largest)
     if reference:
@@ -214,15 +217,20 @@ def _roofline_legend(axes: Axes, on_axes: list[LayerTime], left_out: list[LayerT
         share = sum(layer.share for layer in left_out) * 100
         types = ", ".join(dict.fromkeys(_shown(layer.type) for layer in left_out))
         slowest = max(left_out, key=lambda layer: layer.seconds)
+        slowest_text = f"{_shown(slowest.name)} {slowest.share * 100:.1f} %"
         handles.append(Line2D([], [], linestyle="none",
-                              label=f"not shown, no ops (intensity 0): {_count(left_out)}, {share:.1f} % of the "
-                                    f"time\n  {types}\n  slowest: {_shown(slowest.name)} {slowest.share * 100:.1f} %"))
+                              label=f"not shown, no ops (intensity 0): {_count(left_out, noun)}, {share:.1f} % of "
+                                    f"the time\n  {types}\n  slowest: {slowest_text}"))
+    if roofline.fused:
+        fused = _count(list(roofline.fused), "layer")
+        handles.append(Line2D([], [], linestyle="none",
+                              label=f"fused into the kernel before them: {fused}, no time of their own"))
     axes.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.09), ncol=2, fontsize=9,
                 frameon=False, labelspacing=0.9, columnspacing=3)
 
 
-def _count(layers: list[LayerTime]) -> str:
-    return f"{len(layers)} layer{'' if len(layers) == 1 else 's'}"
+def _count(layers: list[Any], noun: str = "layer") -> str:
+    return f"{len(layers)} {noun}{'' if len(layers) == 1 else 's'}"
 
 
 def _byte_unit(largest: float) -> tuple[str, float]:

@@ -103,12 +103,31 @@ def test_github_annotation_points_at_the_budget_line(spec):
                       "budget 2.0 KiB"]
 
 
-def test_fps_budget_uses_the_roofline(spec):
-    code, out, _ = run("check", spec, "--budget", "fps={chip: jetson-orin-nano-8gb, min: 1000000}",
+def budget_fps(spec: str, budget: str) -> dict:
+    code, out, _ = run("check", spec, "--budget", f"fps={{chip: jetson-orin-nano-8gb, min: 1.0e+12{budget}}}",
                        "--budget", "weights=1MB", "--format", "json")
-    fps = next(item for item in json.loads(out)["specs"][0]["budgets"] if item["budget"] == "fps")
+    assert code == 1
+    return next(item for item in json.loads(out)["specs"][0]["budgets"] if item["budget"] == "fps")
+
+
+def test_fps_budget_uses_the_estimate_unless_it_names_a_model_or_a_utilization(spec):
+    # Issue 13: the budget, `analyze --chip` and `fps --spec` answer from the same model.
     analyzed = json.loads(run("analyze", spec, "--chip", "jetson-orin-nano-8gb", "--format", "json")[1])
-    assert code == 1 and fps["actual"] == pytest.approx(analyzed["roofline"]["fps"])
+    fps = budget_fps(spec, "")
+    assert fps["model"] == "estimate" and fps["actual"] == pytest.approx(analyzed["estimate"]["fps"])
+    fps = budget_fps(spec, ", utilization: 1.0")
+    assert fps["model"] == "roofline" and fps["actual"] == pytest.approx(analyzed["roofline"]["fps"])
+    fps = budget_fps(spec, ", model: roofline")
+    assert fps["model"] == "roofline" and fps["actual"] == pytest.approx(analyzed["roofline"]["fps"])
+    fps = budget_fps(spec, ", model: ideal")
+    assert fps["model"] == "ideal" and fps["actual"] == pytest.approx(analyzed["fps"]["fps"])
+
+
+def test_fps_budget_model_is_checked(spec):
+    code, _, err = run("check", spec, "--budget", "fps={chip: hailo-8, min: 30, model: best}")
+    assert code == 2 and "--budget fps: fps model is 'best'; models: estimate, roofline, ideal" in err
+    code, _, err = run("check", spec, "--budget", "fps={chip: hailo-8, min: 30, model: estimate, utilization: 0.5}")
+    assert code == 2 and "fps model estimate takes no utilization" in err
 
 
 def test_several_specs_and_a_real_subprocess(spec):
@@ -134,5 +153,11 @@ def test_fps_budget_of_a_network_without_macs(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     Path("relu.yaml").write_text("input: {shape: [3, 8, 8]}\nlayers:\n  - {type: relu}\n"
                                  "budgets:\n  fps: {chip: hailo-8, min: 30}\n")
+    # The estimate charges each kernel its fixed cost, so even no MACs is a finite fps;
+    # the ideal of no work is unbounded (null in JSON).
     code, out, _ = run("check", "relu.yaml", "--format", "json")
+    estimated = json.loads(out)["specs"][0]["budgets"][0]
+    assert code == 0 and estimated["model"] == "estimate" and 30 < estimated["actual"] < float("inf")
+    code, out, _ = run("check", "relu.yaml", "--budget", "fps={chip: hailo-8, min: 30, model: ideal}",
+                       "--format", "json")
     assert code == 0 and json.loads(out)["specs"][0]["budgets"][0]["actual"] is None

@@ -35,7 +35,7 @@ def run(*arguments: str) -> tuple[int, str, str]:
 def test_roofline_png_is_written_beside_the_normal_output(tmp_path):
     target = tmp_path / "roofline.png"
     code, out, err = run("analyze", MOBILENET, "--chip", "jetson-orin-nano-8gb", "--plot", str(target))
-    assert code == 0 and "Roofline" in out and "Slowest layers" in out
+    assert code == 0 and "Roofline" in out and "Slowest kernels" in out
     assert err == f"wrote {target}\n"
     assert target.read_bytes().startswith(PNG_SIGNATURE)
 
@@ -119,8 +119,10 @@ def test_roofline_accounts_for_every_layer_and_names_the_slowest():
     figure = roofline_figure(report, answer, lines)
     axes = figure.axes[0]
     legend = [text.get_text() for text in axes.get_legend().get_texts()]
-    counted = [int(match.group(1)) for entry in legend if (match := re.search(r"(\d+) layers?, ", entry))]
-    assert len(counted) == 3  # memory-bound, compute-bound, not shown (zero ops)
+    counted = [int(match.group(1)) for entry in legend
+               if (match := re.search(r"(\d+) (?:layers?|kernels?), ", entry))]
+    # memory-bound kernels, compute-bound kernels, not shown (zero ops), layers fused into a kernel
+    assert len(counted) == 4
     assert sum(counted) == len(report.layers)
     assert any(entry.startswith("not shown, no ops") for entry in legend)
     names = {text.get_text().rsplit(" ", 2)[0] for text in axes.texts}

@@ -11,6 +11,7 @@ import click
 from ..errors import SpecError
 from .common import (
     bandwidth,
+    chip_calibration,
     chip_options,
     examples,
     fail,
@@ -160,13 +161,14 @@ def _chip_dtype(options: dict[str, Any]) -> str | None:
 def _on_chip(report: Any, options: dict[str, Any]) -> Any:
     """(FpsAnswer, Roofline or None) with --chip, else None."""
     if options["chip_id"] is None:
-        for name in ("target_fps", "precision", "bandwidth"):
-            if options[name] is not None:
-                fail(f"--{name.replace('target_', '')} needs --chip")
+        for name in ("target_fps", "precision", "bandwidth", "no_fuse"):
+            if options[name] not in (None, False):
+                fail(f"--{name.replace('target_', '').replace('_', '-')} needs --chip")
         return None
     from ..fps import on_chip  # here: start-up without --chip does not build fps's records
     compute = resolve_compute(options, bandwidth(options["bandwidth"]))
-    return on_chip(report, compute, options["target_fps"], options["utilization"])
+    return on_chip(report, compute, options["target_fps"], options["utilization"], not options["no_fuse"],
+                   chip_calibration(options))
 
 
 def _check_plot(path: Path, options: dict[str, Any], chip: Any) -> None:

@@ -218,10 +218,24 @@ def chip_options(function: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--bandwidth", metavar="RATE", help="Memory bandwidth, e.g. 68GB/s (overrides the chip's)."),
         click.option("--fps", "target_fps", type=PositiveNumber(),
                      help="Target frames per second: pass or fail, exit 1 on fail."),
+        click.option("--no-fuse", "no_fuse", is_flag=True,
+                     help="Roofline without layer fusion: every layer its own memory round trip."),
     ]
     for option in reversed(options):
         function = option(function)
     return function
+
+
+def chip_calibration(options: dict[str, Any]) -> Any:
+    """The calibrated estimate's parameters for --chip, or None (--tops, --tflops, or a
+    --utilization, which asks for the ideal or roofline at that share of the peak)."""
+    from ..chips import find_chip, load_chips
+    from ..estimate import calibration
+
+    if not options.get("chip_id") or options.get("utilization", 1.0) != 1.0:
+        return None
+    chip = find_chip(options["chip_id"], load_chips(options.get("chips_file")))
+    return calibration(chip.id, chip.vendor)
 
 
 def resolve_compute(options: dict[str, Any], bandwidth: float | None = None) -> Any:

@@ -13,13 +13,16 @@ from .common import (
     CHIP_FORMATS,
     PositiveNumber,
     bandwidth,
+    chip_calibration,
     chip_options,
     fail,
     file_options,
     input_shape,
+    layout_width,
     pair,
     resolve_compute,
     scalar,
+    width_option,
 )
 from .output import write
 
@@ -41,6 +44,7 @@ from .output import write
 @click.option("--format", "output_format", type=click.Choice(CHIP_FORMATS), default="table", show_default=True,
               help="table, json or markdown.")
 @file_options
+@width_option
 def fps(**options: Any) -> None:
     """Frames per second on a chip: give two of the work per frame (--flops, --macs or --spec),
     the compute (--chip, --tops or --tflops) and a target (--fps); get the third. Exit 1 when
@@ -58,7 +62,8 @@ def fps(**options: Any) -> None:
             scale = OPS_PER_FLOP[options["convention"]] if option == "--flops" else 2
             ops_per_frame = _work(option, options[option[2:]]) * scale
         if options["spec"] is not None and compute is not None:
-            answer, _ = on_chip(_analyze(options), compute, options["target_fps"], options["utilization"])
+            answer, _ = on_chip(_analyze(options), compute, options["target_fps"], options["utilization"],
+                                not options["no_fuse"], chip_calibration(options))
         else:
             if options["spec"] is not None:
                 report = _analyze(options)
@@ -69,7 +74,7 @@ def fps(**options: Any) -> None:
         fail(str(error))
     except ValueError as error:
         fail(str(error))
-    write(render_fps(answer, options["output_format"]), options)
+    write(render_fps(answer, options["output_format"], layout_width(options), options["spec"] is not None), options)
     if answer.passed is False:
         sys.exit(1)
 

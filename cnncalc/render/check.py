@@ -17,7 +17,8 @@ Checked = list[tuple[str, str, list[Outcome]]]  # (spec path, network name, outc
 
 def _row(outcome: Outcome) -> tuple[str, str, str, str, str]:
     margin = f"{outcome.describe(outcome.margin)} ({outcome.margin_percent:+.1f} %)"
-    return (outcome.budget.key, outcome.describe(outcome.limit), outcome.describe(outcome.actual), margin,
+    key = f"{outcome.budget.key} ({outcome.model})" if outcome.model else outcome.budget.key
+    return (key, outcome.describe(outcome.limit), outcome.describe(outcome.actual), margin,
             "PASS" if outcome.passed else "FAIL")
 
 
@@ -61,7 +62,7 @@ def _verdict(checked: Checked, convention: str) -> str:
     if skipped:
         state += f"; {skipped} spec{'s' if skipped > 1 else ''} without budgets skipped"
     return (f"{state}. FLOPs in the {convention} convention; the margin is what is left (negative: over); "
-            "fps is the roofline's when the chip's bandwidth is known, else the ideal.")
+            "fps is the calibrated estimate unless the budget names a model or a utilization.")
 
 
 def _json(checked: Checked, convention: str) -> str:
@@ -81,7 +82,7 @@ def _outcome_json(outcome: Outcome) -> dict[str, Any]:
     finite = outcome.actual != float("inf")  # JSON has no infinity: an unbounded fps is null
     return {"budget": outcome.budget.key, "limit": outcome.limit, "actual": outcome.actual if finite else None,
             "margin": outcome.margin if finite else None, "margin_percent": outcome.margin_percent if finite else None, "pass": outcome.passed,
-            "unit": outcome.unit, "line": mark.line if mark else None}
+            "unit": outcome.unit, "model": outcome.model or None, "line": mark.line if mark else None}
 
 
 def _markdown(checked: Checked, convention: str) -> str:
@@ -134,7 +135,7 @@ def _junit(checked: Checked, convention: str) -> str:
         lines.append(f'  <testsuite name={quoteattr(display(path))} tests="{len(outcomes)}" failures="{failed}">')
         for outcome in outcomes:
             key, limit, actual, margin, result = _row(outcome)
-            case = f'    <testcase classname={quoteattr(display(name))} name={quoteattr(key)}'
+            case = f'    <testcase classname={quoteattr(display(name))} name={quoteattr(outcome.budget.key)}'
             if outcome.passed:
                 lines.append(case + "/>")
             else:

@@ -25,6 +25,7 @@ def _record(value: str, report: Report, chip: Any) -> dict[str, Any]:
         answer, roofline = chip
         record["fps"] = answer.fps
         record["roofline_fps"] = roofline.fps if roofline else None
+        record["estimate_fps"] = answer.estimate.fps if answer.estimate else None
         if answer.target_fps is not None:
             record["pass"] = answer.passed
     return record
@@ -47,9 +48,11 @@ def render_sweep(name: str, rows: list[Row], form: str, width: int = 80, color: 
                           for record in records])
         return buffer.getvalue()
     titles = [display(name), "Params", "MACs", "FLOPs", "Weights", "Activations", "Peak act.", "Ideal fps", "Roofline fps",
-              f"{rows[0][2][0].target_fps:g} fps" if rows[0][2] is not None else ""]
+              "Estimate fps", _verdict_title(rows)]
     table = [titles[:len(keys)]] + [[_cell(key, record[key]) for key in keys] for record in records]
     note = f"FLOPs in the {rows[0][1].assumptions.convention} convention; {rows[0][1].assumptions.dtype}."
+    if _verdict_title(rows):
+        note += f" PASS or FAIL by the {rows[0][2][0].model}'s fps."
     if form == "markdown":
         lines = ["| " + " | ".join(cell.replace("|", "\\|") for cell in table[0]) + " |", "|" + " ---: |" * len(keys)]
         lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in table[1:]]
@@ -63,6 +66,14 @@ def render_sweep(name: str, rows: list[Row], form: str, width: int = 80, color: 
     if left_out:
         note += f" Left out to fit {width} columns: {', '.join(left_out)} (--width, or --format csv for all)."
     return "\n".join(lines) + "\n\n" + "\n".join(textwrap.wrap(note, width)) + "\n"
+
+
+def _verdict_title(rows: list[Row]) -> str:
+    """The verdict column: the target (the note says which model the verdict comes from)."""
+    chip = rows[0][2]
+    if chip is None or chip[0].target_fps is None:
+        return ""
+    return f"{chip[0].target_fps:g} fps"
 
 
 def _fitting(table: list[list[str]], keys: list[str], width: int) -> tuple[list[int], list[str]]:
