@@ -16,7 +16,7 @@ import json
 from dataclasses import MISSING
 from typing import Any, Callable
 
-from .budgets import BUDGET_KEYS, FPS_KEYS
+from .budgets import BUDGET_KEYS, FPS_KEYS, FPS_MODELS
 from .layers import LATER_TYPES, REGISTRY, SHORTHANDS
 from .layers import fields as f
 from .layers.base import ENTRY_FIELDS, IGNORED_FIELDS
@@ -155,7 +155,8 @@ def _definitions() -> dict[str, Any]:
                                                           "min": POSITIVE,
                                                           "utilization": {"type": "number", "exclusiveMinimum": 0,
                                                                           "maximum": 1},
-                                                          "sparse": {"type": "boolean"}}}}},
+                                                          "sparse": {"type": "boolean"},
+                                                          "model": {"enum": list(FPS_MODELS)}}}}},
     }
 
 
