@@ -154,9 +154,6 @@ class BaseConverter:
             name = self.builder.add(kind, call.name, sources, fields, where, comment)
         except SpecError as error:
             raise SpecError(f"{self.label}: {error}", hint=error.hint) from None
-        if not sources:  # a parameter or constant: read by later layers, reads nothing
-            made = self.builder.layers[-1]
-            del made["from"]
         layout = self.hint or (self.layout(sources[0]) if sources else (0, False))
         if layout != (0, False):
             self.layouts[name] = layout
