@@ -35,6 +35,8 @@ for columns in ("80", "120"):
         f"check_specs_w{columns}.txt": ["check", "specs/lenet5.yaml", "specs/alexnet.yaml", "specs/mobilenet_v2.yaml",
                                         "--width", columns],
         f"diff_lenet5_w{columns}.txt": ["diff", "specs/lenet5.yaml", "tests/data/lenet5_wide.yaml", "--width", columns],
+        f"diff_lenet5_chip_w{columns}.txt": ["diff", "specs/lenet5.yaml", "tests/data/lenet5_wide.yaml", "--chip",
+                                             "jetson-orin-nano-8gb", "--fps", "1000", "--width", columns],
         f"diff_resnet18_34_w{columns}.txt": ["diff", "specs/resnet18.yaml", "specs/resnet34.yaml", "--width", columns],
         f"explain_w{columns}.txt": ["explain", "--width", columns],
         f"layer_conv2d_w{columns}.txt": ["layer", "conv2d", "--input", "16x50x100", "--out-channels", "33",

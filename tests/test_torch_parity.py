@@ -365,7 +365,7 @@ def test_module_names_follow_cnncalcs_names() -> None:
     network = build_module(graph)
     names = {name for name, _ in network.named_modules()}
     assert {record.name for record in graph.layers} <= names
-    assert "layer2.0.downsample.conv" in names and "layer2.0" in names
+    assert "layer2.0.downsample.0" in names and "layer2.0" in names
     clash = spec([2, 4, 4], "{type: relu, name: a}", "{type: relu, name: a.b}", "{type: relu, name: training}",
                  "{type: relu, name: c..d}")
     assert list(build_module(clash).layers()) == ["a", "a.b", "training", "c..d"]

@@ -6,7 +6,7 @@ import textwrap
 from typing import Any
 from xml.sax.saxutils import quoteattr
 
-from ..diff import BYTE_TOTALS, Diff, LayerChange, TotalChange
+from ..diff import BYTE_TOTALS, Diff, FpsChange, LayerChange, OnChip, TotalChange
 from ..units import format_shape, human_bytes, human_count
 from .escape import display, github_message, json_document
 
@@ -22,6 +22,26 @@ def _total_row(change: TotalChange) -> tuple[str, str, str, str, str]:
     sign = "+" if change.delta > 0 else ("-" if change.delta < 0 else "")
     return (change.key, _value(change.key, change.base), _value(change.key, change.head),
             sign + _value(change.key, abs(change.delta)), percent)
+
+
+def _fps_figure(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.1f}"
+
+
+def _fps_row(change: FpsChange) -> tuple[str, str, str, str, str]:
+    delta = "-" if change.delta is None else f"{change.delta:+,.1f}"
+    percent = "-" if change.percent is None else f"{change.percent:+.1f} %"
+    return change.key, _fps_figure(change.base), _fps_figure(change.head), delta, percent
+
+
+def _chip_line(chip: OnChip) -> str:
+    """Under the table: on what the fps rows were counted, and the verdict on --fps."""
+    text = f"fps on {chip.chip} at {chip.precision}, utilization {chip.utilization:g}."
+    if chip.target_fps is not None:
+        verdicts = {True: "PASS", False: "FAIL", None: "-"}
+        text += (f" Target {chip.target_fps:g} fps: base {verdicts[chip.base_passed]}, "
+                 f"head {verdicts[chip.head_passed]}.")
+    return text
 
 
 def _wrapped_layer(change: LayerChange, width: int) -> list[str]:
@@ -73,12 +93,14 @@ def _verdict(diff: Diff, failures: Failures) -> str:
     layers = ", ".join(f"{count} {kind}" for kind, count in counts.items())
     grown = "; ".join(f"{change.key} grew {change.percent:+.1f} % (limit {limit:g} %)" if change.percent is not None
                       else f"{change.key} grew from 0" for change, limit in failures)
-    return f"Layers: {layers}. FLOPs in the {diff.convention} convention." + (f" FAIL: {grown}." if failures else "")
+    verdict = f"Layers: {layers}. FLOPs in the {diff.convention} convention." + (f" FAIL: {grown}." if failures else "")
+    return verdict + (" " + _chip_line(diff.on_chip) if diff.on_chip else "")
 
 
 def _table(diff: Diff, failures: Failures, width: int) -> str:
     base, head = display(diff.base_label), display(diff.head_label)
     figures = list(map(_total_row, diff.totals))
+    figures += [_fps_row(change) for change in diff.on_chip.fps] if diff.on_chip else []
     rows = [("Total", base, head, "Delta", "%"), *figures]
     widths = [max(len(row[index]) for row in rows) for index in range(5)]
     named_above = sum(widths) + 8 > width  # long paths: named on lines of their own, Base and Head in the table
@@ -105,6 +127,14 @@ def _json(diff: Diff, failures: Failures) -> str:
                     "base": change.base, "head": change.head} for change in diff.layers],
         "fail": [change.key for change, _ in failures],
     }
+    if diff.on_chip is not None:
+        chip = diff.on_chip
+        data["on_chip"] = {
+            "chip": chip.chip, "precision": chip.precision, "utilization": chip.utilization,
+            "target_fps": chip.target_fps, "base_passed": chip.base_passed, "head_passed": chip.head_passed,
+            **{change.key.replace(" (roofline)", "_roofline"): {
+                "base": change.base, "head": change.head, "delta": change.delta, "percent": change.percent}
+               for change in chip.fps}}
     return json_document(data)
 
 
@@ -112,6 +142,7 @@ def _markdown(diff: Diff, failures: Failures) -> str:
     lines = [f"#### cnncalc diff: `{display(diff.base_label)}` → `{display(diff.head_label)}`", "",
              "| Total | Base | Head | Delta | % |", "| --- | ---: | ---: | ---: | ---: |"]
     lines += ["| " + " | ".join(row) + " |" for row in map(_total_row, diff.totals)]
+    lines += ["| " + " | ".join(_fps_row(change)) + " |" for change in (diff.on_chip.fps if diff.on_chip else ())]
     if diff.layers:
         lines += ["", "<details><summary>Layers that changed</summary>", "", "```diff"]
         lines += [_layer_text(change).replace(_FIELD_SEPARATOR, ", ").replace("~ ", "! ", 1) for change in diff.layers]
