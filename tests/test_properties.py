@@ -310,6 +310,10 @@ def test_receptive_fields_grow_along_every_path(text: str) -> None:
             if before is None or len(before) != len(field):
                 continue
             for axis, (after_axis, before_axis) in enumerate(zip(field, before)):
+                if len(before_axis) > 3:
+                    # After an upsampling the field differs by position and its size is the largest
+                    # over positions; a strided layer may read only positions that see less.
+                    continue
                 assert after_axis[0] >= before_axis[0], (row.name, row.type, source, axis, before, field)
                 if len(row.inputs) == 1 and not row.type.startswith(("upsample", "pixel_shuffle", "conv_transpose")):
                     # An upsampling divides the jump (the effective field, cnncalc/field.py).
