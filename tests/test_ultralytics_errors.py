@@ -32,12 +32,12 @@ ACTS = "nn.SiLU(), nn.ReLU(), nn.ReLU6(), nn.Hardswish(), nn.GELU(), nn.Mish(), 
 
 # (id, line replaced (old, new) or None, --set values, expected message after "{file}:")
 CASES = [
-    ("unknown-modules", [("Conv, [32, 3, 2]", "Foo, [32]"), ("Conv, [64, 3, 2]", "TorchVision, [64, resnet18]"),
+    ("unknown-modules", [("Conv, [32, 3, 2]", "Foo, [32]"), ("Conv, [64, 3, 2]", "WorldDetect, [64]"),
                          ("Concat, [1]", "C2fAttn, [64]"), ("Detect, [nc]", "C2PSa, [64]")], {},
      "5:13: layer 'model.0' (Foo): 4 layers use modules cnncalc cannot read: Foo (model.0, line 5), "
-     "TorchVision (model.1, line 6), C2fAttn (model.2, line 8), C2PSa (model.3, line 9); C2fAttn: "
-     "not read yet, YOLO-World's text-guided attention needs the text embeddings; TorchVision: "
-     "not read yet, it builds a torchvision model by name (and downloads its weights); C2PSa: did you mean C2PSA? "
+     "WorldDetect (model.1, line 6), C2fAttn (model.2, line 8), C2PSa (model.3, line 9); C2fAttn: "
+     "not read yet, YOLO-World's text-guided attention needs the text embeddings; WorldDetect: "
+     "not read yet, YOLO-World's head needs the text embeddings; C2PSa: did you mean C2PSA? "
      f"docs/ultralytics.md lists the {len(READERS)} modules cnncalc reads"),
     ("row-too-short", [("[-1, 1, Conv, [64, 3, 2]]", "[-1, 1, Conv]")], {},
      "6:5: layer 'model.1' (?): layer 1 must be [from, repeats, module, args]"),

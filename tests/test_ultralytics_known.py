@@ -40,7 +40,7 @@ SUPPORTED = {  # every model file of ultralytics 8.4.190 whose modules cnncalc r
     "v9/yolov9c-seg.yaml": "", "v9/yolov9e.yaml": "", "v9/yolov9e-seg.yaml": "",
     **{f"v10/yolov10{scale}.yaml": "" for scale in "nsmblx"},
     "11/yolo11.yaml": NSMLX, "11/yolo11-seg.yaml": NSMLX, "11/yolo11-pose.yaml": NSMLX, "11/yolo11-obb.yaml": NSMLX,
-    "11/yolo11-cls.yaml": NSMLX,
+    "11/yolo11-cls.yaml": NSMLX, "11/yolo11-cls-resnet18.yaml": "",
     "12/yolo12.yaml": NSMLX, "12/yolo12-seg.yaml": NSMLX, "12/yolo12-pose.yaml": NSMLX, "12/yolo12-obb.yaml": NSMLX,
     "12/yolo12-cls.yaml": NSMLX,
     "26/yolo26.yaml": NSMLX, "26/yolo26-seg.yaml": NSMLX, "26/yolo26-pose.yaml": NSMLX, "26/yolo26-obb.yaml": NSMLX,
@@ -50,7 +50,7 @@ SUPPORTED = {  # every model file of ultralytics 8.4.190 whose modules cnncalc r
     "rt-detr/rtdetr-resnet101.yaml": "", "v8/yolov8-rtdetr.yaml": NSMLX,
 }
 # Files of the package cnncalc refuses, each with the module its message names.
-REFUSED = {"11/yolo11-cls-resnet18.yaml": "TorchVision", "v8/yolov8-world.yaml": "WorldDetect",
+REFUSED = {"v8/yolov8-world.yaml": "WorldDetect",
            "v8/yolov8-worldv2.yaml": "WorldDetect", "v8/yoloe-v8.yaml": "YOLOEDetect",
            "v8/yoloe-v8-seg.yaml": "YOLOESegment", "11/yoloe-11.yaml": "YOLOEDetect",
            "11/yoloe-11-seg.yaml": "YOLOESegment", "26/yoloe-26.yaml": "YOLOEDetect",
@@ -89,6 +89,15 @@ def reference(path: str, scale: str) -> tuple[int, int, dict[str, tuple[int, ...
         config = yaml.safe_load(text)
         config["scale"] = scale or None
         model = getattr(tasks, SPECIAL_HEADS[special[0]])(config, verbose=False).eval()
+    elif "TorchVision," in text:  # built with random weights: its default would download them
+        import torchvision.models
+
+        get_model = torchvision.models.get_model
+        torchvision.models.get_model = lambda name, weights=None, **kwargs: get_model(name, weights=None, **kwargs)
+        try:
+            model = ultralytics.YOLO(scaled_name(path, scale)).model.eval()
+        finally:
+            torchvision.models.get_model = get_model
     else:
         model = ultralytics.YOLO(scaled_name(path, scale)).model.eval()
     shapes: dict[str, tuple[int, ...]] = {}

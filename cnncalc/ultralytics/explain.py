@@ -17,7 +17,7 @@ WRITTEN = {
     "C2f": "C2f", "C3k2": "bottleneck", "C2fPSA": "psa", "C2fCIB": "cib",
 }
 PER_FILE = ("A2C2f", "HGBlock", "ResNetLayer", "CBFuse", "Detect", "Segment", "Pose", "OBB", "v10Detect",
-            "Segment26", "Pose26", "OBB26", "RTDETRDecoder", "SemanticSegment", "Depth")
+            "Segment26", "Pose26", "OBB26", "RTDETRDecoder", "SemanticSegment", "Depth", "TorchVision")
 
 
 def describe(name: str) -> str | None:

@@ -13,6 +13,7 @@ import math
 from typing import Callable
 
 from . import generated
+from .torchvision import torchvision
 from .rows import Built, Context, Entry, arg, keyword
 
 # Modules cnncalc does not read yet, and why (the unknown-module message says it).
@@ -23,7 +24,6 @@ NOT_YET = {
     "YOLOEDetect": "YOLOE's head needs the text or visual prompt embeddings",
     "YOLOESegment": "YOLOE's head needs the text or visual prompt embeddings",
     "YOLOESegment26": "YOLOE's head needs the text or visual prompt embeddings",
-    "TorchVision": "it builds a torchvision model by name (and downloads its weights)",
 }
 
 # Blocks written for a count hold one entry per repeat: far past any real model, and it keeps a
@@ -143,6 +143,6 @@ def classify(ctx: Context) -> Built:
 CONVERTERS: dict[str, Callable[[Context], Built]] = {
     **{module: scaled(module) for module in SCALED},
     "DWConv": dwconv, "Bottleneck": bottleneck, "C2f": c2f, "C3k2": c3k2, "C2fPSA": c2fpsa, "C2fCIB": c2fcib, "SPPF": sppf, "SPP": spp,
-    "Classify": classify,
+    "Classify": classify, "TorchVision": torchvision,
     **generated.BUILDERS,
 }
