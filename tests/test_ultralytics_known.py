@@ -21,7 +21,7 @@ import yaml
 import cnncalc
 
 torch = pytest.importorskip("torch")
-from ultralytics_known import allow_torchvision  # noqa: E402  (tests/: torchvision's CUDA wheel on a CPU torch)
+from ultralytics_known import allow_torchvision, counts  # noqa: E402  (tests/: torchvision's CUDA wheel on a CPU torch)
 
 allow_torchvision()
 ultralytics = pytest.importorskip("ultralytics", reason="ultralytics is not installed", exc_type=ImportError)
@@ -77,9 +77,6 @@ def scaled_name(path: str, scale: str) -> str:
 
 def reference(path: str, scale: str) -> tuple[int, int, dict[str, tuple[int, ...]]]:
     """(params, FlopCounterMode FLOPs, model.N output shapes) of Ultralytics' own model."""
-    from torch.nn.attention import SDPBackend, sdpa_kernel
-    from torch.utils.flop_counter import FlopCounterMode
-
     os.environ.setdefault("YOLO_OFFLINE", "1")
     text = (MODELS / path).read_text()
     special = [head for head in SPECIAL_HEADS if f"{head}," in text]
@@ -100,21 +97,7 @@ def reference(path: str, scale: str) -> tuple[int, int, dict[str, tuple[int, ...
             torchvision.models.get_model = get_model
     else:
         model = ultralytics.YOLO(scaled_name(path, scale)).model.eval()
-    shapes: dict[str, tuple[int, ...]] = {}
-    for index, module in enumerate(model.model):
-        def record(module: Any, _inputs: Any, output: Any, name: str = f"model.{index}") -> None:
-            if type(module).__name__ == "CBLinear":  # its conv's output, returned split: the whole is compared
-                shapes[name] = (*output[0].shape[:1], sum(part.shape[1] for part in output), *output[0].shape[2:])
-                return
-            while isinstance(output, (tuple, list)):  # a head's predictions come first
-                output = output[0]
-            shapes[name] = tuple(output.shape)
-        module.register_forward_hook(record)
-    # The fused attention kernels count as nothing under FlopCounterMode; the math path counts the matmuls.
-    torch.backends.mha.set_fastpath_enabled(False)
-    with sdpa_kernel(SDPBackend.MATH), FlopCounterMode(display=False) as counter, torch.no_grad():
-        model(torch.zeros(1, 3, 640, 640))
-    return sum(p.numel() for p in model.parameters()), counter.get_total_flops(), shapes
+    return counts(model, 640)
 
 
 def block_outputs(report: Any) -> dict[str, tuple[int, ...]]:

@@ -69,24 +69,32 @@ def build(config: dict[str, Any]) -> Any:
 
 def measure(config: dict[str, Any], image: int = IMAGE) -> dict[str, Any]:
     """Params, FlopCounterMode FLOPs and model.N output shapes of the model built from `config`."""
+    params, flops, shapes = counts(build(config), image)
+    return {"params": params, "flops": flops, "shapes": {name: list(shape) for name, shape in shapes.items()}}
+
+
+def counts(model: Any, image: int) -> tuple[int, int, dict[str, tuple[int, ...]]]:
+    """(params, FlopCounterMode FLOPs, model.N output shapes) of an Ultralytics model in eval mode,
+    for one zero image of image x image."""
     import torch
     from torch.nn.attention import SDPBackend, sdpa_kernel
     from torch.utils.flop_counter import FlopCounterMode
 
-    model = build(config)
-    shapes: dict[str, list[int]] = {}
+    shapes: dict[str, tuple[int, ...]] = {}
     for index, module in enumerate(model.model):
-        def record(_module: Any, _inputs: Any, output: Any, name: str = f"model.{index}") -> None:
+        def record(module: Any, _inputs: Any, output: Any, name: str = f"model.{index}") -> None:
+            if type(module).__name__ == "CBLinear":  # its conv's output, returned split: the whole is compared
+                shapes[name] = (*output[0].shape[:1], sum(part.shape[1] for part in output), *output[0].shape[2:])
+                return
             while isinstance(output, (tuple, list)):  # a head's predictions come first
                 output = output[0]
-            shapes[name] = list(output.shape)
+            shapes[name] = tuple(output.shape)
         module.register_forward_hook(record)
     # The fused attention kernels count as nothing under FlopCounterMode; the math path counts the matmuls.
     torch.backends.mha.set_fastpath_enabled(False)
     with sdpa_kernel(SDPBackend.MATH), FlopCounterMode(display=False) as counter, torch.no_grad():
         model(torch.zeros(1, 3, image, image))
-    return {"params": sum(p.numel() for p in model.parameters()), "flops": counter.get_total_flops(),
-            "shapes": shapes}
+    return sum(p.numel() for p in model.parameters()), counter.get_total_flops(), shapes
 
 
 def config_of(name: str, scale: str) -> dict[str, Any]:
