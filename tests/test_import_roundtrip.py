@@ -85,7 +85,7 @@ def test_onnx_round_trip(spec: Path, tmp_path: Path) -> None:
     if spec.stem in SLOW and not os.environ.get("CNNCALC_SLOW_TESTS"):
         pytest.skip("3 to 6 s to export; set CNNCALC_SLOW_TESTS=1 to run")
     if spec.stem in NOT_YET_IMPORTED:
-        pytest.skip("the ONNX importer does not read attention and learned tensors yet")
+        pytest.skip("not exact through ONNX yet: TopK, GatherElements and GridSample are not mapped, and some exported products are refused")
     original = cnncalc.analyze(spec, inputs=inputs_for(spec))
     path = export(spec, tmp_path / f"{spec.stem}.onnx", do_constant_folding=False)
     imported = analysed(onnx_spec(path, ImportOptions()))
@@ -96,7 +96,7 @@ def test_onnx_round_trip(spec: Path, tmp_path: Path) -> None:
 @pytest.mark.parametrize("spec", SPECS, ids=[spec.stem for spec in SPECS])
 def test_torch_round_trip(spec: Path) -> None:
     if spec.stem in NOT_YET_IMPORTED:
-        pytest.skip("the PyTorch importer does not read attention and learned tensors yet")
+        pytest.skip("not exact through from_torch yet: the class token concatenated, and the exported attention modules")
     original = cnncalc.analyze(spec, inputs=inputs_for(spec))
     imported = analysed(cnncalc.from_torch(build_module(spec, inputs=inputs_for(spec))))
     assert costly(imported) == costly(original)
