@@ -153,9 +153,12 @@ class LeafConverter(LearnedTensors):
 
     def merge_module(self, call: Call) -> str:
         kind = type(call.target).__name__.lower()
-        sources = [self.value(item) for item in call.args if isinstance(item, Ref)]
+        against = next((self.value(item) for item in call.args if isinstance(item, Ref)), None)
+        if against is None:  # a merge of learned or fixed tensors only: computed once, not per sample
+            raise Unsupported(f"{kind} of constants only")
+        sources = [self.operand(item, against) for item in call.args]
         if kind == "concat":
-            return self.add("concat", sources, {"dim": self.axis(sources[0], _module(call).dim) or None})
+            return self.add("concat", sources, {"dim": self.axis(against, _module(call).dim) or None})
         return self.add(kind, sources, {})
 
     def permute_module(self, call: Call) -> str:
